@@ -1,0 +1,54 @@
+import Fastify, { type FastifyServerOptions } from 'fastify'
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
+import type { Config } from './config.js'
+import type { Db } from './db/client.js'
+import graphql from './graphql/index.js'
+import { systemClock, type Clock } from './lib/clock.js'
+import { contactsRoutes } from './modules/contacts/contacts.routes.js'
+import { healthRoutes } from './modules/health/health.routes.js'
+import auth from './plugins/auth.js'
+import openapi from './plugins/openapi.js'
+import problem from './plugins/problem.js'
+import { createServices } from './services.js'
+
+export interface AppOptions {
+  config: Config
+  db: Db
+  clock?: Clock
+  logger?: FastifyServerOptions['logger']
+}
+
+const publicPrefixes = ['/docs', '/graphiql']
+
+/** Builds the whole API in one visible order. It never listens: server.ts and tests decide that. */
+export async function buildApp ({ config, db, clock = systemClock, logger }: AppOptions) {
+  const app = Fastify({
+    logger: logger ?? { level: config.logLevel, redact: ['req.headers.authorization'] },
+    bodyLimit: config.bodyLimit,
+    // Ids travel in URLs; a 100-char cap keeps hostile paths cheap to refuse.
+    routerOptions: { maxParamLength: 200 },
+    ajv: { customOptions: { removeAdditional: false } }
+  }).withTypeProvider<ZodTypeProvider>()
+
+  app.addHook('onRoute', (route) => {
+    if (publicPrefixes.some((p) => route.url.startsWith(p))) route.config = { ...route.config, public: true }
+  })
+
+  const services = createServices({ db, clock })
+
+  await app.register(problem)
+  await app.register(auth, { config, workspaces: services.workspaces })
+  await app.register(openapi)
+  // REST validates and serializes with zod; mercurius keeps Fastify's own JSON-schema compilers.
+  await app.register(async (rest) => {
+    rest.setValidatorCompiler(validatorCompiler)
+    rest.setSerializerCompiler(serializerCompiler)
+    await rest.register(healthRoutes, { db })
+    await rest.register(contactsRoutes, { contacts: services.contacts })
+  })
+  await app.register(graphql, { services, graphiql: config.graphiql })
+
+  return app
+}
+
+export type App = Awaited<ReturnType<typeof buildApp>>

@@ -1,0 +1,80 @@
+import { randomBytes } from 'node:crypto'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { z } from 'zod'
+
+const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+// One schema for the whole environment: a bad value stops the process with the variable's name.
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(1000).default(10),
+  DATA_DIR: z.string().min(1).default('./data'),
+  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  SECRETS_KEY: z.string().regex(/^[0-9a-f]{64}$/i, 'must be 64 hex characters (32 bytes)').optional(),
+  LOG_LEVEL: z.enum(logLevels).default('info'),
+  BODY_LIMIT: z.coerce.number().int().min(1024).default(1_048_576),
+  GRAPHIQL: z.enum(['true', 'false']).default('true').transform((v) => v === 'true')
+})
+
+export interface Config {
+  port: number
+  host: string
+  databaseUrl?: string
+  databasePoolMax: number
+  dataDir: string
+  jwtSecret: string
+  secretsKey: string
+  logLevel: (typeof logLevels)[number]
+  bodyLimit: number
+  graphiql: boolean
+  /** Human-readable notes for the startup log (generated secrets and where they live). */
+  notes: string[]
+}
+
+export class ConfigError extends Error {}
+
+export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env)
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`)
+    throw new ConfigError(`Invalid environment configuration:\n${lines.join('\n')}`)
+  }
+  const e = parsed.data
+  const dataDir = resolve(e.DATA_DIR)
+  const notes: string[] = []
+  const embedded = e.DATABASE_URL === undefined
+  const jwtSecret = e.JWT_SECRET ?? persistedSecret('JWT_SECRET', dataDir, 'jwt-secret', embedded, notes)
+  const secretsKey = e.SECRETS_KEY ?? persistedSecret('SECRETS_KEY', dataDir, 'secrets-key', embedded, notes)
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    databasePoolMax: e.DATABASE_POOL_MAX,
+    dataDir,
+    jwtSecret,
+    secretsKey,
+    logLevel: e.LOG_LEVEL,
+    bodyLimit: e.BODY_LIMIT,
+    graphiql: e.GRAPHIQL,
+    notes
+  }
+}
+
+// On the embedded database a secret may be generated once and kept beside the data, so that
+// `npm start` works with no setup; a real server must be given its secrets explicitly.
+function persistedSecret (name: string, dataDir: string, file: string, embedded: boolean, notes: string[]): string {
+  if (!embedded) throw new ConfigError(`${name} is required when DATABASE_URL is set`)
+  const path = join(dataDir, file)
+  if (existsSync(path)) {
+    notes.push(`${name} not set: using the one kept in ${path}`)
+    return readFileSync(path, 'utf8').trim()
+  }
+  mkdirSync(dataDir, { recursive: true })
+  const value = randomBytes(32).toString('hex')
+  writeFileSync(path, value + '\n', { mode: 0o600 })
+  notes.push(`${name} not set: generated one and kept it in ${path}`)
+  return value
+}

@@ -1,0 +1,18 @@
+import { sql } from 'drizzle-orm'
+import type { Db, Tx } from './client.js'
+
+export const APP_ROLE = 'rapport_app'
+
+/**
+ * Runs fn in a transaction that PostgreSQL itself confines to one workspace: the non-owner role
+ * makes the row-level security policies apply, and the workspace setting is what they compare.
+ * Both settings are transaction-local, so a pooled connection never carries them to the next user.
+ * Given an open transaction (a caller composing several steps), it joins that one instead.
+ */
+export async function inWorkspace<T> (db: Db, workspaceId: string, fn: (tx: Tx) => Promise<T>, tx?: Tx): Promise<T> {
+  if (tx) return fn(tx)
+  return db.transaction(async (t) => {
+    await t.execute(sql`select set_config('role', ${APP_ROLE}, true), set_config('app.workspace_id', ${workspaceId}, true)`)
+    return fn(t)
+  })
+}

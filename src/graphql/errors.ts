@@ -1,0 +1,37 @@
+import { GraphQLError } from 'graphql'
+import type { MercuriusContext } from 'mercurius'
+import { DomainError } from '../lib/errors.js'
+import { toDomainError } from '../plugins/problem.js'
+
+interface Execution { data?: unknown, errors: readonly GraphQLError[], statusCode?: number }
+
+/**
+ * GraphQL errors carry the same codes as REST problems, in `extensions.code`. Errors raised
+ * before execution (syntax, validation against the schema) get `graphql.invalid_query`.
+ * A 5xx never leaks its message.
+ */
+export function formatGraphQLErrors (execution: Execution, context: MercuriusContext) {
+  const log = context.reply?.log ?? context.app.log
+  const errors = execution.errors.flatMap((error) => {
+    const original = error.originalError as (Error & { errors?: GraphQLError[] }) | undefined
+    if (original && Array.isArray(original.errors)) return original.errors.map((e) => asQueryError(e))
+    if (!original || original instanceof GraphQLError) return [asQueryError(error)]
+    const domain = toDomainError(original)
+    if (domain.status >= 500) log.error({ err: original }, 'resolver failed')
+    return [{ message: domain.message, locations: error.locations, path: error.path, extensions: { code: domain.code, ...domain.details } }]
+  })
+  const statusCode = execution.data ? 200 : (execution.statusCode ?? 200)
+  return { statusCode, response: { data: execution.data ?? null, errors } }
+}
+
+function asQueryError (error: GraphQLError | Error) {
+  const gql = error as GraphQLError
+  return {
+    message: error.message,
+    locations: gql.locations,
+    path: gql.path,
+    extensions: { code: 'graphql.invalid_query', ...(gql.extensions ?? {}) }
+  }
+}
+
+export { DomainError }

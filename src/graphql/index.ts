@@ -1,0 +1,38 @@
+import { readFileSync } from 'node:fs'
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { DateTimeResolver, JSONResolver } from 'graphql-scalars'
+import mercurius, { type IResolvers } from 'mercurius'
+import { contactsResolvers } from '../modules/contacts/contacts.resolvers.js'
+import type { Services } from '../services.js'
+import type { GraphQLContext } from './context.js'
+import { formatGraphQLErrors } from './errors.js'
+
+export const schemaPath = new URL('../../schema.graphql', import.meta.url)
+
+/** Merges the resolver maps of every module (one object per root type). */
+export function mergeResolvers (...maps: IResolvers[]): IResolvers {
+  const merged: Record<string, Record<string, unknown>> = {}
+  for (const map of maps) {
+    for (const [type, fields] of Object.entries(map)) merged[type] = { ...merged[type], ...(fields as object) }
+  }
+  return merged as IResolvers
+}
+
+async function graphqlPlugin (app: FastifyInstance, opts: { services: Services, graphiql: boolean }) {
+  await app.register(mercurius, {
+    schema: readFileSync(schemaPath, 'utf8'),
+    resolvers: mergeResolvers(
+      { DateTime: DateTimeResolver, JSON: JSONResolver } as unknown as IResolvers,
+      contactsResolvers
+    ),
+    context: (request): GraphQLContext => ({ ctx: request.ctx, services: opts.services }),
+    errorFormatter: formatGraphQLErrors as never,
+    graphiql: opts.graphiql,
+    jit: 1,
+    queryDepth: 10,
+    path: '/graphql'
+  })
+}
+
+export default fp(graphqlPlugin, { name: 'graphql' })

@@ -1,0 +1,44 @@
+/**
+ * The one table of error codes. Services throw DomainErrors with these codes; REST turns them into
+ * RFC 9457 problem+json (status from this table) and GraphQL into `extensions.code`.
+ */
+export const errorCatalog = {
+  'validation.failed': { status: 400, title: 'The request is not valid' },
+  'request.malformed': { status: 400, title: 'The request body could not be parsed' },
+  'request.invalid_cursor': { status: 400, title: 'The pagination cursor is not valid' },
+  'auth.unauthenticated': { status: 401, title: 'A valid bearer token is required' },
+  'auth.forbidden': { status: 403, title: 'The token lacks a required scope' },
+  'route.not_found': { status: 404, title: 'No such route' },
+  'contact.not_found': { status: 404, title: 'Contact not found' },
+  'method.not_allowed': { status: 405, title: 'Method not allowed' },
+  'contact.duplicate': { status: 409, title: 'A contact with this email or externalId already exists' },
+  'request.too_large': { status: 413, title: 'The request body is too large' },
+  'request.unsupported_media_type': { status: 415, title: 'Unsupported content type' },
+  'service.unavailable': { status: 503, title: 'The service is temporarily unavailable' },
+  internal: { status: 500, title: 'Internal server error' }
+} as const satisfies Record<string, { status: number, title: string }>
+
+export type ErrorCode = keyof typeof errorCatalog
+
+export interface FieldError { pointer: string, message: string, code?: string }
+
+export class DomainError extends Error {
+  readonly code: ErrorCode
+  readonly status: number
+  readonly details: Record<string, unknown>
+  constructor (code: ErrorCode, message?: string, details: Record<string, unknown> = {}) {
+    super(message ?? errorCatalog[code].title)
+    this.name = 'DomainError'
+    this.code = code
+    this.status = errorCatalog[code].status
+    this.details = details
+  }
+}
+
+export const notFound = (code: ErrorCode & `${string}.not_found`, id: string) =>
+  new DomainError(code, `${errorCatalog[code].title}: ${id}`, { id })
+
+export const validationError = (errors: FieldError[], message = 'The request is not valid') =>
+  new DomainError('validation.failed', message, { errors })
+
+export const problemType = (code: string) => `/problems/${code}`

@@ -1,0 +1,40 @@
+import { z } from 'zod'
+import { errorCatalog } from './errors.js'
+
+export const Problem = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string().optional(),
+  instance: z.string().optional(),
+  code: z.enum(Object.keys(errorCatalog) as [keyof typeof errorCatalog]),
+  errors: z.array(z.object({ pointer: z.string(), message: z.string(), code: z.string().optional() })).optional()
+}).catchall(z.unknown()).meta({ id: 'Problem', description: 'RFC 9457 problem details' })
+
+const descriptions: Record<number, string> = {
+  400: 'Invalid request (validation errors list each field with a JSON pointer)',
+  401: 'Missing, invalid or expired bearer token',
+  403: 'The token lacks the required scope',
+  404: 'Not found (also for ids of another workspace)',
+  409: 'Conflict with the current state',
+  412: 'Precondition failed (If-Match)',
+  413: 'Request body too large',
+  415: 'Unsupported content type',
+  422: 'Unprocessable request',
+  429: 'Too many requests',
+  500: 'Internal error',
+  503: 'Service unavailable'
+}
+
+const problemResponse = (status: number) => ({
+  description: descriptions[status],
+  content: { 'application/problem+json': { schema: Problem } }
+})
+
+/** The error responses of a route, each an RFC 9457 problem; auth errors added for token routes. */
+export function errorResponses (statuses: number[], opts: { authenticated?: boolean } = { authenticated: true }) {
+  const all = new Set([...statuses, 500, ...(opts.authenticated === false ? [] : [401, 403])])
+  return Object.fromEntries([...all].sort().map((s) => [s, problemResponse(s)]))
+}
+
+export const bodyErrors = [400, 413, 415]

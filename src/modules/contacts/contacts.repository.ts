@@ -1,0 +1,95 @@
+import { and, desc, eq, gte, inArray, isNull, lt, ne, sql, type SQL } from 'drizzle-orm'
+import type { Executor } from '../../db/client.js'
+import { contactEmails, contacts, type EmailEntry } from './contacts.table.js'
+
+export type ContactRow = typeof contacts.$inferSelect
+export type NewContactRow = typeof contacts.$inferInsert
+
+// Every function takes the workspace and filters on it; row-level security repeats the rule.
+const live = (workspaceId: string) => and(eq(contacts.workspaceId, workspaceId), isNull(contacts.deletedAt))
+
+export async function getContact (tx: Executor, workspaceId: string, id: string): Promise<ContactRow | undefined> {
+  const [row] = await tx.select().from(contacts).where(and(live(workspaceId), eq(contacts.id, id))).limit(1)
+  return row
+}
+
+export async function getContacts (tx: Executor, workspaceId: string, ids: string[]): Promise<ContactRow[]> {
+  if (ids.length === 0) return []
+  return tx.select().from(contacts).where(and(live(workspaceId), inArray(contacts.id, ids)))
+}
+
+export async function insertContact (tx: Executor, row: NewContactRow): Promise<ContactRow> {
+  const [created] = await tx.insert(contacts).values(row).returning()
+  return created
+}
+
+export async function updateContact (tx: Executor, workspaceId: string, id: string, fields: Partial<NewContactRow>): Promise<ContactRow> {
+  const [updated] = await tx.update(contacts)
+    .set({ ...fields, version: sql`${contacts.version} + 1`, updatedAt: sql`now()` })
+    .where(and(live(workspaceId), eq(contacts.id, id)))
+    .returning()
+  return updated
+}
+
+export async function softDeleteContact (tx: Executor, workspaceId: string, id: string): Promise<boolean> {
+  const rows = await tx.update(contacts)
+    .set({ deletedAt: sql`now()`, updatedAt: sql`now()`, version: sql`${contacts.version} + 1` })
+    .where(and(live(workspaceId), eq(contacts.id, id)))
+    .returning({ id: contacts.id })
+  if (rows.length > 0) await tx.delete(contactEmails).where(and(eq(contactEmails.workspaceId, workspaceId), eq(contactEmails.contactId, id)))
+  return rows.length > 0
+}
+
+/** Live contacts owning any of these addresses, other than `exceptId`. */
+export async function findEmailOwners (tx: Executor, workspaceId: string, emails: string[], exceptId?: string) {
+  if (emails.length === 0) return []
+  return tx.select({ email: contactEmails.email, contactId: contactEmails.contactId }).from(contactEmails)
+    .where(and(eq(contactEmails.workspaceId, workspaceId), inArray(contactEmails.email, emails),
+      exceptId ? ne(contactEmails.contactId, exceptId) : undefined))
+}
+
+export async function findByExternalId (tx: Executor, workspaceId: string, externalId: string, exceptId?: string) {
+  const [row] = await tx.select({ id: contacts.id }).from(contacts)
+    .where(and(live(workspaceId), eq(contacts.externalId, externalId), exceptId ? ne(contacts.id, exceptId) : undefined))
+    .limit(1)
+  return row
+}
+
+export async function replaceEmails (tx: Executor, workspaceId: string, contactId: string, emails: EmailEntry[]): Promise<void> {
+  await tx.delete(contactEmails).where(and(eq(contactEmails.workspaceId, workspaceId), eq(contactEmails.contactId, contactId)))
+  if (emails.length === 0) return
+  await tx.insert(contactEmails).values(emails.map((e) => ({ workspaceId, contactId, email: e.address, primary: e.primary })))
+}
+
+export interface ContactFilter {
+  q?: string
+  tag?: string
+  email?: string
+  externalId?: string
+  updatedSince?: Date
+  /** Keyset: only ids before this one (the list runs newest first). */
+  beforeId?: string
+}
+
+export async function listContacts (tx: Executor, workspaceId: string, f: ContactFilter, limit: number): Promise<ContactRow[]> {
+  const where: (SQL | undefined)[] = [live(workspaceId)]
+  if (f.beforeId) where.push(lt(contacts.id, f.beforeId))
+  if (f.tag) where.push(sql`${contacts.tags} @> array[${f.tag}]::text[]`)
+  if (f.externalId) where.push(eq(contacts.externalId, f.externalId))
+  if (f.updatedSince) where.push(gte(contacts.updatedAt, f.updatedSince))
+  if (f.email) {
+    where.push(sql`exists (select 1 from ${contactEmails} e where e.workspace_id = ${contacts.workspaceId}
+      and e.contact_id = ${contacts.id} and e.email = ${f.email})`)
+  }
+  if (f.q) where.push(searchCondition(f.q))
+  return tx.select().from(contacts).where(and(...where)).orderBy(desc(contacts.id)).limit(limit)
+}
+
+function searchCondition (q: string): SQL {
+  const pattern = '%' + q.replace(/[\\%_]/g, (c) => '\\' + c) + '%'
+  const digits = q.replace(/[^\d]/g, '')
+  const phoneMatch = digits.length >= 4 ? sql` or array_to_string(${contacts.phones}, ' ') like ${'%' + digits + '%'}` : sql``
+  return sql`(${contacts.displayName} ilike ${pattern} or ${contacts.givenName} ilike ${pattern}
+    or ${contacts.familyName} ilike ${pattern} or ${contacts.company} ilike ${pattern}
+    or ${contacts.emails}::text ilike ${pattern}${phoneMatch})`
+}

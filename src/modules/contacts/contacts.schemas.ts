@@ -1,0 +1,96 @@
+import { parsePhoneNumberFromString } from 'libphonenumber-js/max'
+import { z } from 'zod'
+
+const text = (max: number) => z.string().trim().min(1).max(max)
+
+export const Email = z.email({ message: 'Must be an e-mail address' }).max(254).transform((v) => v.toLowerCase())
+
+// E.164 normalization with libphonenumber's full metadata, so "+1 (415) 555-2671" and
+// "+14155552671" are one number. Numbers must be international (start with +).
+export const Phone = z.string().max(40).transform((value, ctx) => {
+  const parsed = parsePhoneNumberFromString(value)
+  if (!parsed || !parsed.isValid()) {
+    ctx.addIssue({ code: 'custom', message: 'Must be a valid international phone number, e.g. +14155552671' })
+    return z.NEVER
+  }
+  return parsed.number as string
+}).meta({ description: 'International phone number; stored in E.164', example: '+14155552671' })
+
+export const EmailInput = z.union([
+  Email,
+  z.object({ address: Email, primary: z.boolean().optional() }).strict()
+]).meta({ id: 'EmailAddress', description: 'An address, or an address with its primary flag' })
+
+const Tag = z.string().trim().min(1).max(64)
+const Attributes = z.record(z.string().min(1).max(100), z.json())
+  .refine((v) => Object.keys(v).length <= 100, 'At most 100 attributes')
+  .meta({ description: 'Custom attributes: any JSON values' })
+
+const contactFields = {
+  displayName: text(200),
+  givenName: text(100).nullable(),
+  familyName: text(100).nullable(),
+  emails: z.array(EmailInput).max(20).nullable(),
+  phones: z.array(Phone).max(20).nullable(),
+  company: text(200).nullable(),
+  title: text(200).nullable(),
+  tags: z.array(Tag).max(50).nullable(),
+  attributes: Attributes.nullable(),
+  externalId: text(200).nullable()
+}
+
+export const ContactCreate = z.object({
+  ...contactFields,
+  displayName: contactFields.displayName.optional(),
+  givenName: contactFields.givenName.optional(),
+  familyName: contactFields.familyName.optional(),
+  emails: contactFields.emails.optional(),
+  phones: contactFields.phones.optional(),
+  company: contactFields.company.optional(),
+  title: contactFields.title.optional(),
+  tags: contactFields.tags.optional(),
+  attributes: contactFields.attributes.optional(),
+  externalId: contactFields.externalId.optional()
+}).strict().meta({ id: 'ContactCreate' })
+
+/** JSON merge patch (RFC 7396): absent = unchanged, null = removed, attributes merge key by key. */
+export const ContactPatch = ContactCreate.meta({ id: 'ContactPatch' })
+
+export type ContactCreateInput = z.output<typeof ContactCreate>
+export type ContactPatchInput = z.output<typeof ContactPatch>
+
+export const Contact = z.object({
+  id: z.string().meta({ example: 'con_01h455vb4pex5vsknk084sn02q' }),
+  displayName: z.string(),
+  givenName: z.string().nullable(),
+  familyName: z.string().nullable(),
+  emails: z.array(z.object({ address: z.string(), primary: z.boolean() })),
+  phones: z.array(z.string()),
+  company: z.string().nullable(),
+  title: z.string().nullable(),
+  tags: z.array(z.string()),
+  attributes: z.record(z.string(), z.unknown()),
+  externalId: z.string().nullable(),
+  createdAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+  version: z.number().int()
+}).meta({ id: 'Contact' })
+export type ContactDto = z.output<typeof Contact>
+
+export const ContactListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(25),
+  after: z.string().min(1).max(500).optional(),
+  q: z.string().trim().min(1).max(200).optional(),
+  tag: Tag.optional(),
+  email: Email.optional(),
+  externalId: text(200).optional(),
+  updatedSince: z.iso.datetime({ offset: true }).optional()
+}).strict()
+export type ContactListInput = z.output<typeof ContactListQuery>
+
+export const ContactList = z.object({
+  data: z.array(Contact),
+  nextCursor: z.string().nullable()
+}).meta({ id: 'ContactList' })
+
+export const ContactIdParams = z.object({ id: z.string().min(1).max(100) })

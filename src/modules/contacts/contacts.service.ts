@@ -1,0 +1,132 @@
+import type { Db, Tx } from '../../db/client.js'
+import { inWorkspace } from '../../db/tenant.js'
+import type { Clock } from '../../lib/clock.js'
+import type { RequestContext } from '../../lib/context.js'
+import { decodeCursor, toPage, type Page } from '../../lib/cursor.js'
+import { notFound } from '../../lib/errors.js'
+import { newId } from '../../lib/ids.js'
+import { mergePatch } from '../../lib/merge-patch.js'
+import { assertNoDuplicates, mapUniqueViolation } from './contacts.duplicates.js'
+import { deriveDisplayName, normalizeEmails } from './contacts.rules.js'
+import * as repo from './contacts.repository.js'
+import type { ContactCreateInput, ContactDto, ContactListInput, ContactPatchInput } from './contacts.schemas.js'
+
+export interface ContactsServiceDeps { db: Db, clock: Clock }
+
+export function toContactDto (row: repo.ContactRow): ContactDto {
+  return {
+    id: row.id,
+    displayName: row.displayName,
+    givenName: row.givenName,
+    familyName: row.familyName,
+    emails: row.emails,
+    phones: row.phones,
+    company: row.company,
+    title: row.title,
+    tags: row.tags,
+    attributes: row.attributes,
+    externalId: row.externalId,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+    version: row.version
+  }
+}
+
+export function createContactsService ({ db }: ContactsServiceDeps) {
+  const ws = <T>(ctx: RequestContext, fn: (tx: Tx) => Promise<T>, tx?: Tx) => inWorkspace(db, ctx.workspaceId, fn, tx)
+
+  async function requireRow (tx: Tx, ctx: RequestContext, id: string) {
+    const row = await repo.getContact(tx, ctx.workspaceId, id)
+    if (!row) throw notFound('contact.not_found', id)
+    return row
+  }
+
+  return {
+    async get (ctx: RequestContext, id: string, tx?: Tx): Promise<ContactDto> {
+      return ws(ctx, async (t) => toContactDto(await requireRow(t, ctx, id)), tx)
+    },
+
+    /** For loaders: rows in the order of `ids`, null where absent (other workspace, deleted). */
+    async getMany (ctx: RequestContext, ids: string[], tx?: Tx): Promise<(ContactDto | null)[]> {
+      const rows = await ws(ctx, (t) => repo.getContacts(t, ctx.workspaceId, ids), tx)
+      const byId = new Map(rows.map((r) => [r.id, toContactDto(r)]))
+      return ids.map((id) => byId.get(id) ?? null)
+    },
+
+    async list (ctx: RequestContext, query: ContactListInput, tx?: Tx): Promise<Page<ContactDto>> {
+      const beforeId = query.after ? decodeCursor<{ id: string }>(query.after, ['id']).id : undefined
+      const rows = await ws(ctx, (t) => repo.listContacts(t, ctx.workspaceId, {
+        q: query.q,
+        tag: query.tag,
+        email: query.email,
+        externalId: query.externalId,
+        updatedSince: query.updatedSince ? new Date(query.updatedSince) : undefined,
+        beforeId
+      }, query.limit + 1), tx)
+      const page = toPage(rows, query.limit, (r) => ({ id: r.id }))
+      return { items: page.items.map(toContactDto), nextCursor: page.nextCursor }
+    },
+
+    async create (ctx: RequestContext, input: ContactCreateInput, tx?: Tx): Promise<ContactDto> {
+      const emails = normalizeEmails(input.emails ?? [])
+      const fields = {
+        givenName: input.givenName ?? null,
+        familyName: input.familyName ?? null,
+        emails,
+        phones: [...new Set(input.phones ?? [])],
+        company: input.company ?? null,
+        title: input.title ?? null,
+        tags: [...new Set(input.tags ?? [])],
+        attributes: (input.attributes ?? {}) as Record<string, unknown>,
+        externalId: input.externalId ?? null
+      }
+      const displayName = input.displayName ?? deriveDisplayName(fields)
+      return mapUniqueViolation(db, ctx, () => ws(ctx, async (t) => {
+        await assertNoDuplicates(t, ctx.workspaceId, emails, fields.externalId)
+        const row = await repo.insertContact(t, { workspaceId: ctx.workspaceId, id: newId('contact'), displayName, ...fields })
+        await repo.replaceEmails(t, ctx.workspaceId, row.id, emails)
+        return toContactDto(row)
+      }, tx), emails, fields.externalId)
+    },
+
+    async update (ctx: RequestContext, id: string, patch: ContactPatchInput, tx?: Tx): Promise<ContactDto> {
+      return mapUniqueViolation(db, ctx, () => ws(ctx, async (t) => {
+        const current = await requireRow(t, ctx, id)
+        const next = applyPatch(current, patch)
+        const emailsChanged = patch.emails !== undefined
+        await assertNoDuplicates(t, ctx.workspaceId, emailsChanged ? next.emails : [], patch.externalId ?? null, id)
+        const row = await repo.updateContact(t, ctx.workspaceId, id, next)
+        if (emailsChanged) await repo.replaceEmails(t, ctx.workspaceId, id, next.emails)
+        return toContactDto(row)
+      }, tx), patch.emails ? normalizeEmails(patch.emails) : [], patch.externalId ?? null, id)
+    },
+
+    async remove (ctx: RequestContext, id: string, tx?: Tx): Promise<void> {
+      const deleted = await ws(ctx, (t) => repo.softDeleteContact(t, ctx.workspaceId, id), tx)
+      if (!deleted) throw notFound('contact.not_found', id)
+    }
+  }
+}
+
+export type ContactsService = ReturnType<typeof createContactsService>
+
+function applyPatch (current: repo.ContactRow, patch: ContactPatchInput) {
+  const pick = <K extends keyof ContactPatchInput & keyof repo.ContactRow>(key: K, empty: repo.ContactRow[K]) =>
+    patch[key] === undefined ? current[key] : (patch[key] ?? empty)
+  const fields = {
+    givenName: pick('givenName', null),
+    familyName: pick('familyName', null),
+    emails: patch.emails === undefined ? current.emails : normalizeEmails(patch.emails ?? []),
+    phones: patch.phones === undefined ? current.phones : [...new Set(patch.phones ?? [])],
+    company: pick('company', null),
+    title: pick('title', null),
+    tags: patch.tags === undefined ? current.tags : [...new Set(patch.tags ?? [])],
+    attributes: patch.attributes === undefined
+      ? current.attributes
+      : (patch.attributes === null ? {} : mergePatch(current.attributes, patch.attributes) as Record<string, unknown>),
+    externalId: pick('externalId', null)
+  }
+  // An explicit null asks for the derived name; absence keeps the current one.
+  const displayName = patch.displayName === undefined ? current.displayName : (patch.displayName ?? deriveDisplayName(fields))
+  return { ...fields, displayName }
+}

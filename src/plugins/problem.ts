@@ -1,0 +1,82 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
+import { DomainError, errorCatalog, problemType, type ErrorCode, type FieldError } from '../lib/errors.js'
+import { toPointer } from '../lib/validation.js'
+
+export const PROBLEM_JSON = 'application/problem+json'
+
+// Fastify's own error codes, as the problem codes clients see.
+const fastifyCodes: Record<string, ErrorCode> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'request.unsupported_media_type',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'request.malformed',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'request.too_large',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'request.malformed',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'request.malformed',
+  FST_ERR_CTP_EMPTY_TYPE: 'request.unsupported_media_type',
+  FST_ERR_CTP_INVALID_TYPE: 'request.unsupported_media_type',
+  FST_ERR_ASYNC_CONSTRAINT: 'request.malformed'
+}
+
+/** Any thrown value, as a DomainError a client may see (5xx never carry internals). */
+export function toDomainError (err: unknown): DomainError {
+  if (err instanceof DomainError) return err
+  const e = err as FastifyError & { validation?: unknown[], validationContext?: string }
+  if (hasZodFastifySchemaValidationErrors(e)) return new DomainError('validation.failed', 'The request is not valid', { errors: fieldErrors(e) })
+  if (e?.code && fastifyCodes[e.code]) return new DomainError(fastifyCodes[e.code], e.message)
+  // A body Fastify could not parse (e.g. malformed JSON from the default parser) arrives as a 400.
+  if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+    if (e.statusCode === 400) return new DomainError('request.malformed', e.message)
+    if (e.statusCode === 413) return new DomainError('request.too_large', e.message)
+    if (e.statusCode === 415) return new DomainError('request.unsupported_media_type', e.message)
+  }
+  return new DomainError('internal')
+}
+
+function fieldErrors (e: { validation?: unknown[], validationContext?: string }): FieldError[] {
+  const root = '/' + (e.validationContext ?? 'body')
+  return (e.validation as Array<{ instancePath: string, message: string, keyword: string, params: Record<string, unknown> }>)
+    .flatMap((v) => {
+      const path = v.instancePath.split('/').filter(Boolean)
+      if (v.keyword === 'unrecognized_keys' && Array.isArray(v.params.keys)) {
+        return v.params.keys.map((k) => ({ pointer: toPointer([...path, String(k)], root), message: 'Unknown field', code: 'unknown_field' }))
+      }
+      return [{ pointer: toPointer(path, root), message: v.message, code: v.keyword }]
+    })
+}
+
+export function problemBody (err: DomainError, instance: string) {
+  return {
+    type: problemType(err.code),
+    title: errorCatalog[err.code].title,
+    status: err.status,
+    detail: err.message,
+    instance,
+    code: err.code,
+    ...err.details
+  }
+}
+
+export function sendProblem (reply: FastifyReply, request: FastifyRequest, err: DomainError) {
+  if (err.status === 401) reply.header('www-authenticate', `Bearer realm="rapport", error="invalid_token", error_description="${err.message}"`)
+  if (err.status === 403) reply.header('www-authenticate', `Bearer realm="rapport", error="insufficient_scope", scope="${String(err.details.requiredScope ?? '')}"`)
+  // GraphQL clients expect GraphQL-shaped errors, even for a request refused before execution.
+  if (request.url.startsWith('/graphql')) {
+    return reply.code(err.status).type('application/json; charset=utf-8')
+      .send({ data: null, errors: [{ message: err.message, extensions: { code: err.code, ...err.details } }] })
+  }
+  return reply.code(err.status).type(PROBLEM_JSON).send(problemBody(err, request.url))
+}
+
+async function problemPlugin (app: FastifyInstance) {
+  app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'))
+  app.setErrorHandler((error, request, reply) => {
+    const err = toDomainError(error)
+    if (err.status >= 500) request.log.error({ err: error }, 'request failed')
+    return sendProblem(reply, request, err)
+  })
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, request, new DomainError('route.not_found', `No route ${request.method} ${request.url.split('?')[0]}`)))
+}
+
+export default fp(problemPlugin, { name: 'problem' })
