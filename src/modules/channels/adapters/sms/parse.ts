@@ -1,0 +1,53 @@
+import type { DeliveryStatus, InboundEvent, InboundMessageEvent } from '../channel-adapter.js'
+import { e164 } from '../shared/request.js'
+
+/** twilio.com/docs/messaging/api/message-resource#message-status-values */
+const STATUSES = new Map<string, DeliveryStatus>([
+  ['accepted', 'queued'], ['scheduled', 'queued'], ['queued', 'queued'], ['sending', 'queued'],
+  ['sent', 'sent'], ['delivered', 'delivered'], ['read', 'read'],
+  ['undelivered', 'failed'], ['failed', 'failed'], ['canceled', 'failed']
+])
+
+export function twilioStatus (s: string): DeliveryStatus | undefined {
+  return STATUSES.get(s)
+}
+
+/**
+ * One Twilio messaging webhook (twilio.com/docs/messaging/guides/webhook-request): either an
+ * incoming message (status 'received'/'receiving', has Body/NumMedia) or a status callback for a
+ * message we sent. Twilio puts no timestamp on either, so the receive time is used.
+ */
+export function parseTwilio (p: URLSearchParams, now: Date): InboundEvent[] {
+  const sid = p.get('MessageSid') ?? p.get('SmsSid')
+  if (sid === null) return []
+  const status = p.get('MessageStatus') ?? p.get('SmsStatus') ?? ''
+  const incoming = status === 'received' || status === 'receiving' || (status === '' && p.has('Body'))
+
+  if (!incoming) {
+    const mapped = twilioStatus(status)
+    if (mapped === undefined) return []
+    const code = p.get('ErrorCode')
+    const error = code !== null && code !== '' ? `${code}${p.get('ErrorMessage') ? ` ${p.get('ErrorMessage')}` : ''}` : undefined
+    return [{ type: 'status', providerMessageId: sid, status: mapped, occurredAt: now, ...(error !== undefined ? { error } : {}) }]
+  }
+
+  const from = p.get('From')
+  if (from === null) return []
+  const media = Math.min(Number(p.get('NumMedia') ?? 0) || 0, 10) // Twilio caps MMS at 10 media
+  const event: InboundMessageEvent = {
+    type: 'message',
+    providerMessageId: sid,
+    sender: { handle: e164(from) },
+    recipient: p.get('To') ?? undefined,
+    text: p.get('Body') ?? undefined,
+    attachments: Array.from({ length: media }, (_, i) => ({
+      url: p.get(`MediaUrl${i}`) ?? undefined,
+      contentType: p.get(`MediaContentType${i}`) ?? undefined
+    })),
+    sentAt: now,
+    // WhatsApp-over-Twilio senders look like 'whatsapp:+1...'; e164() leaves those untouched.
+    interactionKind: 'sms',
+    identityKind: 'phone'
+  }
+  return [event]
+}

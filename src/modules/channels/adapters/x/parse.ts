@@ -1,0 +1,62 @@
+import type { InboundEvent } from '../channel-adapter.js'
+import { arr, dateFrom, num, str, type Loose } from '../shared/request.js'
+
+/**
+ * Account Activity API payload (docs.x.com, "Account Activity data objects"). One POST is for one
+ * subscribed account (`for_user_id`) and may carry several event arrays.
+ */
+export function parseActivity (body: Loose, now: Date): InboundEvent[] {
+  const me = str(body?.for_user_id)
+  const users = body?.users ?? {}
+  const events: InboundEvent[] = []
+
+  for (const dm of arr(body?.direct_message_events)) {
+    const mc = dm?.message_create
+    const senderId = str(mc?.sender_id)
+    // Messages we sent ourselves are echoed back to us; they are not inbound.
+    if (dm?.type !== 'message_create' || senderId === undefined || senderId === me || str(dm.id) === undefined) continue
+    const media = mc.message_data?.attachment?.media
+    events.push({
+      type: 'message',
+      providerMessageId: String(dm.id),
+      sender: { handle: senderId, name: str(users[senderId]?.name) },
+      recipient: str(mc.target?.recipient_id),
+      text: str(mc.message_data?.text),
+      attachments: media === undefined
+        ? []
+        : [{ url: str(media.media_url_https), contentType: media.type === 'photo' ? 'image/*' : undefined, providerFileId: str(media.id_str) }],
+      sentAt: dateFrom(dm.created_timestamp, 'ms', now),
+      interactionKind: 'message',
+      identityKind: 'x:user'
+    })
+  }
+
+  // The other party read our DMs up to last_read_event_id.
+  for (const r of arr(body?.direct_message_mark_read_events)) {
+    const id = str(r?.last_read_event_id)
+    if (id === undefined || str(r.sender_id) === me) continue
+    events.push({ type: 'status', providerMessageId: id, status: 'read', occurredAt: dateFrom(r.created_timestamp, 'ms', now) })
+  }
+
+  // Tweets that mention the account (replies included); our own tweets are skipped.
+  for (const tw of arr(body?.tweet_create_events)) {
+    const authorId = str(tw?.user?.id_str)
+    const mentioned = arr(tw?.entities?.user_mentions).some((u: Loose) => str(u?.id_str) === me)
+    if (authorId === undefined || authorId === me || !mentioned || str(tw.id_str) === undefined) continue
+    events.push({
+      type: 'message',
+      providerMessageId: String(tw.id_str),
+      threadId: str(tw.in_reply_to_status_id_str),
+      sender: { handle: authorId, name: str(tw.user.name) },
+      recipient: me,
+      text: str(tw.extended_tweet?.full_text) ?? str(tw.text),
+      attachments: arr(tw.extended_entities?.media ?? tw.entities?.media).map((m: Loose) => ({
+        url: str(m?.media_url_https), contentType: m?.type === 'photo' ? 'image/*' : undefined, providerFileId: str(m?.id_str), size: num(m?.size)
+      })),
+      sentAt: dateFrom(tw.timestamp_ms, 'ms', now),
+      interactionKind: 'mention',
+      identityKind: 'x:user'
+    })
+  }
+  return events
+}
