@@ -9,6 +9,12 @@ import { healthRoutes } from './modules/health/health.routes.js'
 import auth from './plugins/auth.js'
 import openapi from './plugins/openapi.js'
 import problem from './plugins/problem.js'
+import { createJobs } from './jobs/index.js'
+import { channelsRoutes } from './modules/channels/channels.routes.js'
+import { mergesRoutes } from './modules/contacts/merges.routes.js'
+import { identitiesRoutes } from './modules/identities/identities.routes.js'
+import { inboundRoutes } from './modules/interactions/inbound.routes.js'
+import { interactionsRoutes } from './modules/interactions/interactions.routes.js'
 import { createServices } from './services.js'
 
 export interface AppOptions {
@@ -16,12 +22,14 @@ export interface AppOptions {
   db: Db
   clock?: Clock
   logger?: FastifyServerOptions['logger']
+  /** Outbound HTTP used by channel adapters; defaults to the global fetch. */
+  fetch?: typeof fetch
 }
 
 const publicPrefixes = ['/docs', '/graphiql']
 
 /** Builds the whole API in one visible order. It never listens: server.ts and tests decide that. */
-export async function buildApp ({ config, db, clock = systemClock, logger }: AppOptions) {
+export async function buildApp ({ config, db, clock = systemClock, logger, fetch }: AppOptions) {
   const app = Fastify({
     logger: logger ?? { level: config.logLevel, redact: ['req.headers.authorization'] },
     bodyLimit: config.bodyLimit,
@@ -34,7 +42,13 @@ export async function buildApp ({ config, db, clock = systemClock, logger }: App
     if (publicPrefixes.some((p) => route.url.startsWith(p))) route.config = { ...route.config, public: true }
   })
 
-  const services = createServices({ db, clock })
+  const kick = { inbox: () => jobs.inbox.kick(), outbox: () => jobs.outbox.kick() }
+  const services = createServices({ db, clock, secretsKey: config.secretsKey, fetch, kick })
+  const jobs = createJobs({ config, db, clock, services, log: app.log, fetch })
+  app.decorate('jobs', jobs)
+  app.addHook('onReady', async () => jobs.start())
+  // Workers stop before the database closes; an unfinished claim is retried after its lease.
+  app.addHook('onClose', async () => jobs.stop())
 
   await app.register(problem)
   await app.register(auth, { config, workspaces: services.workspaces })
@@ -45,6 +59,11 @@ export async function buildApp ({ config, db, clock = systemClock, logger }: App
     rest.setSerializerCompiler(serializerCompiler)
     await rest.register(healthRoutes, { db })
     await rest.register(contactsRoutes, { contacts: services.contacts })
+    await rest.register(identitiesRoutes, { identities: services.identities })
+    await rest.register(mergesRoutes, { merges: services.merges })
+    await rest.register(channelsRoutes, { channels: services.channels })
+    await rest.register(interactionsRoutes, { interactions: services.interactions })
+    await rest.register(inboundRoutes, { inbound: services.inbound, publicUrl: config.publicUrl })
   })
   await app.register(graphql, { services, graphiql: config.graphiql })
 
@@ -52,3 +71,7 @@ export async function buildApp ({ config, db, clock = systemClock, logger }: App
 }
 
 export type App = Awaited<ReturnType<typeof buildApp>>
+
+declare module 'fastify' {
+  interface FastifyInstance { jobs: import('./jobs/index.js').Jobs }
+}

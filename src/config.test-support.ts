@@ -12,6 +12,9 @@ export function testConfig (overrides: Partial<Config> = {}): Config {
     logLevel: 'silent',
     bodyLimit: 1_048_576,
     graphiql: true,
+    workers: true,
+    workerPollMs: 50,
+    outbox: { maxAttempts: 3, backoffBaseMs: 20, leaseMs: 5000 },
     notes: [],
     ...overrides
   }

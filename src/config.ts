@@ -16,7 +16,13 @@ const envSchema = z.object({
   SECRETS_KEY: z.string().regex(/^[0-9a-f]{64}$/i, 'must be 64 hex characters (32 bytes)').optional(),
   LOG_LEVEL: z.enum(logLevels).default('info'),
   BODY_LIMIT: z.coerce.number().int().min(1024).default(1_048_576),
-  GRAPHIQL: z.enum(['true', 'false']).default('true').transform((v) => v === 'true')
+  GRAPHIQL: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  PUBLIC_URL: z.url().optional(),
+  WORKERS: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  WORKER_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
+  OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(10),
+  OUTBOX_BACKOFF_MS: z.coerce.number().int().min(1).max(3_600_000).default(2000),
+  OUTBOX_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000)
 })
 
 export interface Config {
@@ -30,6 +36,12 @@ export interface Config {
   logLevel: (typeof logLevels)[number]
   bodyLimit: number
   graphiql: boolean
+  /** Public origin of this server, as providers see it (Twilio signs the full URL). */
+  publicUrl?: string
+  /** Run the background workers (inbox, outbox) in this process. */
+  workers: boolean
+  workerPollMs: number
+  outbox: { maxAttempts: number, backoffBaseMs: number, leaseMs: number }
   /** Human-readable notes for the startup log (generated secrets and where they live). */
   notes: string[]
 }
@@ -59,6 +71,10 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     bodyLimit: e.BODY_LIMIT,
     graphiql: e.GRAPHIQL,
+    publicUrl: e.PUBLIC_URL,
+    workers: e.WORKERS,
+    workerPollMs: e.WORKER_POLL_MS,
+    outbox: { maxAttempts: e.OUTBOX_MAX_ATTEMPTS, backoffBaseMs: e.OUTBOX_BACKOFF_MS, leaseMs: e.OUTBOX_LEASE_MS },
     notes
   }
 }

@@ -1,14 +1,35 @@
 import type { Db } from './db/client.js'
 import type { Clock } from './lib/clock.js'
+import { createSecretBox } from './lib/secrets.js'
+import { createChannelsService } from './modules/channels/channels.service.js'
 import { createContactsService } from './modules/contacts/contacts.service.js'
+import { createMergesService } from './modules/contacts/merges.service.js'
+import { createIdentitiesService } from './modules/identities/identities.service.js'
+import { createInboundService } from './modules/interactions/inbound.service.js'
+import { createInteractionsService } from './modules/interactions/interactions.service.js'
 import { createWorkspacesService } from './modules/workspaces/workspaces.service.js'
 
+export interface ServiceDeps {
+  db: Db
+  clock: Clock
+  secretsKey: string
+  /** Outbound HTTP for adapters (tests point providers at fakes through channel config). */
+  fetch?: typeof fetch
+  /** Called when a request queued work, so that a worker starts at once instead of at its next tick. */
+  kick?: { inbox: () => void, outbox: () => void }
+}
+
 /** Every service, built once with explicit dependencies; REST, GraphQL and jobs share them. */
-export function createServices (deps: { db: Db, clock: Clock }) {
-  return {
-    workspaces: createWorkspacesService(deps),
-    contacts: createContactsService(deps)
-  }
+export function createServices (deps: ServiceDeps) {
+  const { db, clock } = deps
+  const workspaces = createWorkspacesService({ db })
+  const contacts = createContactsService({ db, clock })
+  const channels = createChannelsService({ db, secrets: createSecretBox(deps.secretsKey) })
+  const identities = createIdentitiesService({ db, contacts })
+  const interactions = createInteractionsService({ db, clock, contacts, channels, identities, onOutboxWork: () => deps.kick?.outbox() })
+  const inbound = createInboundService({ db, clock, channels, interactions, fetch: deps.fetch, onInboxWork: () => deps.kick?.inbox() })
+  const merges = createMergesService({ db, contacts, identities, interactions })
+  return { workspaces, contacts, channels, identities, interactions, inbound, merges }
 }
 
 export type Services = ReturnType<typeof createServices>

@@ -20,8 +20,19 @@ export function formatGraphQLErrors (execution: Execution, context: MercuriusCon
     if (domain.status >= 500) log.error({ err: original }, 'resolver failed')
     return [{ message: domain.message, locations: error.locations, path: error.path, extensions: { code: domain.code, ...domain.details } }]
   })
-  const statusCode = execution.data ? 200 : (execution.statusCode ?? 200)
-  return { statusCode, response: { data: execution.data ?? null, errors } }
+  return { statusCode: statusOf(execution, context), response: { data: execution.data ?? null, errors } }
+}
+
+/**
+ * An executed operation answers 200 whatever its field errors. A request refused before
+ * execution (no `data` at all: bad token, missing scope) keeps its HTTP status and challenge.
+ */
+function statusOf (execution: Execution, context: MercuriusContext): number {
+  if ('data' in execution) return execution.data ? 200 : (execution.statusCode ?? 200)
+  const original = execution.errors[0]?.originalError
+  if (!(original instanceof DomainError)) return execution.statusCode ?? 400
+  if (original.status === 401) context.reply?.header('www-authenticate', 'Bearer realm="rapport", error="invalid_token"')
+  return original.status
 }
 
 function asQueryError (error: GraphQLError | Error) {

@@ -3,7 +3,10 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars'
 import mercurius, { type IResolvers } from 'mercurius'
+import { channelsResolvers } from '../modules/channels/channels.resolvers.js'
 import { contactsResolvers } from '../modules/contacts/contacts.resolvers.js'
+import { identitiesLoaders, identitiesResolvers } from '../modules/identities/identities.resolvers.js'
+import { interactionsLoaders, interactionsResolvers } from '../modules/interactions/interactions.resolvers.js'
 import type { Services } from '../services.js'
 import type { GraphQLContext } from './context.js'
 import { formatGraphQLErrors } from './errors.js'
@@ -19,13 +22,25 @@ export function mergeResolvers (...maps: IResolvers[]): IResolvers {
   return merged as IResolvers
 }
 
+const typeByPrefix: Record<string, string> = { con: 'Contact', chn: 'Channel', int: 'Interaction', idn: 'Identity' }
+
+/** Relay Node: an id's prefix names its type. */
+function nodeType (obj: { id: string }): string | undefined {
+  return typeByPrefix[obj.id.split('_')[0]]
+}
+
 async function graphqlPlugin (app: FastifyInstance, opts: { services: Services, graphiql: boolean }) {
   await app.register(mercurius, {
     schema: readFileSync(schemaPath, 'utf8'),
     resolvers: mergeResolvers(
       { DateTime: DateTimeResolver, JSON: JSONResolver } as unknown as IResolvers,
-      contactsResolvers
+      { Node: { resolveType: nodeType } } as unknown as IResolvers,
+      contactsResolvers,
+      identitiesResolvers,
+      channelsResolvers,
+      interactionsResolvers
     ),
+    loaders: mergeResolvers(identitiesLoaders as IResolvers, interactionsLoaders as IResolvers) as never,
     context: (request): GraphQLContext => ({ ctx: request.ctx, services: opts.services }),
     errorFormatter: formatGraphQLErrors as never,
     graphiql: opts.graphiql,

@@ -7,7 +7,12 @@ export const idPrefixes = {
   channel: 'chn',
   interaction: 'int',
   promise: 'prm',
-  import: 'imp'
+  import: 'imp',
+  identity: 'idn',
+  merge: 'mrg',
+  inbox: 'inb',
+  outbox: 'obx',
+  attempt: 'att'
 } as const
 
 export type IdKind = keyof typeof idPrefixes

@@ -69,6 +69,9 @@ export function sendProblem (reply: FastifyReply, request: FastifyRequest, err: 
 }
 
 async function problemPlugin (app: FastifyInstance) {
+  // Bodies are JSON only: Fastify's built-in text/plain parser would hand a string to the route
+  // schema (a 400 "expected object") where the contract promises a 415.
+  app.removeContentTypeParser('text/plain')
   app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'))
   app.setErrorHandler((error, request, reply) => {
     const err = toDomainError(error)

@@ -6,7 +6,36 @@ export type ContactRow = typeof contacts.$inferSelect
 export type NewContactRow = typeof contacts.$inferInsert
 
 // Every function takes the workspace and filters on it; row-level security repeats the rule.
-const live = (workspaceId: string) => and(eq(contacts.workspaceId, workspaceId), isNull(contacts.deletedAt))
+// Live = not deleted and not merged into another contact (merged ids resolve through resolveAlias).
+const live = (workspaceId: string) => and(eq(contacts.workspaceId, workspaceId), isNull(contacts.deletedAt), isNull(contacts.mergedInto))
+
+/** Follows merges: the id a (possibly merged) contact id now lives under, or undefined. */
+export async function resolveAlias (tx: Executor, workspaceId: string, id: string): Promise<string | undefined> {
+  let current = id
+  for (let hop = 0; hop < 10; hop++) {
+    const [row] = await tx.select({ id: contacts.id, mergedInto: contacts.mergedInto }).from(contacts)
+      .where(and(eq(contacts.workspaceId, workspaceId), eq(contacts.id, current), isNull(contacts.deletedAt))).limit(1)
+    if (!row) return undefined
+    if (!row.mergedInto) return row.id
+    current = row.mergedInto
+  }
+  return undefined
+}
+
+export async function setMergedInto (tx: Executor, workspaceId: string, id: string, survivorId: string | null): Promise<void> {
+  await tx.update(contacts).set({ mergedInto: survivorId, updatedAt: sql`now()`, version: sql`${contacts.version} + 1` })
+    .where(and(eq(contacts.workspaceId, workspaceId), eq(contacts.id, id)))
+}
+
+/** Contacts owning an address among their e-mails or phones (identity matching of inbound senders). */
+export async function findByEmailOrPhone (tx: Executor, workspaceId: string, kind: 'email' | 'phone', address: string): Promise<string | undefined> {
+  const [row] = kind === 'email'
+    ? await tx.select({ id: contactEmails.contactId }).from(contactEmails)
+      .where(and(eq(contactEmails.workspaceId, workspaceId), eq(contactEmails.email, address))).limit(1)
+    : await tx.select({ id: contacts.id }).from(contacts)
+      .where(and(live(workspaceId), sql`${contacts.phones} @> array[${address}]::text[]`)).orderBy(contacts.id).limit(1)
+  return row?.id
+}
 
 export async function getContact (tx: Executor, workspaceId: string, id: string): Promise<ContactRow | undefined> {
   const [row] = await tx.select().from(contacts).where(and(live(workspaceId), eq(contacts.id, id))).limit(1)

@@ -35,13 +35,51 @@ export function toContactDto (row: repo.ContactRow): ContactDto {
 export function createContactsService ({ db }: ContactsServiceDeps) {
   const ws = <T>(ctx: RequestContext, fn: (tx: Tx) => Promise<T>, tx?: Tx) => inWorkspace(db, ctx.workspaceId, fn, tx)
 
-  async function requireRow (tx: Tx, ctx: RequestContext, id: string) {
-    const row = await repo.getContact(tx, ctx.workspaceId, id)
+  // A merged contact's id keeps working: it resolves to the survivor.
+  async function requireRow (tx: Tx, ctx: Pick<RequestContext, 'workspaceId'>, id: string) {
+    const resolved = await repo.resolveAlias(tx, ctx.workspaceId, id)
+    const row = resolved ? await repo.getContact(tx, ctx.workspaceId, resolved) : undefined
     if (!row) throw notFound('contact.not_found', id)
     return row
   }
 
   return {
+    /** The live id behind a contact id (itself, or its merge survivor); contact.not_found if none. */
+    async resolveId (ctx: Pick<RequestContext, 'workspaceId'>, id: string, tx?: Tx): Promise<string> {
+      return ws(ctx as RequestContext, async (t) => (await requireRow(t, ctx, id)).id, tx)
+    },
+
+    resolveIdIn: (tx: Tx, workspaceId: string, id: string) => repo.resolveAlias(tx, workspaceId, id),
+
+    async findByAddress (tx: Tx, workspaceId: string, kind: 'email' | 'phone', address: string): Promise<string | undefined> {
+      const id = await repo.findByEmailOrPhone(tx, workspaceId, kind, address)
+      return id ? await repo.resolveAlias(tx, workspaceId, id) : undefined
+    },
+
+    /** The contact's own primary e-mail or first phone, when a channel sends to those kinds. */
+    async defaultAddress (tx: Tx, workspaceId: string, contactId: string, kinds: string[]): Promise<string | undefined> {
+      const row = await repo.getContact(tx, workspaceId, contactId)
+      for (const kind of kinds) {
+        if (kind === 'email' && row?.emails[0]) return row.emails[0].address
+        if (kind === 'phone' && row?.phones[0]) return row.phones[0]
+      }
+      return undefined
+    },
+
+    /** A contact for an unknown inbound sender, named after what the provider told us. */
+    async createFromSender (tx: Tx, ctx: Pick<RequestContext, 'workspaceId'>, sender: { kind: string, address: string, name?: string }): Promise<string> {
+      const emails = sender.kind === 'email' ? [{ address: sender.address, primary: true }] : []
+      const row = await repo.insertContact(tx, {
+        workspaceId: ctx.workspaceId,
+        id: newId('contact'),
+        displayName: sender.name?.trim() || sender.address,
+        emails,
+        phones: sender.kind === 'phone' ? [sender.address] : []
+      })
+      await repo.replaceEmails(tx, ctx.workspaceId, row.id, emails)
+      return row.id
+    },
+
     async get (ctx: RequestContext, id: string, tx?: Tx): Promise<ContactDto> {
       return ws(ctx, async (t) => toContactDto(await requireRow(t, ctx, id)), tx)
     },
@@ -92,6 +130,7 @@ export function createContactsService ({ db }: ContactsServiceDeps) {
     async update (ctx: RequestContext, id: string, patch: ContactPatchInput, tx?: Tx): Promise<ContactDto> {
       return mapUniqueViolation(db, ctx, () => ws(ctx, async (t) => {
         const current = await requireRow(t, ctx, id)
+        id = current.id
         const next = applyPatch(current, patch)
         const emailsChanged = patch.emails !== undefined
         await assertNoDuplicates(t, ctx.workspaceId, emailsChanged ? next.emails : [], patch.externalId ?? null, id)
@@ -102,7 +141,7 @@ export function createContactsService ({ db }: ContactsServiceDeps) {
     },
 
     async remove (ctx: RequestContext, id: string, tx?: Tx): Promise<void> {
-      const deleted = await ws(ctx, (t) => repo.softDeleteContact(t, ctx.workspaceId, id), tx)
+      const deleted = await ws(ctx, async (t) => repo.softDeleteContact(t, ctx.workspaceId, await repo.resolveAlias(t, ctx.workspaceId, id) ?? id), tx)
       if (!deleted) throw notFound('contact.not_found', id)
     }
   }

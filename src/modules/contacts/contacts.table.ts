@@ -18,6 +18,8 @@ export const contacts = pgTable('contacts', {
   tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
   attributes: jsonb('attributes').$type<Record<string, unknown>>().notNull().default(sql`'{}'::jsonb`),
   externalId: text('external_id'),
+  /** Set when merged into another contact: this id then resolves to that survivor. */
+  mergedInto: text('merged_into'),
   ...timestamps(),
   deletedAt: tstz('deleted_at'),
   version: version()

@@ -1,0 +1,76 @@
+import type { Db } from '../db/client.js'
+import { inWorkspace } from '../db/tenant.js'
+import type { Clock } from '../lib/clock.js'
+import { AdapterSendError } from '../modules/channels/adapters/channel-adapter.js'
+import type { ChannelsService } from '../modules/channels/channels.service.js'
+import { applyStatus, getInteraction, setProviderMessageId } from '../modules/interactions/interactions.repository.js'
+import { SEND_TOPIC } from '../modules/interactions/interactions.service.js'
+import { claimDue, finishOutbox, recordAttempt, retryOutboxLater, type OutboxRow } from './outbox.repository.js'
+
+export interface SendJobOptions {
+  db: Db
+  clock: Clock
+  channels: ChannelsService
+  fetch?: typeof fetch
+  maxAttempts: number
+  backoffBaseMs: number
+  leaseMs: number
+}
+
+/** Exponential backoff with full jitter, capped at an hour; a provider's Retry-After wins. */
+export function backoffDelay (attempt: number, baseMs: number, retryAfterSeconds?: number): number {
+  if (retryAfterSeconds !== undefined) return retryAfterSeconds * 1000
+  const ceiling = Math.min(3_600_000, baseMs * 2 ** Math.max(0, attempt - 1))
+  return ceiling / 2 + Math.random() * ceiling / 2
+}
+
+/** One step of the outbound worker: claim a due send, call the adapter, record the outcome. */
+export function createSendMessageJob (opts: SendJobOptions) {
+  const adapterCtx = { now: () => opts.clock.now(), fetch: opts.fetch }
+
+  async function outcome (row: OutboxRow, startedAt: Date, result: { ok: true, providerMessageId: string, status: 'queued' | 'sent' | 'delivered' | 'read' | 'failed' } | { ok: false, error: Error }) {
+    await inWorkspace(opts.db, row.workspaceId, async (tx) => {
+      const interactionId = String(row.payload.interactionId)
+      if (result.ok) {
+        await recordAttempt(tx, row, startedAt, 'ok', undefined, { providerMessageId: result.providerMessageId })
+        await setProviderMessageId(tx, row.workspaceId, interactionId, result.providerMessageId)
+        await applyStatus(tx, row.workspaceId, { id: interactionId }, result.status === 'queued' ? 'sent' : result.status)
+        await finishOutbox(tx, row, 'done')
+        return
+      }
+      const err = result.error
+      const retryable = !(err instanceof AdapterSendError) || err.retryable
+      if (retryable && row.attempts < opts.maxAttempts) {
+        await recordAttempt(tx, row, startedAt, 'retry', err.message)
+        await retryOutboxLater(tx, row, backoffDelay(row.attempts, opts.backoffBaseMs, err instanceof AdapterSendError ? err.retryAfterSeconds : undefined), err.message)
+        return
+      }
+      await recordAttempt(tx, row, startedAt, 'failed', err.message)
+      await applyStatus(tx, row.workspaceId, { id: interactionId }, 'failed', err.message)
+      await finishOutbox(tx, row, 'failed', err.message)
+    })
+  }
+
+  return async function step (): Promise<boolean> {
+    const row = await claimDue(opts.db, [SEND_TOPIC], opts.leaseMs)
+    if (!row) return false
+    const startedAt = new Date()
+    try {
+      const ctx = { workspaceId: row.workspaceId }
+      const interaction = await inWorkspace(opts.db, row.workspaceId, (tx) => getInteraction(tx, row.workspaceId, String(row.payload.interactionId)))
+      if (!interaction || !interaction.channelId) throw new AdapterSendError('the interaction or its channel is gone', { retryable: false })
+      const { adapter, config, channel } = await opts.channels.runtime(ctx, interaction.channelId)
+      if (channel.status === 'paused') throw new AdapterSendError('channel paused', { retryable: true })
+      const sent = await adapter.send!({
+        to: interaction.counterpart ?? '',
+        subject: interaction.subject ?? undefined,
+        text: interaction.body ?? '',
+        threadId: interaction.threadId ?? undefined
+      }, row.idempotencyKey, config, adapterCtx)
+      await outcome(row, startedAt, { ok: true, ...sent })
+    } catch (err) {
+      await outcome(row, startedAt, { ok: false, error: err instanceof Error ? err : new Error(String(err)) })
+    }
+    return true
+  }
+}

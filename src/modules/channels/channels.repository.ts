@@ -1,0 +1,44 @@
+import { and, desc, eq, gte, isNull, lt, type SQL } from 'drizzle-orm'
+import type { Executor } from '../../db/client.js'
+import { channels, inboundRoutes } from './channels.table.js'
+
+export type ChannelRow = typeof channels.$inferSelect
+
+const live = (workspaceId: string) => and(eq(channels.workspaceId, workspaceId), isNull(channels.deletedAt))
+
+export async function getChannel (tx: Executor, workspaceId: string, id: string): Promise<ChannelRow | undefined> {
+  const [row] = await tx.select().from(channels).where(and(live(workspaceId), eq(channels.id, id))).limit(1)
+  return row
+}
+
+export async function insertChannel (tx: Executor, row: typeof channels.$inferInsert): Promise<ChannelRow> {
+  const [created] = await tx.insert(channels).values(row).returning()
+  await tx.insert(inboundRoutes).values({ channelId: created.id, workspaceId: created.workspaceId })
+  return created
+}
+
+export async function updateChannel (tx: Executor, workspaceId: string, id: string, fields: Partial<typeof channels.$inferInsert>): Promise<ChannelRow> {
+  const [row] = await tx.update(channels).set(fields).where(and(live(workspaceId), eq(channels.id, id))).returning()
+  return row
+}
+
+export async function deleteChannel (tx: Executor, workspaceId: string, id: string): Promise<boolean> {
+  const rows = await tx.update(channels).set({ deletedAt: new Date() }).where(and(live(workspaceId), eq(channels.id, id))).returning({ id: channels.id })
+  if (rows.length > 0) await tx.delete(inboundRoutes).where(eq(inboundRoutes.channelId, id))
+  return rows.length > 0
+}
+
+export async function listChannels (tx: Executor, workspaceId: string, f: { kind?: string, status?: string, updatedSince?: Date, beforeId?: string }, limit: number) {
+  const where: (SQL | undefined)[] = [live(workspaceId)]
+  if (f.beforeId) where.push(lt(channels.id, f.beforeId))
+  if (f.kind) where.push(eq(channels.kind, f.kind))
+  if (f.status) where.push(eq(channels.status, f.status as 'active'))
+  if (f.updatedSince) where.push(gte(channels.updatedAt, f.updatedSince))
+  return tx.select().from(channels).where(and(...where)).orderBy(desc(channels.id)).limit(limit)
+}
+
+/** The workspace of a channel id, read before any workspace is known (provider webhooks). */
+export async function findInboundRoute (tx: Executor, channelId: string): Promise<string | undefined> {
+  const [row] = await tx.select().from(inboundRoutes).where(eq(inboundRoutes.channelId, channelId)).limit(1)
+  return row?.workspaceId
+}

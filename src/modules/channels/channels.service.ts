@@ -1,0 +1,146 @@
+import { z } from 'zod'
+import type { Db, Tx } from '../../db/client.js'
+import { inWorkspace } from '../../db/tenant.js'
+import type { RequestContext } from '../../lib/context.js'
+import { decodeCursor, toPage, type Page } from '../../lib/cursor.js'
+import { DomainError, notFound, validationError } from '../../lib/errors.js'
+import { newId } from '../../lib/ids.js'
+import { mergePatch } from '../../lib/merge-patch.js'
+import type { SecretBox } from '../../lib/secrets.js'
+import { zodIssuesToFieldErrors } from '../../lib/validation.js'
+import type { ChannelAdapter } from './adapters/channel-adapter.js'
+import { getAdapter, listAdapters } from './adapters/registry.js'
+import * as repo from './channels.repository.js'
+import type { ChannelCreateInput, ChannelDto, ChannelListInput, ChannelPatchInput } from './channels.schemas.js'
+
+export interface ChannelRuntime { channel: repo.ChannelRow, adapter: ChannelAdapter, config: Record<string, unknown> }
+
+export function createChannelsService ({ db, secrets }: { db: Db, secrets: SecretBox }) {
+  const ws = <T>(ctx: Pick<RequestContext, 'workspaceId'>, fn: (tx: Tx) => Promise<T>, tx?: Tx) => inWorkspace(db, ctx.workspaceId, fn, tx)
+
+  function adapterOf (kind: string): ChannelAdapter {
+    const adapter = getAdapter(kind)
+    if (!adapter) throw validationError([{ pointer: '/kind', message: `Unknown channel kind; see GET /v1/channel-kinds`, code: 'unknown_kind' }])
+    return adapter
+  }
+
+  /** Validates a whole config with the adapter's schema and splits off its secret fields. */
+  function splitConfig (adapter: ChannelAdapter, config: Record<string, unknown>) {
+    const parsed = adapter.config.safeParse(config)
+    if (!parsed.success) throw validationError(zodIssuesToFieldErrors(parsed.error.issues, '/config'))
+    const full = parsed.data as Record<string, unknown>
+    const plain: Record<string, unknown> = {}
+    const secret: Record<string, unknown> = {}
+    for (const [k, v] of Object.entries(full)) (adapter.secretFields.includes(k) ? secret : plain)[k] = v
+    return { plain, secret }
+  }
+
+  const fullConfig = (row: repo.ChannelRow) => ({ ...row.config, ...(row.secrets ? secrets.open<Record<string, unknown>>(row.secrets) : {}) })
+
+  function toDto (row: repo.ChannelRow): ChannelDto {
+    const adapter = getAdapter(row.kind)
+    const secretValues = row.secrets ? secrets.open<Record<string, unknown>>(row.secrets) : {}
+    return {
+      id: row.id,
+      kind: row.kind,
+      name: row.name,
+      status: row.status,
+      config: row.config,
+      secretsSet: Object.keys(secretValues).filter((k) => secretValues[k] !== undefined).sort(),
+      inboundUrl: `/v1/channels/${row.id}/inbound`,
+      capabilities: adapter?.capabilities ?? { receive: false, send: false, deliveryReceipts: false, readReceipts: false, threads: false, attachments: false },
+      createdAt: row.createdAt.toISOString(),
+      updatedAt: row.updatedAt.toISOString(),
+      version: row.version
+    }
+  }
+
+  async function requireRow (tx: Tx, workspaceId: string, id: string) {
+    const row = await repo.getChannel(tx, workspaceId, id)
+    if (!row) throw notFound('channel.not_found', id)
+    return row
+  }
+
+  return {
+    kinds () {
+      return listAdapters().map((a) => ({
+        kind: a.kind,
+        description: a.description,
+        capabilities: a.capabilities,
+        secretFields: a.secretFields,
+        configSchema: z.toJSONSchema(a.config, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>
+      }))
+    },
+
+    async create (ctx: RequestContext, input: ChannelCreateInput, tx?: Tx): Promise<ChannelDto> {
+      const adapter = adapterOf(input.kind)
+      const { plain, secret } = splitConfig(adapter, input.config)
+      return ws(ctx, async (t) => toDto(await repo.insertChannel(t, {
+        workspaceId: ctx.workspaceId,
+        id: newId('channel'),
+        kind: adapter.kind,
+        name: input.name,
+        status: input.status ?? 'active',
+        config: plain,
+        secrets: Object.keys(secret).length > 0 ? secrets.seal(secret) : null
+      })), tx)
+    },
+
+    async get (ctx: RequestContext, id: string, tx?: Tx): Promise<ChannelDto> {
+      return ws(ctx, async (t) => toDto(await requireRow(t, ctx.workspaceId, id)), tx)
+    },
+
+    async getMany (ctx: RequestContext, ids: string[]): Promise<(ChannelDto | null)[]> {
+      return ws(ctx, async (t) => {
+        const rows = await Promise.all([...new Set(ids)].map((id) => repo.getChannel(t, ctx.workspaceId, id)))
+        const byId = new Map(rows.filter((r) => r !== undefined).map((r) => [r.id, toDto(r)]))
+        return ids.map((id) => byId.get(id) ?? null)
+      })
+    },
+
+    async list (ctx: RequestContext, q: ChannelListInput): Promise<Page<ChannelDto>> {
+      const beforeId = q.after ? decodeCursor<{ id: string }>(q.after, ['id']).id : undefined
+      const rows = await ws(ctx, (t) => repo.listChannels(t, ctx.workspaceId, {
+        kind: q.kind, status: q.status, updatedSince: q.updatedSince ? new Date(q.updatedSince) : undefined, beforeId
+      }, q.limit + 1))
+      const page = toPage(rows, q.limit, (r) => ({ id: r.id }))
+      return { items: page.items.map(toDto), nextCursor: page.nextCursor }
+    },
+
+    async update (ctx: RequestContext, id: string, patch: ChannelPatchInput, tx?: Tx): Promise<ChannelDto> {
+      return ws(ctx, async (t) => {
+        const row = await requireRow(t, ctx.workspaceId, id)
+        const fields: Parameters<typeof repo.updateChannel>[3] = { version: row.version + 1, updatedAt: new Date() }
+        if (patch.name !== undefined) fields.name = patch.name
+        if (patch.status !== undefined) fields.status = patch.status
+        if (patch.config !== undefined) {
+          const { plain, secret } = splitConfig(getAdapter(row.kind)!, mergePatch(fullConfig(row), patch.config) as Record<string, unknown>)
+          fields.config = plain
+          fields.secrets = Object.keys(secret).length > 0 ? secrets.seal(secret) : null
+        }
+        return toDto(await repo.updateChannel(t, ctx.workspaceId, id, fields))
+      }, tx)
+    },
+
+    async remove (ctx: RequestContext, id: string): Promise<void> {
+      if (!await ws(ctx, (t) => repo.deleteChannel(t, ctx.workspaceId, id))) throw notFound('channel.not_found', id)
+    },
+
+    /** The adapter and decrypted config of a channel, for the inbound and outbound paths. */
+    async runtime (ctx: Pick<RequestContext, 'workspaceId'>, id: string, tx?: Tx): Promise<ChannelRuntime> {
+      return ws(ctx, async (t) => {
+        const channel = await requireRow(t, ctx.workspaceId, id)
+        const adapter = getAdapter(channel.kind)
+        if (!adapter) throw new DomainError('channel.not_found', `Channel ${id} has an adapter kind this server does not know`)
+        return { channel, adapter, config: fullConfig(channel) }
+      }, tx)
+    },
+
+    /** Which workspace a provider webhook URL belongs to; undefined for an unknown channel. */
+    async inboundWorkspace (channelId: string): Promise<string | undefined> {
+      return repo.findInboundRoute(db, channelId)
+    }
+  }
+}
+
+export type ChannelsService = ReturnType<typeof createChannelsService>

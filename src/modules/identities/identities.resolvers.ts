@@ -1,0 +1,52 @@
+import type { IResolvers, MercuriusLoaders } from 'mercurius'
+import { toConnection } from '../../graphql/connection.js'
+import { toPage } from '../../lib/cursor.js'
+import { decodeCursor } from '../../lib/cursor.js'
+import { parseInput } from '../../lib/validation.js'
+import { requireScope } from '../../plugins/auth.js'
+import type { MergeDto } from '../contacts/merges.service.js'
+import { IdentityCreate } from './identities.schemas.js'
+
+const mergeOut = (m: MergeDto) => ({ ...m, movedIdentityIds: m.moved.identities, movedInteractionIds: m.moved.interactions })
+
+export const identitiesResolvers: IResolvers = {
+  Mutation: {
+    addIdentity: async (_root, { input }, { ctx, services }) => {
+      requireScope(ctx, 'contacts:write')
+      const { contactId, ...identity } = input
+      return { identity: await services.identities.add(ctx, contactId, parseInput(IdentityCreate, identity)) }
+    },
+    removeIdentity: async (_root, { input }, { ctx, services }) => {
+      requireScope(ctx, 'contacts:write')
+      await services.identities.remove(ctx, input.contactId, input.identityId)
+      return { removedIdentityId: input.identityId }
+    },
+    mergeContacts: async (_root, { input }, { ctx, services }) => {
+      requireScope(ctx, 'contacts:write')
+      const merge = await services.merges.merge(ctx, input.survivorId, input.mergedId)
+      return { merge: mergeOut(merge), contact: await services.contacts.get(ctx, merge.survivorId) }
+    },
+    unmergeContacts: async (_root, { input }, { ctx, services }) => {
+      requireScope(ctx, 'contacts:write')
+      const merge = await services.merges.unmerge(ctx, input.contactId, input.mergeId)
+      return { merge: mergeOut(merge), contact: await services.contacts.get(ctx, merge.mergedId) }
+    }
+  },
+  Contact: {
+    merges: async (contact, _args, { ctx, services }) => (await services.merges.list(ctx, contact.id)).map(mergeOut)
+  }
+}
+
+// A page of contacts asks for all their identities in one query.
+export const identitiesLoaders: MercuriusLoaders = {
+  Contact: {
+    identities: async (queries, { ctx, services }) => {
+      const lists = await services.identities.listMany(ctx, queries.map((q) => q.obj.id))
+      return lists.map((list, i) => {
+        const { first = 50, after } = queries[i].params as { first?: number, after?: string }
+        const start = after ? list.findIndex((x) => x.id === decodeCursor<{ id: string }>(after, ['id']).id) + 1 : 0
+        return toConnection(toPage(list.slice(start), Math.min(Math.max(first, 1), 100), (x) => ({ id: x.id })), Boolean(after))
+      })
+    }
+  }
+}

@@ -1,0 +1,87 @@
+import type { Db } from '../../db/client.js'
+import { inWorkspace } from '../../db/tenant.js'
+import type { Clock } from '../../lib/clock.js'
+import { DomainError } from '../../lib/errors.js'
+import { claimInbox, finishInbox, insertInbox, type InboxRow } from '../../jobs/inbox.repository.js'
+import { AdapterParseError, type HandshakeResponse, type RawInboundRequest } from '../channels/adapters/channel-adapter.js'
+import type { ChannelsService } from '../channels/channels.service.js'
+import type { InteractionsService } from './interactions.service.js'
+
+const MAX_INBOX_ATTEMPTS = 5
+const PROVIDER_ACTOR = 'provider'
+
+interface Deps { db: Db, clock: Clock, channels: ChannelsService, interactions: InteractionsService, fetch?: typeof fetch, onInboxWork?: () => void }
+
+/** What the log keeps of a provider payload: JSON as JSON, forms as an object, else text. */
+function rawPayload (req: RawInboundRequest): unknown {
+  const text = req.rawBody.toString('utf8')
+  const type = req.headers['content-type'] ?? ''
+  try {
+    if (type.includes('json')) return JSON.parse(text)
+    if (type.includes('x-www-form-urlencoded')) return Object.fromEntries(new URLSearchParams(text))
+  } catch {}
+  return text
+}
+
+export function createInboundService (deps: Deps) {
+  const { db, clock, channels, interactions } = deps
+  const adapterCtx = { now: () => clock.now(), fetch: deps.fetch }
+
+  return {
+    /**
+     * A provider calls a channel's webhook URL. Handshakes are answered; anything else must
+     * verify (401 and nothing stored otherwise), must parse, and is then stored in the inbox
+     * before the 2xx, so a crash after answering loses nothing.
+     */
+    async receive (channelId: string, raw: RawInboundRequest): Promise<HandshakeResponse> {
+      const workspaceId = await channels.inboundWorkspace(channelId)
+      if (!workspaceId) throw new DomainError('channel.not_found', `No channel ${channelId}`)
+      const { adapter, config } = await channels.runtime({ workspaceId }, channelId)
+      const handshake = adapter.handshake?.(raw, config, adapterCtx)
+      if (handshake) return handshake
+      if (!adapter.capabilities.receive || !adapter.verify || !adapter.parse) throw new DomainError('channel.not_found', `Channel ${channelId} does not receive`)
+      if (!adapter.verify(raw, config, adapterCtx)) throw new DomainError('inbound.unauthenticated', 'The request signature did not verify')
+      let events
+      try {
+        events = adapter.parse(raw, config, adapterCtx)
+      } catch (err) {
+        if (err instanceof AdapterParseError) throw new DomainError('inbound.malformed', err.message)
+        throw err
+      }
+      await inWorkspace(db, workspaceId, (tx) => insertInbox(tx, {
+        workspaceId,
+        channelId,
+        request: { method: raw.method, url: raw.url, headers: raw.headers as Record<string, string>, query: raw.query },
+        rawBody: raw.rawBody
+      }))
+      deps.onInboxWork?.()
+      return adapter.inboundResponse?.(events) ?? { status: 200, contentType: 'application/json', body: JSON.stringify({ received: events.length }) }
+    },
+
+    /** One inbox row, processed exactly once: its effects and its "processed" mark commit together. */
+    async processNext (): Promise<boolean> {
+      return db.transaction(async (tx) => {
+        const row = await claimInbox(tx)
+        if (!row) return false
+        try {
+          await tx.transaction((sp) => apply(sp, row))
+          await finishInbox(tx, row, { status: 'processed' })
+        } catch (err) {
+          const failed = row.attempts + 1 >= MAX_INBOX_ATTEMPTS
+          await finishInbox(tx, row, { status: failed ? 'failed' : 'pending', error: (err as Error).message })
+        }
+        return true
+      })
+    }
+  }
+
+  async function apply (tx: Parameters<Parameters<Db['transaction']>[0]>[0], row: InboxRow) {
+    const ctx = { workspaceId: row.workspaceId, actor: PROVIDER_ACTOR }
+    const { adapter, config } = await channels.runtime(ctx, row.channelId, tx)
+    const raw: RawInboundRequest = { ...row.request, method: row.request.method as 'GET' | 'POST', rawBody: Buffer.from(row.rawBody) }
+    const events = adapter.parse!(raw, config, adapterCtx)
+    await interactions.recordInbound(tx, ctx, row.channelId, events, rawPayload(raw))
+  }
+}
+
+export type InboundService = ReturnType<typeof createInboundService>

@@ -1,0 +1,86 @@
+import { and, desc, eq, gte, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm'
+import type { Executor } from '../../db/client.js'
+import { interactions } from './interactions.table.js'
+
+export type InteractionRow = typeof interactions.$inferSelect
+export type NewInteractionRow = typeof interactions.$inferInsert
+
+export interface InteractionFilter {
+  contactId?: string
+  channelId?: string
+  direction?: 'inbound' | 'outbound'
+  kind?: InteractionRow['kind']
+  since?: Date
+  until?: Date
+  updatedSince?: Date
+  /** Keyset: rows strictly older than (occurredAt, id). */
+  before?: { occurredAt: Date, id: string }
+}
+
+export async function getInteraction (tx: Executor, workspaceId: string, id: string) {
+  const [row] = await tx.select().from(interactions).where(and(eq(interactions.workspaceId, workspaceId), eq(interactions.id, id))).limit(1)
+  return row
+}
+
+export async function insertInteraction (tx: Executor, row: NewInteractionRow): Promise<InteractionRow | undefined> {
+  // A provider's retry hits the unique (channel, provider message id) index: keep the first.
+  const [created] = await tx.insert(interactions).values(row).onConflictDoNothing().returning()
+  return created
+}
+
+export async function listInteractions (tx: Executor, workspaceId: string, f: InteractionFilter, limit: number) {
+  const where: (SQL | undefined)[] = [eq(interactions.workspaceId, workspaceId)]
+  if (f.contactId) where.push(eq(interactions.contactId, f.contactId))
+  if (f.channelId) where.push(eq(interactions.channelId, f.channelId))
+  if (f.direction) where.push(eq(interactions.direction, f.direction))
+  if (f.kind) where.push(eq(interactions.kind, f.kind))
+  if (f.since) where.push(gte(interactions.occurredAt, f.since))
+  if (f.until) where.push(lte(interactions.occurredAt, f.until))
+  if (f.updatedSince) where.push(gte(interactions.updatedAt, f.updatedSince))
+  if (f.before) {
+    where.push(or(lt(interactions.occurredAt, f.before.occurredAt),
+      and(eq(interactions.occurredAt, f.before.occurredAt), lt(interactions.id, f.before.id))))
+  }
+  return tx.select().from(interactions).where(and(...where))
+    .orderBy(desc(interactions.occurredAt), desc(interactions.id)).limit(limit)
+}
+
+const statusRank = sql`array_position(array['queued','sent','delivered','read']::text[], ${interactions.status})`
+
+/**
+ * Delivery statuses only move forward (a late "sent" never undoes "delivered"); "failed" ends it
+ * unless the provider later reports delivery after all.
+ */
+export async function applyStatus (tx: Executor, workspaceId: string, where: { channelId: string, providerMessageId: string } | { id: string },
+  status: NonNullable<InteractionRow['status']>, reason?: string): Promise<InteractionRow[]> {
+  const target = 'id' in where
+    ? eq(interactions.id, where.id)
+    : and(eq(interactions.channelId, where.channelId), eq(interactions.providerMessageId, where.providerMessageId))
+  const forward = status === 'failed'
+    ? sql`${interactions.status} in ('queued','sent')`
+    : sql`(${interactions.status} is null or ${interactions.status} = 'failed' or coalesce(${statusRank}, 0) < array_position(array['queued','sent','delivered','read']::text[], ${status}))`
+  return tx.update(interactions).set({ status, statusReason: reason ?? null, updatedAt: new Date() })
+    .where(and(eq(interactions.workspaceId, workspaceId), eq(interactions.direction, 'outbound'), target, forward)).returning()
+}
+
+/** Messenger-style watermarks: every outbound message to `recipient` up to `before`. */
+export async function applyStatusWatermark (tx: Executor, workspaceId: string, channelId: string, recipient: string, before: Date, status: 'delivered' | 'read') {
+  return tx.update(interactions).set({ status, updatedAt: new Date() })
+    .where(and(eq(interactions.workspaceId, workspaceId), eq(interactions.channelId, channelId), eq(interactions.direction, 'outbound'),
+      eq(interactions.counterpart, recipient), lte(interactions.occurredAt, before),
+      status === 'read' ? sql`${interactions.status} in ('sent','delivered')` : sql`${interactions.status} = 'sent'`))
+    .returning({ id: interactions.id })
+}
+
+export async function setProviderMessageId (tx: Executor, workspaceId: string, id: string, providerMessageId: string) {
+  await tx.update(interactions).set({ providerMessageId, updatedAt: new Date() })
+    .where(and(eq(interactions.workspaceId, workspaceId), eq(interactions.id, id)))
+}
+
+export async function moveInteractions (tx: Executor, workspaceId: string, fromContactId: string, toContactId: string, onlyIds?: string[]): Promise<string[]> {
+  if (onlyIds && onlyIds.length === 0) return []
+  const rows = await tx.update(interactions).set({ contactId: toContactId })
+    .where(and(eq(interactions.workspaceId, workspaceId), eq(interactions.contactId, fromContactId), onlyIds ? inArray(interactions.id, onlyIds) : undefined))
+    .returning({ id: interactions.id })
+  return rows.map((r) => r.id)
+}

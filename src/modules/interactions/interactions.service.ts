@@ -1,0 +1,164 @@
+import type { Db, Tx } from '../../db/client.js'
+import { inWorkspace } from '../../db/tenant.js'
+import type { Clock } from '../../lib/clock.js'
+import type { RequestContext } from '../../lib/context.js'
+import { decodeCursor, toPage, type Page } from '../../lib/cursor.js'
+import { DomainError, notFound } from '../../lib/errors.js'
+import { newId } from '../../lib/ids.js'
+import type { ChannelsService } from '../channels/channels.service.js'
+import type { ContactsService } from '../contacts/contacts.service.js'
+import type { IdentitiesService } from '../identities/identities.service.js'
+import { enqueueOutbox, listAttempts } from '../../jobs/outbox.repository.js'
+import type { InboundEvent } from '../channels/adapters/channel-adapter.js'
+import * as repo from './interactions.repository.js'
+import type { InteractionDto, InteractionListInput, InteractionLogInput, MessageSendInput } from './interactions.schemas.js'
+
+export const SEND_TOPIC = 'message.send'
+
+export function toInteractionDto (r: repo.InteractionRow, includeRaw = false): InteractionDto {
+  return {
+    id: r.id,
+    contactId: r.contactId,
+    channelId: r.channelId,
+    direction: r.direction,
+    kind: r.kind,
+    subject: r.subject,
+    body: r.body,
+    threadId: r.threadId,
+    providerMessageId: r.providerMessageId,
+    status: r.status,
+    statusReason: r.statusReason,
+    counterpart: r.counterpart,
+    attachments: r.attachments as Record<string, unknown>[],
+    occurredAt: r.occurredAt.toISOString(),
+    authorId: r.authorId,
+    ...(includeRaw ? { raw: r.raw ?? null } : {}),
+    createdAt: r.createdAt.toISOString(),
+    updatedAt: r.updatedAt.toISOString()
+  }
+}
+
+interface Deps { db: Db, clock: Clock, contacts: ContactsService, channels: ChannelsService, identities: IdentitiesService, onOutboxWork?: () => void }
+
+// Which interaction kind a message sent through a channel kind becomes.
+const sentKind = (channelKind: string): repo.InteractionRow['kind'] => channelKind === 'email' ? 'email' : channelKind === 'sms' ? 'sms' : 'message'
+
+export function createInteractionsService (deps: Deps) {
+  const { db, clock, contacts, channels, identities } = deps
+  const ws = <T>(ctx: Pick<RequestContext, 'workspaceId'>, fn: (tx: Tx) => Promise<T>, tx?: Tx) => inWorkspace(db, ctx.workspaceId, fn, tx)
+
+  async function page (tx: Tx, ctx: RequestContext, filter: repo.InteractionFilter, limit: number, after?: string): Promise<Page<InteractionDto>> {
+    const before = after ? decodeCursor<{ t: string, id: string }>(after, ['t', 'id']) : undefined
+    const rows = await repo.listInteractions(tx, ctx.workspaceId, { ...filter, before: before && { occurredAt: new Date(before.t), id: before.id } }, limit + 1)
+    const p = toPage(rows, limit, (r) => ({ t: r.occurredAt.toISOString(), id: r.id }))
+    return { items: p.items.map((r) => toInteractionDto(r)), nextCursor: p.nextCursor }
+  }
+
+  return {
+    async get (ctx: RequestContext, id: string, opts: { includeRaw?: boolean } = {}, tx?: Tx): Promise<InteractionDto> {
+      return ws(ctx, async (t) => {
+        const row = await repo.getInteraction(t, ctx.workspaceId, id)
+        if (!row) throw notFound('interaction.not_found', id)
+        return toInteractionDto(row, opts.includeRaw)
+      }, tx)
+    },
+
+    async list (ctx: RequestContext, q: InteractionListInput): Promise<Page<InteractionDto>> {
+      return ws(ctx, async (t) => page(t, ctx, {
+        contactId: q.contactId ? await contacts.resolveIdIn(t, ctx.workspaceId, q.contactId) ?? q.contactId : undefined,
+        channelId: q.channelId,
+        direction: q.direction,
+        kind: q.kind,
+        since: q.since ? new Date(q.since) : undefined,
+        until: q.until ? new Date(q.until) : undefined,
+        updatedSince: q.updatedSince ? new Date(q.updatedSince) : undefined
+      }, q.limit, q.after))
+    },
+
+    /** Every exchange with one contact, on every channel, newest first. */
+    async timeline (ctx: RequestContext, contactId: string, q: { limit: number, after?: string }): Promise<Page<InteractionDto>> {
+      return ws(ctx, async (t) => page(t, ctx, { contactId: await contacts.resolveId(ctx, contactId, t) }, q.limit, q.after))
+    },
+
+    async log (ctx: RequestContext, input: InteractionLogInput, tx?: Tx): Promise<InteractionDto> {
+      return ws(ctx, async (t) => {
+        const contactId = await contacts.resolveId(ctx, input.contactId, t)
+        if (input.channelId) await channels.runtime(ctx, input.channelId, t)
+        const row = await repo.insertInteraction(t, {
+          workspaceId: ctx.workspaceId,
+          id: newId('interaction'),
+          contactId,
+          channelId: input.channelId ?? null,
+          direction: input.direction,
+          kind: input.kind,
+          subject: input.subject ?? null,
+          body: input.body ?? null,
+          threadId: input.threadId ?? null,
+          providerMessageId: input.providerMessageId ?? null,
+          occurredAt: input.occurredAt ? new Date(input.occurredAt) : clock.now(),
+          authorId: input.direction === 'outbound' ? ctx.actor : null
+        })
+        if (!row) throw new DomainError('validation.failed', 'This channel already logged that provider message id', { errors: [{ pointer: '/providerMessageId', message: 'Already logged', code: 'duplicate' }] })
+        return toInteractionDto(row)
+      }, tx)
+    },
+
+    /**
+     * Queues a message: the interaction (status queued) and its outbox row commit together, so an
+     * accepted send is never lost; the outbox worker delivers it.
+     */
+    async send (ctx: RequestContext, contactId: string, input: MessageSendInput, tx?: Tx): Promise<InteractionDto> {
+      const dto = await ws(ctx, async (t) => {
+        const resolved = await contacts.resolveId(ctx, contactId, t)
+        const { channel, adapter } = await channels.runtime(ctx, input.channelId, t)
+        if (!adapter.capabilities.send || !adapter.send) throw new DomainError('channel.cannot_send', `A ${channel.kind} channel cannot send messages`)
+        if (channel.status === 'paused') throw new DomainError('channel.paused', `Channel ${channel.id} is paused`)
+        const to = input.to ?? await identities.addressFor(t, ctx.workspaceId, resolved, adapter.addressKinds ?? [channel.kind]) ??
+          await contacts.defaultAddress(t, ctx.workspaceId, resolved, adapter.addressKinds ?? [])
+        if (!to) throw new DomainError('message.no_recipient', `Contact ${resolved} has no address for a ${channel.kind} channel; pass "to"`)
+        const id = newId('interaction')
+        const row = await repo.insertInteraction(t, {
+          workspaceId: ctx.workspaceId, id, contactId: resolved, channelId: channel.id, direction: 'outbound', kind: sentKind(channel.kind),
+          subject: input.subject ?? null, body: input.text, threadId: input.threadId ?? null, status: 'queued', counterpart: to,
+          occurredAt: clock.now(), authorId: ctx.actor
+        })
+        await enqueueOutbox(t, { workspaceId: ctx.workspaceId, topic: SEND_TOPIC, idempotencyKey: id, payload: { interactionId: id } })
+        return toInteractionDto(row!)
+      }, tx)
+      deps.onOutboxWork?.()
+      return dto
+    },
+
+    /** Applies a provider's normalized events inside the inbox row's transaction. */
+    async recordInbound (tx: Tx, ctx: Pick<RequestContext, 'workspaceId' | 'actor'>, channelId: string, events: InboundEvent[], raw: unknown): Promise<void> {
+      for (const event of events) {
+        if (event.type === 'status') {
+          if (event.watermark) {
+            if (event.status === 'delivered' || event.status === 'read') await repo.applyStatusWatermark(tx, ctx.workspaceId, channelId, event.watermark.recipient, event.watermark.before, event.status)
+          } else {
+            await repo.applyStatus(tx, ctx.workspaceId, { channelId, providerMessageId: event.providerMessageId }, event.status, event.error)
+          }
+          continue
+        }
+        const contactId = await identities.resolveSender(tx, ctx, { kind: event.identityKind, address: event.sender.handle, name: event.sender.name, seenAt: event.sentAt })
+        await repo.insertInteraction(tx, {
+          workspaceId: ctx.workspaceId, id: newId('interaction'), contactId, channelId, direction: 'inbound', kind: event.interactionKind,
+          subject: event.subject ?? null, body: event.text ?? null, threadId: event.threadId ?? null, providerMessageId: event.providerMessageId,
+          counterpart: event.sender.handle, attachments: event.attachments as unknown[], occurredAt: event.sentAt, raw
+        })
+      }
+    },
+
+    async attempts (ctx: RequestContext, id: string) {
+      return ws(ctx, async (t) => {
+        if (!await repo.getInteraction(t, ctx.workspaceId, id)) throw notFound('interaction.not_found', id)
+        const rows = await listAttempts(t, ctx.workspaceId, id)
+        return rows.map((r) => ({ ...r, startedAt: r.startedAt.toISOString(), finishedAt: r.finishedAt.toISOString() }))
+      })
+    },
+
+    moveAll: repo.moveInteractions
+  }
+}
+
+export type InteractionsService = ReturnType<typeof createInteractionsService>
