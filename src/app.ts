@@ -15,6 +15,8 @@ import { mergesRoutes } from './modules/contacts/merges.routes.js'
 import { identitiesRoutes } from './modules/identities/identities.routes.js'
 import { inboundRoutes } from './modules/interactions/inbound.routes.js'
 import { interactionsRoutes } from './modules/interactions/interactions.routes.js'
+import { promisesRoutes } from './modules/promises/promises.routes.js'
+import { relationshipsRoutes } from './modules/relationships/relationships.routes.js'
 import { createServices } from './services.js'
 
 export interface AppOptions {
@@ -43,7 +45,7 @@ export async function buildApp ({ config, db, clock = systemClock, logger, fetch
   })
 
   const kick = { inbox: () => jobs.inbox.kick(), outbox: () => jobs.outbox.kick() }
-  const services = createServices({ db, clock, secretsKey: config.secretsKey, fetch, kick })
+  const services = createServices({ db, clock, secretsKey: config.secretsKey, promiseRiskWindowMs: config.promiseRiskWindowMs, fetch, kick })
   const jobs = createJobs({ config, db, clock, services, log: app.log, fetch })
   app.decorate('jobs', jobs)
   app.addHook('onReady', async () => jobs.start())
@@ -63,6 +65,8 @@ export async function buildApp ({ config, db, clock = systemClock, logger, fetch
     await rest.register(mergesRoutes, { merges: services.merges })
     await rest.register(channelsRoutes, { channels: services.channels })
     await rest.register(interactionsRoutes, { interactions: services.interactions })
+    await rest.register(promisesRoutes, { promises: services.promises })
+    await rest.register(relationshipsRoutes, { relationships: services.relationships })
     await rest.register(inboundRoutes, { inbound: services.inbound, publicUrl: config.publicUrl })
   })
   await app.register(graphql, { services, graphiql: config.graphiql })

@@ -14,6 +14,7 @@ export function testConfig (overrides: Partial<Config> = {}): Config {
     graphiql: true,
     workers: true,
     workerPollMs: 50,
+    promiseRiskWindowMs: 86_400_000,
     outbox: { maxAttempts: 3, backoffBaseMs: 20, leaseMs: 5000 },
     notes: [],
     ...overrides

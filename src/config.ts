@@ -22,6 +22,7 @@ const envSchema = z.object({
   WORKER_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
   OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(10),
   OUTBOX_BACKOFF_MS: z.coerce.number().int().min(1).max(3_600_000).default(2000),
+  PROMISE_AT_RISK_MS: z.coerce.number().int().min(0).default(86_400_000),
   OUTBOX_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000)
 })
 
@@ -42,6 +43,8 @@ export interface Config {
   workers: boolean
   workerPollMs: number
   outbox: { maxAttempts: number, backoffBaseMs: number, leaseMs: number }
+  /** How long before its due date an open promise turns at_risk. */
+  promiseRiskWindowMs: number
   /** Human-readable notes for the startup log (generated secrets and where they live). */
   notes: string[]
 }
@@ -74,6 +77,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: e.PUBLIC_URL,
     workers: e.WORKERS,
     workerPollMs: e.WORKER_POLL_MS,
+    promiseRiskWindowMs: e.PROMISE_AT_RISK_MS,
     outbox: { maxAttempts: e.OUTBOX_MAX_ATTEMPTS, backoffBaseMs: e.OUTBOX_BACKOFF_MS, leaseMs: e.OUTBOX_LEASE_MS },
     notes
   }

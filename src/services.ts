@@ -7,12 +7,16 @@ import { createMergesService } from './modules/contacts/merges.service.js'
 import { createIdentitiesService } from './modules/identities/identities.service.js'
 import { createInboundService } from './modules/interactions/inbound.service.js'
 import { createInteractionsService } from './modules/interactions/interactions.service.js'
+import { createPromisesService } from './modules/promises/promises.service.js'
+import { createRelationshipsService } from './modules/relationships/relationships.service.js'
 import { createWorkspacesService } from './modules/workspaces/workspaces.service.js'
 
 export interface ServiceDeps {
   db: Db
   clock: Clock
   secretsKey: string
+  /** How long before dueAt an open promise turns at_risk. */
+  promiseRiskWindowMs: number
   /** Outbound HTTP for adapters (tests point providers at fakes through channel config). */
   fetch?: typeof fetch
   /** Called when a request queued work, so that a worker starts at once instead of at its next tick. */
@@ -28,8 +32,11 @@ export function createServices (deps: ServiceDeps) {
   const identities = createIdentitiesService({ db, contacts })
   const interactions = createInteractionsService({ db, clock, contacts, channels, identities, onOutboxWork: () => deps.kick?.outbox() })
   const inbound = createInboundService({ db, clock, channels, interactions, fetch: deps.fetch, onInboxWork: () => deps.kick?.inbox() })
-  const merges = createMergesService({ db, contacts, identities, interactions })
-  return { workspaces, contacts, channels, identities, interactions, inbound, merges }
+  const promises = createPromisesService({ db, clock, riskWindowMs: deps.promiseRiskWindowMs, contacts, interactions, channels })
+  interactions.setPromiseKeeper(promises.keepWith)
+  const merges = createMergesService({ db, contacts, identities, interactions, participants: [{ name: 'promises', move: promises.moveAll }] })
+  const relationships = createRelationshipsService({ db, clock, contacts, promises })
+  return { workspaces, contacts, channels, identities, interactions, inbound, merges, promises, relationships }
 }
 
 export type Services = ReturnType<typeof createServices>

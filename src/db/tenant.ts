@@ -12,7 +12,15 @@ export const APP_ROLE = 'rapport_app'
 export async function inWorkspace<T> (db: Db, workspaceId: string, fn: (tx: Tx) => Promise<T>, tx?: Tx): Promise<T> {
   if (tx) return fn(tx)
   return db.transaction(async (t) => {
-    await t.execute(sql`select set_config('role', ${APP_ROLE}, true), set_config('app.workspace_id', ${workspaceId}, true)`)
+    await enterWorkspace(t, workspaceId)
     return fn(t)
   })
+}
+
+/**
+ * Confines the rest of an open transaction to one workspace. Workers use it after claiming a
+ * queue row as the owner; it may be called again in the same transaction for another workspace.
+ */
+export async function enterWorkspace (tx: Tx, workspaceId: string): Promise<void> {
+  await tx.execute(sql`select set_config('role', ${APP_ROLE}, true), set_config('app.workspace_id', ${workspaceId}, true)`)
 }

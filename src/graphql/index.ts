@@ -1,15 +1,16 @@
 import { readFileSync } from 'node:fs'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { DateTimeResolver, JSONResolver } from 'graphql-scalars'
 import mercurius, { type IResolvers } from 'mercurius'
 import { channelsResolvers } from '../modules/channels/channels.resolvers.js'
 import { contactsResolvers } from '../modules/contacts/contacts.resolvers.js'
 import { identitiesLoaders, identitiesResolvers } from '../modules/identities/identities.resolvers.js'
 import { interactionsLoaders, interactionsResolvers } from '../modules/interactions/interactions.resolvers.js'
+import { promisesLoaders, promisesResolvers } from '../modules/promises/promises.resolvers.js'
 import type { Services } from '../services.js'
 import type { GraphQLContext } from './context.js'
 import { formatGraphQLErrors } from './errors.js'
+import { DateTime, JSONScalar } from './scalars.js'
 
 export const schemaPath = new URL('../../schema.graphql', import.meta.url)
 
@@ -22,7 +23,7 @@ export function mergeResolvers (...maps: IResolvers[]): IResolvers {
   return merged as IResolvers
 }
 
-const typeByPrefix: Record<string, string> = { con: 'Contact', chn: 'Channel', int: 'Interaction', idn: 'Identity' }
+const typeByPrefix: Record<string, string> = { con: 'Contact', chn: 'Channel', int: 'Interaction', idn: 'Identity', prm: 'Promise' }
 
 /** Relay Node: an id's prefix names its type. */
 function nodeType (obj: { id: string }): string | undefined {
@@ -33,14 +34,15 @@ async function graphqlPlugin (app: FastifyInstance, opts: { services: Services, 
   await app.register(mercurius, {
     schema: readFileSync(schemaPath, 'utf8'),
     resolvers: mergeResolvers(
-      { DateTime: DateTimeResolver, JSON: JSONResolver } as unknown as IResolvers,
+      { DateTime, JSON: JSONScalar } as unknown as IResolvers,
       { Node: { resolveType: nodeType } } as unknown as IResolvers,
       contactsResolvers,
       identitiesResolvers,
       channelsResolvers,
-      interactionsResolvers
+      interactionsResolvers,
+      promisesResolvers
     ),
-    loaders: mergeResolvers(identitiesLoaders as IResolvers, interactionsLoaders as IResolvers) as never,
+    loaders: mergeResolvers(identitiesLoaders as IResolvers, interactionsLoaders as IResolvers, promisesLoaders as IResolvers) as never,
     context: (request): GraphQLContext => ({ ctx: request.ctx, services: opts.services }),
     errorFormatter: formatGraphQLErrors as never,
     graphiql: opts.graphiql,

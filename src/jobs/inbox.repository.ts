@@ -1,6 +1,6 @@
 import { and, asc, eq, sql } from 'drizzle-orm'
 import type { Executor, Tx } from '../db/client.js'
-import { APP_ROLE } from '../db/tenant.js'
+import { enterWorkspace } from '../db/tenant.js'
 import { newId } from '../lib/ids.js'
 import { inboundInbox } from '../modules/interactions/interactions.table.js'
 
@@ -19,7 +19,7 @@ export async function insertInbox (tx: Executor, item: Omit<typeof inboundInbox.
 export async function claimInbox (tx: Tx): Promise<InboxRow | undefined> {
   const [row] = await tx.select().from(inboundInbox).where(eq(inboundInbox.status, 'pending'))
     .orderBy(asc(inboundInbox.receivedAt)).limit(1).for('update', { skipLocked: true })
-  if (row) await tx.execute(sql`select set_config('role', ${APP_ROLE}, true), set_config('app.workspace_id', ${row.workspaceId}, true)`)
+  if (row) await enterWorkspace(tx, row.workspaceId)
   return row
 }
 

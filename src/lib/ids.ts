@@ -12,7 +12,8 @@ export const idPrefixes = {
   merge: 'mrg',
   inbox: 'inb',
   outbox: 'obx',
-  attempt: 'att'
+  attempt: 'att',
+  suggestion: 'psg'
 } as const
 
 export type IdKind = keyof typeof idPrefixes

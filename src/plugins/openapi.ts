@@ -18,7 +18,10 @@ async function openapiPlugin (app: FastifyInstance) {
       info: openapiInfo,
       servers: [{ url: '/' }],
       tags: [
-        { name: 'contacts', description: 'People and their organizations' },
+        { name: 'contacts', description: 'People, their organizations, identities and merges' },
+        { name: 'channels', description: 'Configured channel adapters and their provider webhooks' },
+        { name: 'interactions', description: 'The two-way log of every exchange, and outbound messages' },
+        { name: 'promises', description: 'Commitments to contacts, their lifecycle, events and reliability' },
         { name: 'system', description: 'Health and contracts' }
       ],
       components: {

@@ -36,7 +36,9 @@ export const InteractionLog = z.object({
   body: z.string().max(100_000).optional(),
   threadId: text(500).optional(),
   providerMessageId: text(500).optional(),
-  occurredAt: z.iso.datetime({ offset: true }).optional()
+  occurredAt: z.iso.datetime({ offset: true }).optional(),
+  keepsPromiseIds: z.array(text(100)).max(20).optional()
+    .meta({ description: 'Promises this (outbound) interaction keeps, as their evidence, in the same transaction' })
 }).strict().meta({ id: 'InteractionLog', description: 'A call, meeting, note, letter, or an exchange that happened elsewhere' })
 export type InteractionLogInput = z.output<typeof InteractionLog>
 

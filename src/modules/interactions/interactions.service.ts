@@ -43,8 +43,12 @@ interface Deps { db: Db, clock: Clock, contacts: ContactsService, channels: Chan
 // Which interaction kind a message sent through a channel kind becomes.
 const sentKind = (channelKind: string): repo.InteractionRow['kind'] => channelKind === 'email' ? 'email' : channelKind === 'sms' ? 'sms' : 'message'
 
+/** Keeps promises inside the transaction of the interaction that proves them (set by services.ts). */
+type PromiseKeeper = (tx: Tx, ctx: Pick<RequestContext, 'workspaceId' | 'actor'>, promiseIds: string[], interactionId: string, at: Date) => Promise<void>
+
 export function createInteractionsService (deps: Deps) {
   const { db, clock, contacts, channels, identities } = deps
+  let keepPromises: PromiseKeeper | undefined
   const ws = <T>(ctx: Pick<RequestContext, 'workspaceId'>, fn: (tx: Tx) => Promise<T>, tx?: Tx) => inWorkspace(db, ctx.workspaceId, fn, tx)
 
   async function page (tx: Tx, ctx: RequestContext, filter: repo.InteractionFilter, limit: number, after?: string): Promise<Page<InteractionDto>> {
@@ -99,6 +103,7 @@ export function createInteractionsService (deps: Deps) {
           authorId: input.direction === 'outbound' ? ctx.actor : null
         })
         if (!row) throw new DomainError('validation.failed', 'This channel already logged that provider message id', { errors: [{ pointer: '/providerMessageId', message: 'Already logged', code: 'duplicate' }] })
+        if (input.keepsPromiseIds?.length) await keepPromises?.(t, ctx, input.keepsPromiseIds, row.id, row.occurredAt)
         return toInteractionDto(row)
       }, tx)
     },
@@ -156,6 +161,20 @@ export function createInteractionsService (deps: Deps) {
         return rows.map((r) => ({ ...r, startedAt: r.startedAt.toISOString(), finishedAt: r.finishedAt.toISOString() }))
       })
     },
+
+    /** For loaders: interactions in the order of `ids`, null where absent. */
+    async getMany (ctx: RequestContext, ids: string[]): Promise<(InteractionDto | null)[]> {
+      const rows = await ws(ctx, (t) => Promise.all([...new Set(ids)].map((id) => repo.getInteraction(t, ctx.workspaceId, id))))
+      const byId = new Map(rows.filter((r) => r !== undefined).map((r) => [r.id, toInteractionDto(r)]))
+      return ids.map((id) => byId.get(id) ?? null)
+    },
+
+    /** Raw rows for other modules' checks (promise evidence), inside their transaction. */
+    async rowsForEvidence (tx: Tx, workspaceId: string, ids: string[]) {
+      return Promise.all(ids.map((id) => repo.getInteraction(tx, workspaceId, id))).then((rows) => rows.filter((r) => r !== undefined))
+    },
+
+    setPromiseKeeper (keeper: PromiseKeeper) { keepPromises = keeper },
 
     moveAll: repo.moveInteractions
   }

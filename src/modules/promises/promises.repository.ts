@@ -1,0 +1,133 @@
+import { and, asc, desc, eq, gt, gte, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm'
+import type { Executor } from '../../db/client.js'
+import { promiseDeadlines, promiseEvents, promises } from './promises.table.js'
+
+export type PromiseRow = typeof promises.$inferSelect
+export type PromiseEventRow = typeof promiseEvents.$inferSelect
+
+const inWs = (workspaceId: string) => eq(promises.workspaceId, workspaceId)
+
+export async function getPromise (tx: Executor, workspaceId: string, id: string, forUpdate = false): Promise<PromiseRow | undefined> {
+  const q = tx.select().from(promises).where(and(inWs(workspaceId), eq(promises.id, id))).limit(1)
+  const [row] = forUpdate ? await q.for('update') : await q
+  return row
+}
+
+export async function insertPromise (tx: Executor, row: typeof promises.$inferInsert): Promise<PromiseRow> {
+  const [created] = await tx.insert(promises).values(row).returning()
+  return created
+}
+
+export async function updatePromise (tx: Executor, workspaceId: string, id: string, fields: Partial<typeof promises.$inferInsert>): Promise<PromiseRow> {
+  const [row] = await tx.update(promises).set({ ...fields, version: sql`${promises.version} + 1`, updatedAt: sql`now()` })
+    .where(and(inWs(workspaceId), eq(promises.id, id))).returning()
+  return row
+}
+
+export async function appendEvent (tx: Executor, e: Omit<typeof promiseEvents.$inferInsert, 'seq' | 'txid'>): Promise<void> {
+  await tx.insert(promiseEvents).values(e)
+}
+
+export async function scheduleCheck (tx: Executor, workspaceId: string, promiseId: string, nextAt: Date | null): Promise<void> {
+  if (nextAt === null) {
+    await tx.delete(promiseDeadlines).where(and(eq(promiseDeadlines.workspaceId, workspaceId), eq(promiseDeadlines.promiseId, promiseId)))
+    return
+  }
+  await tx.insert(promiseDeadlines).values({ workspaceId, promiseId, nextAt })
+    .onConflictDoUpdate({ target: [promiseDeadlines.workspaceId, promiseDeadlines.promiseId], set: { nextAt } })
+}
+
+export interface PromiseFilter {
+  status?: PromiseRow['status']
+  contactId?: string
+  promisor?: string
+  kind?: string
+  dueBefore?: Date
+  dueAfter?: Date
+  updatedSince?: Date
+  beforeId?: string
+}
+
+export async function listPromises (tx: Executor, workspaceId: string, f: PromiseFilter, limit: number) {
+  const where: (SQL | undefined)[] = [inWs(workspaceId)]
+  if (f.beforeId) where.push(lt(promises.id, f.beforeId))
+  if (f.status) where.push(eq(promises.status, f.status))
+  if (f.contactId) where.push(eq(promises.contactId, f.contactId))
+  if (f.promisor) where.push(eq(promises.promisor, f.promisor))
+  if (f.kind) where.push(eq(promises.kind, f.kind))
+  if (f.dueBefore) where.push(lt(promises.dueAt, f.dueBefore))
+  if (f.dueAfter) where.push(gte(promises.dueAt, f.dueAfter))
+  if (f.updatedSince) where.push(gte(promises.updatedAt, f.updatedSince))
+  return tx.select().from(promises).where(and(...where)).orderBy(desc(promises.id)).limit(limit)
+}
+
+export async function listEventsOf (tx: Executor, workspaceId: string, promiseId: string) {
+  return tx.select().from(promiseEvents).where(and(eq(promiseEvents.workspaceId, workspaceId), eq(promiseEvents.promiseId, promiseId))).orderBy(asc(promiseEvents.seq))
+}
+
+/**
+ * The event feed in commit-safe order: (txid, seq), only from transactions older than every
+ * transaction still running, so an event can never appear behind a cursor already handed out.
+ */
+export async function listEventFeed (tx: Executor, workspaceId: string, after: { x: string, s: number } | undefined, limit: number) {
+  const where: (SQL | undefined)[] = [
+    eq(promiseEvents.workspaceId, workspaceId),
+    sql`${promiseEvents.txid} < pg_snapshot_xmin(pg_current_snapshot())`
+  ]
+  if (after) where.push(or(gt(promiseEvents.txid, sql`${after.x}::xid8`), and(eq(promiseEvents.txid, sql`${after.x}::xid8`), gt(promiseEvents.seq, after.s))))
+  return tx.select({ ev: promiseEvents, txidText: sql<string>`${promiseEvents.txid}::text` }).from(promiseEvents)
+    .where(and(...where)).orderBy(asc(promiseEvents.txid), asc(promiseEvents.seq)).limit(limit)
+}
+
+export async function movePromises (tx: Executor, workspaceId: string, fromContactId: string, toContactId: string, onlyIds?: string[]): Promise<string[]> {
+  if (onlyIds && onlyIds.length === 0) return []
+  const rows = await tx.update(promises).set({ contactId: toContactId })
+    .where(and(inWs(workspaceId), eq(promises.contactId, fromContactId), onlyIds ? inArray(promises.id, onlyIds) : undefined))
+    .returning({ id: promises.id })
+  return rows.map((r) => r.id)
+}
+
+/** Claims due scheduler rows across workspaces (owner connection; see migration 0005). */
+export async function claimDeadlines (tx: Executor, now: Date, limit: number) {
+  return tx.select().from(promiseDeadlines).where(lte(promiseDeadlines.nextAt, now))
+    .orderBy(asc(promiseDeadlines.nextAt)).limit(limit).for('update', { skipLocked: true })
+}
+
+export async function statsRows (tx: Executor, workspaceId: string, groupBy: string, from?: Date, to?: Date, contactId?: string) {
+  const key = {
+    none: sql`null::text`,
+    contact: sql`${promises.contactId}`,
+    promisor: sql`${promises.promisor}`,
+    channel: sql`${promises.channelId}`,
+    kind: sql`${promises.kind}`
+  }[groupBy] ?? sql`null::text`
+  const where: (SQL | undefined)[] = [inWs(workspaceId)]
+  if (contactId) where.push(eq(promises.contactId, contactId))
+  if (from) where.push(gte(promises.createdAt, from))
+  if (to) where.push(lt(promises.createdAt, to))
+  const count = (cond: SQL) => sql<number>`(count(*) filter (where ${cond}))::int`
+  return tx.select({
+    key: sql<string | null>`${key}`,
+    made: sql<number>`count(*)::int`,
+    kept: count(sql`${promises.status} = 'kept'`),
+    keptLate: count(sql`${promises.status} = 'kept_late'`),
+    broken: count(sql`${promises.status} = 'broken'`),
+    open: count(sql`${promises.status} in ('open', 'at_risk')`),
+    cancelled: count(sql`${promises.status} = 'cancelled'`),
+    keptOnOriginalTerms: count(sql`${promises.status} in ('kept', 'kept_late') and ${promises.renegotiations} = 0`),
+    keptAfterRenegotiation: count(sql`${promises.status} in ('kept', 'kept_late') and ${promises.renegotiations} > 0`),
+    meanLatenessSeconds: sql<number | null>`(avg(extract(epoch from ${promises.keptAt} - ${promises.dueAt})) filter (where ${promises.status} = 'kept_late'))::float8`
+  }).from(promises).where(and(...where)).groupBy(sql`1`).orderBy(sql`1`)
+}
+
+/** Live promises needing attention: at risk, or past due before the scheduler got to them. */
+export async function needingAttention (tx: Executor, workspaceId: string, now: Date, limit: number) {
+  return tx.select().from(promises)
+    .where(and(inWs(workspaceId), or(eq(promises.status, 'at_risk'), and(eq(promises.status, 'open'), lte(promises.dueAt, now)))))
+    .orderBy(asc(promises.dueAt)).limit(limit)
+}
+
+export async function promisesMadeIn (tx: Executor, workspaceId: string, interactionIds: string[]) {
+  if (interactionIds.length === 0) return []
+  return tx.select().from(promises).where(and(inWs(workspaceId), inArray(promises.madeInInteractionId, interactionIds))).orderBy(asc(promises.id))
+}

@@ -1,0 +1,96 @@
+import type { IResolvers, MercuriusLoaders } from 'mercurius'
+import { toConnection } from '../../graphql/connection.js'
+import { enumIn, enumOut, enumsIn, withoutNulls } from '../../graphql/enums.js'
+import { parseInput } from '../../lib/validation.js'
+import { requireScope } from '../../plugins/auth.js'
+import { AttentionQuery } from '../relationships/relationships.schemas.js'
+import { EventFeedQuery, PromiseClose, PromiseCreate, PromiseKeep, PromiseListQuery, PromiseRenegotiate, StatsQuery } from './promises.schemas.js'
+
+const eventOut = (e: { type: string }) => ({ ...e, type: enumOut(e.type) })
+
+export const promisesResolvers: IResolvers = {
+  Query: {
+    promise: async (_root, { id }, { ctx, services }) => {
+      requireScope(ctx, 'promises:read')
+      return services.promises.get(ctx, id)
+    },
+    promises: async (_root, { first, after, filter }, { ctx, services }) => {
+      requireScope(ctx, 'promises:read')
+      const q = parseInput(PromiseListQuery, { limit: first, after: after ?? undefined, ...enumsIn(withoutNulls(filter), ['status']) }, { limit: 'first' })
+      return toConnection(await services.promises.list(ctx, q), Boolean(after))
+    },
+    promiseStats: async (_root, args, { ctx, services }) => {
+      requireScope(ctx, 'promises:read')
+      return services.promises.stats(ctx, parseInput(StatsQuery, enumsIn(withoutNulls(args), ['groupBy'])))
+    },
+    promiseEvents: async (_root, { after, first }, { ctx, services }) => {
+      requireScope(ctx, 'promises:read')
+      const page = await services.promises.feed(ctx, parseInput(EventFeedQuery, withoutNulls({ after, limit: first }), { limit: 'first' }))
+      return { events: page.items.map(eventOut), nextCursor: page.nextCursor }
+    },
+    attention: async (_root, { unansweredForMinutes, first }, { ctx, services }) => {
+      requireScope(ctx, 'promises:read')
+      return services.relationships.attention(ctx, parseInput(AttentionQuery, withoutNulls({ unansweredForMinutes, limit: first }), { limit: 'first' }))
+    }
+  },
+  Mutation: {
+    createPromise: async (_root, { input }, { ctx, services }) => {
+      requireScope(ctx, 'promises:write')
+      return { promise: await services.promises.create(ctx, parseInput(PromiseCreate, enumsIn(withoutNulls(input), ['promisorType']))) }
+    },
+    keepPromise: async (_root, { input }, { ctx, services }) => {
+      requireScope(ctx, 'promises:write')
+      const { id, ...rest } = withoutNulls(input)
+      return { promise: await services.promises.keep(ctx, String(id), parseInput(PromiseKeep, rest)) }
+    },
+    breakPromise: async (_root, { input }, { ctx, services }) => {
+      requireScope(ctx, 'promises:write')
+      const { id, ...rest } = withoutNulls(input)
+      return { promise: await services.promises.break(ctx, String(id), parseInput(PromiseClose, rest).reason) }
+    },
+    cancelPromise: async (_root, { input }, { ctx, services }) => {
+      requireScope(ctx, 'promises:write')
+      const { id, ...rest } = withoutNulls(input)
+      return { promise: await services.promises.cancel(ctx, String(id), parseInput(PromiseClose, rest).reason) }
+    },
+    renegotiatePromise: async (_root, { input }, { ctx, services }) => {
+      requireScope(ctx, 'promises:write')
+      const { id, ...rest } = withoutNulls(input)
+      return { promise: await services.promises.renegotiate(ctx, String(id), parseInput(PromiseRenegotiate, rest)) }
+    }
+  },
+  Promise: {
+    status: (p) => enumOut(p.status),
+    promisorType: (p) => enumOut(p.promisorType),
+    events: async (p, _args, { ctx, services }) => (await services.promises.events(ctx, p.id)).map(eventOut)
+  },
+  Contact: {
+    promises: async (contact, { first, after, status }, { ctx, services }) => {
+      requireScope(ctx, 'promises:read')
+      const q = parseInput(PromiseListQuery, withoutNulls({ limit: first, after, status: enumIn(status), contactId: contact.id }), { limit: 'first' })
+      return toConnection(await services.promises.list(ctx, q), Boolean(after))
+    },
+    relationship: async (contact, _args, { ctx, services }) => services.relationships.of(ctx, contact.id)
+  }
+}
+
+export const promisesLoaders: MercuriusLoaders = {
+  Promise: {
+    contact: async (queries, { ctx, services }) => services.contacts.getMany(ctx, queries.map((q) => q.obj.contactId)),
+    madeIn: async (queries, { ctx, services }) => {
+      const ids = queries.map((q) => q.obj.madeInInteractionId as string | null)
+      const found = await services.interactions.getMany(ctx, ids.filter((id): id is string => id !== null))
+      const byId = new Map(found.filter((i) => i !== null).map((i) => [i!.id, i]))
+      return ids.map((id) => (id ? byId.get(id) ?? null : null))
+    },
+    keptBy: async (queries, { ctx, services }) => {
+      const lists = queries.map((q) => q.obj.keptByInteractionIds as string[])
+      const found = await services.interactions.getMany(ctx, lists.flat())
+      const byId = new Map(found.filter((i) => i !== null).map((i) => [i!.id, i]))
+      return lists.map((ids) => ids.map((id) => byId.get(id)).filter(Boolean))
+    }
+  },
+  Interaction: {
+    promisesMade: async (queries, { ctx, services }) => services.promises.madeIn(ctx, queries.map((q) => q.obj.id))
+  }
+}

@@ -1,0 +1,252 @@
+import type { Db, Tx } from '../../db/client.js'
+import { enterWorkspace, inWorkspace } from '../../db/tenant.js'
+import type { Clock } from '../../lib/clock.js'
+import type { RequestContext } from '../../lib/context.js'
+import { decodeCursor, encodeCursor, toPage, type Page } from '../../lib/cursor.js'
+import { DomainError, notFound, validationError } from '../../lib/errors.js'
+import { newId } from '../../lib/ids.js'
+import type { ChannelsService } from '../channels/channels.service.js'
+import type { ContactsService } from '../contacts/contacts.service.js'
+import type { InteractionsService } from '../interactions/interactions.service.js'
+import * as repo from './promises.repository.js'
+import { assertTransition, keptStatus, nextCheck, standing } from './promises.rules.js'
+import type { PromiseCreateInput, PromiseDto, PromiseEventDto, PromiseKeepInput, PromiseListInput, PromiseRenegotiateInput, PromiseStatsRowDto, StatsInput } from './promises.schemas.js'
+
+export function toPromiseDto (r: repo.PromiseRow): PromiseDto {
+  return {
+    id: r.id, contactId: r.contactId, promisor: r.promisor, promisorType: r.promisorType, description: r.description, kind: r.kind,
+    dueAt: r.dueAt.toISOString(), originalDueAt: r.originalDueAt.toISOString(), madeInInteractionId: r.madeInInteractionId,
+    channelId: r.channelId, requiresEvidence: r.requiresEvidence, status: r.status, keptAt: r.keptAt?.toISOString() ?? null,
+    keptByInteractionIds: r.keptByInteractionIds, renegotiations: r.renegotiations,
+    createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString(), version: r.version
+  }
+}
+
+const toEventDto = (e: repo.PromiseEventRow, position: string): PromiseEventDto => ({
+  id: position, promiseId: e.promiseId, type: e.type, actor: e.actor, interactionId: e.interactionId, data: e.data, occurredAt: e.occurredAt.toISOString()
+})
+
+interface Deps { db: Db, clock: Clock, riskWindowMs: number, contacts: ContactsService, interactions: InteractionsService, channels: ChannelsService }
+type Actor = Pick<RequestContext, 'workspaceId' | 'actor'>
+
+type StatsRow = Omit<PromiseStatsRowDto, 'keepRate' | 'onTimeRate'>
+function withRates (r: StatsRow): PromiseStatsRowDto {
+  const decided = r.kept + r.keptLate + r.broken
+  return { ...r, keepRate: decided ? (r.kept + r.keptLate) / decided : null, onTimeRate: decided ? r.kept / decided : null }
+}
+
+export function createPromisesService (deps: Deps) {
+  const { db, clock, riskWindowMs, contacts, interactions } = deps
+  const ws = <T>(ctx: Pick<RequestContext, 'workspaceId'>, fn: (tx: Tx) => Promise<T>, tx?: Tx) => inWorkspace(db, ctx.workspaceId, fn, tx)
+
+  async function requireRow (tx: Tx, ctx: Pick<RequestContext, 'workspaceId'>, id: string) {
+    const row = await repo.getPromise(tx, ctx.workspaceId, id, true)
+    if (!row) throw notFound('promise.not_found', id)
+    return row
+  }
+
+  /** Evidence of keeping: outbound to this contact, after the promise, delivered where the channel tells. */
+  async function checkEvidence (tx: Tx, ctx: Actor, promise: repo.PromiseRow, ids: string[]) {
+    const rows = await interactions.rowsForEvidence(tx, ctx.workspaceId, ids)
+    for (const [i, id] of ids.entries()) {
+      const row = rows.find((r) => r.id === id)
+      const fail = (message: string) => validationError([{ pointer: `/interactionIds/${i}`, message, code: 'invalid_evidence' }])
+      if (!row) throw fail(`No interaction ${id}`)
+      if (row.contactId !== promise.contactId) throw fail('The interaction is with another contact')
+      if (row.direction !== 'outbound') throw fail('Evidence must be an outbound interaction')
+      if (row.occurredAt < promise.createdAt) throw fail('The interaction happened before the promise was made')
+      if (row.status === 'failed' || row.status === 'queued') throw fail(`The message was not sent (status ${row.status})`)
+      if (row.channelId && row.status === 'sent') {
+        const { adapter } = await deps.channels.runtime(ctx, row.channelId, tx)
+        if (adapter.capabilities.deliveryReceipts) throw fail('The channel reports delivery and this message is not delivered yet')
+      }
+    }
+  }
+
+  async function close (tx: Tx, ctx: Actor, row: repo.PromiseRow, to: 'kept' | 'kept_late' | 'broken' | 'cancelled', extra: { keptAt?: Date, evidence?: string[], reason?: string, interactionId?: string }) {
+    assertTransition(row.id, row.status, to)
+    const updated = await repo.updatePromise(tx, ctx.workspaceId, row.id, {
+      status: to,
+      closedAt: clock.now(),
+      ...(extra.keptAt ? { keptAt: extra.keptAt, keptByInteractionIds: extra.evidence ?? [] } : {})
+    })
+    await repo.appendEvent(tx, {
+      workspaceId: ctx.workspaceId, promiseId: row.id, type: to, actor: ctx.actor, occurredAt: clock.now(),
+      interactionId: extra.interactionId ?? extra.evidence?.[0] ?? null,
+      data: { ...(extra.reason ? { reason: extra.reason } : {}), ...(extra.keptAt ? { keptAt: extra.keptAt.toISOString(), dueAt: row.dueAt.toISOString() } : {}) }
+    })
+    await repo.scheduleCheck(tx, ctx.workspaceId, row.id, null)
+    return updated
+  }
+
+  async function keep (tx: Tx, ctx: Actor, row: repo.PromiseRow, input: PromiseKeepInput) {
+    const evidence = input.interactionIds ?? []
+    if (row.requiresEvidence && evidence.length === 0) throw new DomainError('promise.evidence_required')
+    await checkEvidence(tx, ctx, row, evidence)
+    const keptAt = input.keptAt ? new Date(input.keptAt) : clock.now()
+    return close(tx, ctx, row, keptStatus(keptAt, row.dueAt), { keptAt, evidence })
+  }
+
+  return {
+    async create (ctx: RequestContext, input: PromiseCreateInput, tx?: Tx): Promise<PromiseDto> {
+      return ws(ctx, async (t) => {
+        const contactId = await contacts.resolveId(ctx, input.contactId, t)
+        let channelId: string | null = null
+        if (input.madeInInteractionId) {
+          const [made] = await interactions.rowsForEvidence(t, ctx.workspaceId, [input.madeInInteractionId])
+          if (!made || made.contactId !== contactId) throw validationError([{ pointer: '/madeInInteractionId', message: 'No interaction with this contact has this id', code: 'invalid_reference' }])
+          channelId = made.channelId
+        }
+        const dueAt = new Date(input.dueAt)
+        const type = input.promisorType ?? 'member'
+        const row = await repo.insertPromise(t, {
+          workspaceId: ctx.workspaceId, id: newId('promise'), contactId, description: input.description, kind: input.kind ?? null,
+          promisor: type === 'contact' ? contactId : (input.promisor ?? ctx.actor), promisorType: type, dueAt, originalDueAt: dueAt,
+          madeInInteractionId: input.madeInInteractionId ?? null, channelId, requiresEvidence: input.requiresEvidence ?? false,
+          // The injected clock, not the database's: evidence and the scheduler compare against it.
+          createdAt: clock.now(), updatedAt: clock.now()
+        })
+        await repo.appendEvent(t, { workspaceId: ctx.workspaceId, promiseId: row.id, type: 'made', actor: ctx.actor, interactionId: row.madeInInteractionId, data: { dueAt: row.dueAt.toISOString() }, occurredAt: clock.now() })
+        await repo.scheduleCheck(t, ctx.workspaceId, row.id, nextCheck(dueAt, clock.now(), riskWindowMs))
+        return toPromiseDto(row)
+      }, tx)
+    },
+
+    async get (ctx: RequestContext, id: string): Promise<PromiseDto> {
+      return ws(ctx, async (t) => {
+        const row = await repo.getPromise(t, ctx.workspaceId, id)
+        if (!row) throw notFound('promise.not_found', id)
+        return toPromiseDto(row)
+      })
+    },
+
+    async list (ctx: RequestContext, q: PromiseListInput): Promise<Page<PromiseDto>> {
+      const beforeId = q.after ? decodeCursor<{ id: string }>(q.after, ['id']).id : undefined
+      return ws(ctx, async (t) => {
+        const contactId = q.contactId ? await contacts.resolveIdIn(t, ctx.workspaceId, q.contactId) ?? q.contactId : undefined
+        const rows = await repo.listPromises(t, ctx.workspaceId, {
+          status: q.status, contactId, promisor: q.promisor, kind: q.kind, beforeId,
+          dueBefore: q.dueBefore ? new Date(q.dueBefore) : undefined,
+          dueAfter: q.dueAfter ? new Date(q.dueAfter) : undefined,
+          updatedSince: q.updatedSince ? new Date(q.updatedSince) : undefined
+        }, q.limit + 1)
+        const page = toPage(rows, q.limit, (r) => ({ id: r.id }))
+        return { items: page.items.map(toPromiseDto), nextCursor: page.nextCursor }
+      })
+    },
+
+    async keep (ctx: RequestContext, id: string, input: PromiseKeepInput): Promise<PromiseDto> {
+      return ws(ctx, async (t) => toPromiseDto(await keep(t, ctx, await requireRow(t, ctx, id), input)))
+    },
+
+    async break (ctx: RequestContext, id: string, reason?: string): Promise<PromiseDto> {
+      return ws(ctx, async (t) => toPromiseDto(await close(t, ctx, await requireRow(t, ctx, id), 'broken', { reason })))
+    },
+
+    async cancel (ctx: RequestContext, id: string, reason?: string): Promise<PromiseDto> {
+      return ws(ctx, async (t) => toPromiseDto(await close(t, ctx, await requireRow(t, ctx, id), 'cancelled', { reason })))
+    },
+
+    /** New terms without erasing the old: the event keeps who, when, why, and through which interaction. */
+    async renegotiate (ctx: RequestContext, id: string, input: PromiseRenegotiateInput): Promise<PromiseDto> {
+      return ws(ctx, async (t) => {
+        const row = await requireRow(t, ctx, id)
+        assertTransition(row.id, row.status, 'renegotiated')
+        const dueAt = new Date(input.dueAt)
+        const now = clock.now()
+        if (dueAt <= now) throw validationError([{ pointer: '/dueAt', message: 'The new due date must be in the future', code: 'too_small' }])
+        const status = standing(dueAt, now, riskWindowMs) === 'at_risk' ? 'at_risk' : 'open'
+        const updated = await repo.updatePromise(t, ctx.workspaceId, id, { dueAt, status, renegotiations: row.renegotiations + 1 })
+        await repo.appendEvent(t, {
+          workspaceId: ctx.workspaceId, promiseId: id, type: 'renegotiated', actor: ctx.actor, interactionId: input.interactionId ?? null, occurredAt: now,
+          data: { fromDueAt: row.dueAt.toISOString(), toDueAt: dueAt.toISOString(), reason: input.reason, fromStatus: row.status, toStatus: status }
+        })
+        await repo.scheduleCheck(t, ctx.workspaceId, id, nextCheck(dueAt, now, riskWindowMs))
+        return toPromiseDto(updated)
+      })
+    },
+
+    async events (ctx: RequestContext, id: string): Promise<PromiseEventDto[]> {
+      return ws(ctx, async (t) => {
+        if (!await repo.getPromise(t, ctx.workspaceId, id)) throw notFound('promise.not_found', id)
+        return (await repo.listEventsOf(t, ctx.workspaceId, id)).map((e) => toEventDto(e, String(e.seq)))
+      })
+    },
+
+    /** Every promise event of the workspace after a cursor, in an order that never skips one. */
+    async feed (ctx: RequestContext, q: { after?: string, limit: number }): Promise<Page<PromiseEventDto>> {
+      const after = q.after ? decodeCursor<{ x: string, s: number }>(q.after, ['x', 's']) : undefined
+      if (after && !/^\d+$/.test(after.x)) throw new DomainError('request.invalid_cursor')
+      const rows = await ws(ctx, (t) => repo.listEventFeed(t, ctx.workspaceId, after, q.limit))
+      const items = rows.map((r) => toEventDto(r.ev, encodeCursor({ x: r.txidText, s: r.ev.seq })))
+      const last = rows[rows.length - 1]
+      // The cursor always advances to the last event read, so polling resumes there even when empty.
+      return { items, nextCursor: last ? encodeCursor({ x: last.txidText, s: last.ev.seq }) : (q.after ?? null) }
+    },
+
+    async stats (ctx: RequestContext, q: StatsInput): Promise<PromiseStatsRowDto[]> {
+      const rows = await ws(ctx, (t) => repo.statsRows(t, ctx.workspaceId, q.groupBy, q.from ? new Date(q.from) : undefined, q.to ? new Date(q.to) : undefined))
+      return rows.map(withRates)
+    },
+
+    /** Reliability toward one contact (the relationship view), inside the caller's transaction. */
+    async reliabilityToward (tx: Tx, workspaceId: string, contactId: string): Promise<PromiseStatsRowDto> {
+      const [row] = await repo.statsRows(tx, workspaceId, 'contact', undefined, undefined, contactId)
+      return withRates(row ?? { key: contactId, made: 0, kept: 0, keptLate: 0, broken: 0, open: 0, cancelled: 0, keptOnOriginalTerms: 0, keptAfterRenegotiation: 0, meanLatenessSeconds: null })
+    },
+
+    async needingAttention (tx: Tx, workspaceId: string, limit: number): Promise<PromiseDto[]> {
+      return (await repo.needingAttention(tx, workspaceId, clock.now(), limit)).map(toPromiseDto)
+    },
+
+    /** Keeps promises in the transaction of the interaction that proves it (keepsPromiseIds). */
+    async keepWith (tx: Tx, ctx: Actor, promiseIds: string[], interactionId: string, at: Date): Promise<void> {
+      for (const [i, id] of promiseIds.entries()) {
+        const row = await repo.getPromise(tx, ctx.workspaceId, id, true)
+        if (!row) throw validationError([{ pointer: `/keepsPromiseIds/${i}`, message: `No promise ${id}`, code: 'invalid_reference' }])
+        await keep(tx, ctx, row, { interactionIds: [interactionId], keptAt: at.toISOString() })
+      }
+    },
+
+    /**
+     * Scheduler step: claims due deadline rows (any workspace), and in each promise's workspace
+     * marks it at_risk or broken. The row lock and the status check make each change happen once,
+     * whatever the number of processes; after downtime it simply finds everything overdue.
+     */
+    async tick (batch = 100): Promise<number> {
+      return db.transaction(async (tx) => {
+        const now = clock.now()
+        const due = await repo.claimDeadlines(tx, now, batch)
+        for (const d of due) {
+          await enterWorkspace(tx, d.workspaceId)
+          await (async (t: Tx) => {
+            const row = await repo.getPromise(t, d.workspaceId, d.promiseId, true)
+            const actor = { workspaceId: d.workspaceId, actor: 'scheduler' }
+            if (!row || (row.status !== 'open' && row.status !== 'at_risk')) return repo.scheduleCheck(t, d.workspaceId, d.promiseId, null)
+            const where = standing(row.dueAt, now, riskWindowMs)
+            if (where === 'due') {
+              await close(t, actor, row, 'broken', { reason: 'due date passed' })
+              return
+            }
+            if (where === 'at_risk' && row.status === 'open') {
+              await repo.updatePromise(t, d.workspaceId, row.id, { status: 'at_risk' })
+              await repo.appendEvent(t, { workspaceId: d.workspaceId, promiseId: row.id, type: 'at_risk', actor: 'scheduler', interactionId: null, occurredAt: now, data: { dueAt: row.dueAt.toISOString() } })
+            }
+            await repo.scheduleCheck(t, d.workspaceId, row.id, nextCheck(row.dueAt, now, riskWindowMs))
+          })(tx)
+        }
+        return due.length
+      })
+    },
+
+    /** For loaders: the promises made in each interaction, in the order of `interactionIds`. */
+    async madeIn (ctx: RequestContext, interactionIds: string[]): Promise<PromiseDto[][]> {
+      const rows = await ws(ctx, (t) => repo.promisesMadeIn(t, ctx.workspaceId, interactionIds))
+      return interactionIds.map((id) => rows.filter((r) => r.madeInInteractionId === id).map(toPromiseDto))
+    },
+
+    moveAll: repo.movePromises
+  }
+}
+
+export type PromisesService = ReturnType<typeof createPromisesService>
