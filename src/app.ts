@@ -16,6 +16,8 @@ import { identitiesRoutes } from './modules/identities/identities.routes.js'
 import { inboundRoutes } from './modules/interactions/inbound.routes.js'
 import { interactionsRoutes } from './modules/interactions/interactions.routes.js'
 import { promisesRoutes } from './modules/promises/promises.routes.js'
+import { suggestionsRoutes } from './modules/promises/suggestions.routes.js'
+import { workspacesRoutes } from './modules/workspaces/workspaces.routes.js'
 import { relationshipsRoutes } from './modules/relationships/relationships.routes.js'
 import { createServices } from './services.js'
 
@@ -67,6 +69,8 @@ export async function buildApp ({ config, db, clock = systemClock, logger, fetch
     await rest.register(interactionsRoutes, { interactions: services.interactions })
     await rest.register(promisesRoutes, { promises: services.promises })
     await rest.register(relationshipsRoutes, { relationships: services.relationships })
+    await rest.register(suggestionsRoutes, { suggestions: services.suggestions })
+    await rest.register(workspacesRoutes, { workspaces: services.workspaces })
     await rest.register(inboundRoutes, { inbound: services.inbound, publicUrl: config.publicUrl })
   })
   await app.register(graphql, { services, graphiql: config.graphiql })

@@ -8,6 +8,7 @@ import { createIdentitiesService } from './modules/identities/identities.service
 import { createInboundService } from './modules/interactions/inbound.service.js'
 import { createInteractionsService } from './modules/interactions/interactions.service.js'
 import { createPromisesService } from './modules/promises/promises.service.js'
+import { createSuggestionsService } from './modules/promises/suggestions.service.js'
 import { createRelationshipsService } from './modules/relationships/relationships.service.js'
 import { createWorkspacesService } from './modules/workspaces/workspaces.service.js'
 
@@ -33,10 +34,11 @@ export function createServices (deps: ServiceDeps) {
   const interactions = createInteractionsService({ db, clock, contacts, channels, identities, onOutboxWork: () => deps.kick?.outbox() })
   const inbound = createInboundService({ db, clock, channels, interactions, fetch: deps.fetch, onInboxWork: () => deps.kick?.inbox() })
   const promises = createPromisesService({ db, clock, riskWindowMs: deps.promiseRiskWindowMs, contacts, interactions, channels })
-  interactions.setPromiseKeeper(promises.keepWith)
+  const suggestions = createSuggestionsService({ db, promises, workspaces })
+  interactions.setPromiseHooks({ keep: promises.keepWith, suggest: suggestions.suggestFrom })
   const merges = createMergesService({ db, contacts, identities, interactions, participants: [{ name: 'promises', move: promises.moveAll }] })
   const relationships = createRelationshipsService({ db, clock, contacts, promises })
-  return { workspaces, contacts, channels, identities, interactions, inbound, merges, promises, relationships }
+  return { workspaces, contacts, channels, identities, interactions, inbound, merges, promises, suggestions, relationships }
 }
 
 export type Services = ReturnType<typeof createServices>

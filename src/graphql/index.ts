@@ -7,6 +7,7 @@ import { contactsResolvers } from '../modules/contacts/contacts.resolvers.js'
 import { identitiesLoaders, identitiesResolvers } from '../modules/identities/identities.resolvers.js'
 import { interactionsLoaders, interactionsResolvers } from '../modules/interactions/interactions.resolvers.js'
 import { promisesLoaders, promisesResolvers } from '../modules/promises/promises.resolvers.js'
+import { suggestionsResolvers } from '../modules/promises/suggestions.resolvers.js'
 import type { Services } from '../services.js'
 import type { GraphQLContext } from './context.js'
 import { formatGraphQLErrors } from './errors.js'
@@ -40,7 +41,8 @@ async function graphqlPlugin (app: FastifyInstance, opts: { services: Services, 
       identitiesResolvers,
       channelsResolvers,
       interactionsResolvers,
-      promisesResolvers
+      promisesResolvers,
+      suggestionsResolvers
     ),
     loaders: mergeResolvers(identitiesLoaders as IResolvers, interactionsLoaders as IResolvers, promisesLoaders as IResolvers) as never,
     context: (request): GraphQLContext => ({ ctx: request.ctx, services: opts.services }),

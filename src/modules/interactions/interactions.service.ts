@@ -43,12 +43,19 @@ interface Deps { db: Db, clock: Clock, contacts: ContactsService, channels: Chan
 // Which interaction kind a message sent through a channel kind becomes.
 const sentKind = (channelKind: string): repo.InteractionRow['kind'] => channelKind === 'email' ? 'email' : channelKind === 'sms' ? 'sms' : 'message'
 
-/** Keeps promises inside the transaction of the interaction that proves them (set by services.ts). */
-type PromiseKeeper = (tx: Tx, ctx: Pick<RequestContext, 'workspaceId' | 'actor'>, promiseIds: string[], interactionId: string, at: Date) => Promise<void>
+/**
+ * What the promises module does inside an interaction's transaction (wired in services.ts, since
+ * promises themselves depend on interactions): keep the promises it proves, and suggest the
+ * commitments its text makes.
+ */
+export interface PromiseHooks {
+  keep: (tx: Tx, ctx: Pick<RequestContext, 'workspaceId' | 'actor'>, promiseIds: string[], interactionId: string, at: Date) => Promise<void>
+  suggest: (tx: Tx, ctx: Pick<RequestContext, 'workspaceId'>, interaction: repo.InteractionRow) => Promise<void>
+}
 
 export function createInteractionsService (deps: Deps) {
   const { db, clock, contacts, channels, identities } = deps
-  let keepPromises: PromiseKeeper | undefined
+  let hooks: PromiseHooks | undefined
   const ws = <T>(ctx: Pick<RequestContext, 'workspaceId'>, fn: (tx: Tx) => Promise<T>, tx?: Tx) => inWorkspace(db, ctx.workspaceId, fn, tx)
 
   async function page (tx: Tx, ctx: RequestContext, filter: repo.InteractionFilter, limit: number, after?: string): Promise<Page<InteractionDto>> {
@@ -103,7 +110,8 @@ export function createInteractionsService (deps: Deps) {
           authorId: input.direction === 'outbound' ? ctx.actor : null
         })
         if (!row) throw new DomainError('validation.failed', 'This channel already logged that provider message id', { errors: [{ pointer: '/providerMessageId', message: 'Already logged', code: 'duplicate' }] })
-        if (input.keepsPromiseIds?.length) await keepPromises?.(t, ctx, input.keepsPromiseIds, row.id, row.occurredAt)
+        if (input.keepsPromiseIds?.length) await hooks?.keep(t, ctx, input.keepsPromiseIds, row.id, row.occurredAt)
+        if (row.direction === 'outbound') await hooks?.suggest(t, ctx, row)
         return toInteractionDto(row)
       }, tx)
     },
@@ -128,6 +136,7 @@ export function createInteractionsService (deps: Deps) {
           occurredAt: clock.now(), authorId: ctx.actor
         })
         await enqueueOutbox(t, { workspaceId: ctx.workspaceId, topic: SEND_TOPIC, idempotencyKey: id, payload: { interactionId: id } })
+        await hooks?.suggest(t, ctx, row!)
         return toInteractionDto(row!)
       }, tx)
       deps.onOutboxWork?.()
@@ -174,7 +183,7 @@ export function createInteractionsService (deps: Deps) {
       return Promise.all(ids.map((id) => repo.getInteraction(tx, workspaceId, id))).then((rows) => rows.filter((r) => r !== undefined))
     },
 
-    setPromiseKeeper (keeper: PromiseKeeper) { keepPromises = keeper },
+    setPromiseHooks (h: PromiseHooks) { hooks = h },
 
     moveAll: repo.moveInteractions
   }

@@ -50,8 +50,13 @@ export const NEGATED_VERB = /^\s*(?:not|never|no\s+longer|n't|hardly)\b/i
 export const NON_ACTION = /^\s*(?:be|need|want|wish|wait|hope|miss|forget|think|guess|assume|probably|maybe|perhaps|possibly|likely|see(?!\s+you\b)|have\s+to|let\s+(?:me|us)\s+know|know)\b/i
 export const BE_ALLOWED = /^\s*be\s+(?:in\s+touch|back\s+(?:in\s+touch|to\s+you)|there|(?:send|call|ring|phon|e-?mail|forward|follow|updat|fix|resolv|patch|repair|refund|shipp|deliver|dispatch|schedul|book|visit|com|check|confirm|prepar|process)ing)\b/i
 
-/** A clause before the commitment that already negates it: "I don't think I'll be able to…". */
-export const NEGATED_LEAD = /\b(?:don't|do\s+not|doubt|not\s+sure|unlikely|no\s+way|can't|cannot)\b/i
+/**
+ * A clause before the commitment that negates or hedges it: "I don't think I'll be able to…",
+ * "Hopefully we'll ship on Monday", "I hope we'll meet next week" — a wish is not a promise.
+ */
+export const NEGATED_LEAD = /\b(?:don't|do\s+not|doubt|not\s+sure|unlikely|no\s+way|can't|cannot|hope|hopefully|wish|maybe|perhaps|probably|possibly)\b/i
+/** Reported customer speech before "you'll have/get…": "You said you'll have the payment by Friday". */
+export const REPORTED_LEAD = /\byou\s+(?:said|told|mentioned|promised|wrote|confirmed)\b/i
 
 /** A leading customer-side condition: "If you send the specs, I'll…". Trailing "if that works" is fine. */
 export const LEADING_CONDITION = /^\W*(?:if|unless|in\s+case|provided|as\s+long\s+as|once)\b/i

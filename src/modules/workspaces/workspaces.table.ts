@@ -6,5 +6,7 @@ import { timestamps } from '../../db/columns.js'
 export const workspaces = pgTable('workspaces', {
   id: text('id').primaryKey(),
   name: text('name').notNull(),
+  /** IANA zone for reading dates in what people write ("by Friday"). */
+  timeZone: text('time_zone').notNull().default('UTC'),
   ...timestamps()
 })

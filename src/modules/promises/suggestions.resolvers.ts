@@ -1,0 +1,36 @@
+import type { IResolvers } from 'mercurius'
+import { toConnection } from '../../graphql/connection.js'
+import { enumIn, enumOut, withoutNulls } from '../../graphql/enums.js'
+import { parseInput } from '../../lib/validation.js'
+import { requireScope } from '../../plugins/auth.js'
+import { WorkspacePatch } from '../workspaces/workspaces.schemas.js'
+import { SuggestionAccept, SuggestionListQuery } from './suggestions.routes.js'
+
+export const suggestionsResolvers: IResolvers = {
+  Query: {
+    workspace: async (_root, _args, { ctx, services }) => services.workspaces.get(ctx),
+    promiseSuggestions: async (_root, { first, after, status, contactId }, { ctx, services }) => {
+      requireScope(ctx, 'promises:read')
+      const q = parseInput(SuggestionListQuery, withoutNulls({ limit: first, after, status: enumIn(status), contactId }), { limit: 'first' })
+      return toConnection(await services.suggestions.list(ctx, q), Boolean(after))
+    }
+  },
+  Mutation: {
+    acceptPromiseSuggestion: async (_root, { input }, { ctx, services }) => {
+      requireScope(ctx, 'promises:write')
+      const { id, ...overrides } = withoutNulls(input)
+      return services.suggestions.accept(ctx, String(id), parseInput(SuggestionAccept, overrides))
+    },
+    dismissPromiseSuggestion: async (_root, { input }, { ctx, services }) => {
+      requireScope(ctx, 'promises:write')
+      return { suggestion: await services.suggestions.dismiss(ctx, input.id) }
+    },
+    updateWorkspace: async (_root, { input }, { ctx, services }) => {
+      requireScope(ctx, 'admin')
+      return { workspace: await services.workspaces.update(ctx, parseInput(WorkspacePatch, withoutNulls(input))) }
+    }
+  },
+  PromiseSuggestion: {
+    status: (s) => enumOut(s.status)
+  }
+}
