@@ -6,23 +6,31 @@ import { ConfigError, loadConfig } from '../src/config.js'
 import { allScopes } from '../src/lib/context.js'
 import { jwtOptions } from '../src/plugins/auth.js'
 
-const { values } = parseArgs({
-  options: {
-    workspace: { type: 'string', short: 'w' },
-    scopes: { type: 'string', short: 's' },
-    ttl: { type: 'string', default: '1h' },
-    subject: { type: 'string', default: 'cli' }
-  }
-})
+const usage = 'Usage: npm run token -- --workspace <slug: a-z, 0-9, -> [--scopes contacts:read,contacts:write] [--ttl 1h] [--subject name]'
 
 function fail (message: string): never {
   console.error(message)
   process.exit(1)
 }
 
-if (!values.workspace || !/^[a-z0-9][a-z0-9-]{0,62}$/.test(values.workspace)) {
-  fail('Usage: npm run token -- --workspace <slug: a-z, 0-9, -> [--scopes contacts:read,contacts:write] [--ttl 1h] [--subject name]')
+// An unknown option or a stray argument is a usage error, not a stack trace.
+function parseOptions () {
+  try {
+    return parseArgs({
+      options: {
+        workspace: { type: 'string', short: 'w' },
+        scopes: { type: 'string', short: 's' },
+        ttl: { type: 'string', default: '1h' },
+        subject: { type: 'string', default: 'cli' }
+      }
+    }).values
+  } catch (err) {
+    return fail(`${(err as Error).message}\n${usage}`)
+  }
 }
+const values = parseOptions()
+
+if (!values.workspace || !/^[a-z0-9][a-z0-9-]{0,62}$/.test(values.workspace)) fail(usage)
 if (!/^\d+[smhd]$/.test(values.ttl)) fail('--ttl must look like 30m, 1h, 7d')
 const scopes = values.scopes ? values.scopes.split(',').map((s) => s.trim()).filter(Boolean) : [...allScopes]
 const unknown = scopes.filter((s) => !(allScopes as readonly string[]).includes(s))

@@ -13,6 +13,7 @@ import { createJobs } from './jobs/index.js'
 import { channelsRoutes } from './modules/channels/channels.routes.js'
 import { mergesRoutes } from './modules/contacts/merges.routes.js'
 import { identitiesRoutes } from './modules/identities/identities.routes.js'
+import { importsRoutes } from './modules/imports/imports.routes.js'
 import { inboundRoutes } from './modules/interactions/inbound.routes.js'
 import { interactionsRoutes } from './modules/interactions/interactions.routes.js'
 import { promisesRoutes } from './modules/promises/promises.routes.js'
@@ -46,7 +47,7 @@ export async function buildApp ({ config, db, clock = systemClock, logger, fetch
     if (publicPrefixes.some((p) => route.url.startsWith(p))) route.config = { ...route.config, public: true }
   })
 
-  const kick = { inbox: () => jobs.inbox.kick(), outbox: () => jobs.outbox.kick() }
+  const kick = { inbox: () => jobs.inbox.kick(), outbox: () => jobs.outbox.kick(), imports: () => jobs.imports.kick() }
   const services = createServices({ db, clock, secretsKey: config.secretsKey, promiseRiskWindowMs: config.promiseRiskWindowMs, fetch, kick })
   const jobs = createJobs({ config, db, clock, services, log: app.log, fetch })
   app.decorate('jobs', jobs)
@@ -71,6 +72,7 @@ export async function buildApp ({ config, db, clock = systemClock, logger, fetch
     await rest.register(relationshipsRoutes, { relationships: services.relationships })
     await rest.register(suggestionsRoutes, { suggestions: services.suggestions })
     await rest.register(workspacesRoutes, { workspaces: services.workspaces })
+    await rest.register(importsRoutes, { imports: services.imports })
     await rest.register(inboundRoutes, { inbound: services.inbound, publicUrl: config.publicUrl })
   })
   await app.register(graphql, { services, graphiql: config.graphiql })

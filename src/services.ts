@@ -4,6 +4,7 @@ import { createSecretBox } from './lib/secrets.js'
 import { createChannelsService } from './modules/channels/channels.service.js'
 import { createContactsService } from './modules/contacts/contacts.service.js'
 import { createMergesService } from './modules/contacts/merges.service.js'
+import { createImportsService } from './modules/imports/imports.service.js'
 import { createIdentitiesService } from './modules/identities/identities.service.js'
 import { createInboundService } from './modules/interactions/inbound.service.js'
 import { createInteractionsService } from './modules/interactions/interactions.service.js'
@@ -21,7 +22,7 @@ export interface ServiceDeps {
   /** Outbound HTTP for adapters (tests point providers at fakes through channel config). */
   fetch?: typeof fetch
   /** Called when a request queued work, so that a worker starts at once instead of at its next tick. */
-  kick?: { inbox: () => void, outbox: () => void }
+  kick?: { inbox: () => void, outbox: () => void, imports: () => void }
 }
 
 /** Every service, built once with explicit dependencies; REST, GraphQL and jobs share them. */
@@ -38,7 +39,8 @@ export function createServices (deps: ServiceDeps) {
   interactions.setPromiseHooks({ keep: promises.keepWith, suggest: suggestions.suggestFrom })
   const merges = createMergesService({ db, contacts, identities, interactions, participants: [{ name: 'promises', move: promises.moveAll }] })
   const relationships = createRelationshipsService({ db, clock, contacts, promises })
-  return { workspaces, contacts, channels, identities, interactions, inbound, merges, promises, suggestions, relationships }
+  const imports = createImportsService({ db, clock, onWork: () => deps.kick?.imports() })
+  return { workspaces, contacts, channels, identities, interactions, inbound, merges, promises, suggestions, relationships, imports }
 }
 
 export type Services = ReturnType<typeof createServices>

@@ -6,7 +6,7 @@ import type { Services } from '../services.js'
 import { createPoller, type Poller } from './poller.js'
 import { createSendMessageJob } from './send-message.job.js'
 
-export interface Jobs { inbox: Poller, outbox: Poller, scheduler: Poller, start: () => void, stop: () => Promise<void> }
+export interface Jobs { inbox: Poller, outbox: Poller, scheduler: Poller, imports: Poller, start: () => void, stop: () => Promise<void> }
 
 /** The durable workers: provider webhooks stored in the inbox, and sends waiting in the outbox. */
 export function createJobs (opts: { config: Config, db: Db, clock: Clock, services: Services, log: FastifyBaseLogger, fetch?: typeof fetch }): Jobs {
@@ -19,11 +19,13 @@ export function createJobs (opts: { config: Config, db: Db, clock: Clock, servic
   const outbox = createPoller('outbox', sendStep, { intervalMs: config.workerPollMs, log })
   // Promises turn at_risk and broken with time alone: the scheduler polls due deadlines.
   const scheduler = createPoller('promise-scheduler', async () => (await services.promises.tick()) > 0, { intervalMs: config.workerPollMs, log })
-  const all = [inbox, outbox, scheduler]
+  const imports = createPoller('imports', () => services.imports.processNext(), { intervalMs: config.workerPollMs, log })
+  const all = [inbox, outbox, scheduler, imports]
   return {
     inbox,
     outbox,
     scheduler,
+    imports,
     start () {
       if (config.workers) for (const p of all) p.start()
     },

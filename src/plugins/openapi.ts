@@ -22,6 +22,7 @@ async function openapiPlugin (app: FastifyInstance) {
         { name: 'channels', description: 'Configured channel adapters and their provider webhooks' },
         { name: 'interactions', description: 'The two-way log of every exchange, and outbound messages' },
         { name: 'promises', description: 'Commitments to contacts, their lifecycle, events and reliability' },
+        { name: 'imports', description: 'Bulk imports: streaming CSV/NDJSON jobs' },
         { name: 'workspace', description: 'The tenant: name and time zone' },
         { name: 'system', description: 'Health and contracts' }
       ],

@@ -3,7 +3,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { errorResponses, bodyErrors } from '../../lib/http-schemas.js'
 import { setNextLink } from '../../lib/link-header.js'
 import type { ContactsService } from './contacts.service.js'
-import { Contact, ContactCreate, ContactIdParams, ContactList, ContactListQuery, ContactPatch } from './contacts.schemas.js'
+import { summarize } from './contacts.upsert.js'
+import { Contact, ContactBatch, ContactBatchResult, ContactCreate, ContactIdParams, ContactList, ContactListQuery, ContactPatch } from './contacts.schemas.js'
 
 const tags = ['contacts']
 const security = [{ bearerAuth: [] }]
@@ -20,6 +21,16 @@ export const contactsRoutes: FastifyPluginAsyncZod<{ contacts: ContactsService }
     const contact = await contacts.create(request.ctx, request.body)
     return reply.code(201).header('location', `/v1/contacts/${contact.id}`).send(contact)
   })
+
+  app.post('/v1/contacts/batch', {
+    config: { scope: 'contacts:write' },
+    schema: {
+      operationId: 'upsertContacts', tags, security,
+      summary: 'Upsert up to 1,000 contacts by a key; one result per record, a bad record never fails the others',
+      body: ContactBatch,
+      response: { 200: ContactBatchResult, ...errorResponses(bodyErrors) }
+    }
+  }, async (request) => summarize(await contacts.upsertMany(request.ctx, request.body.upsertOn, request.body.records, { dryRun: request.body.dryRun })))
 
   app.get('/v1/contacts', {
     config: { scope: 'contacts:read' },
@@ -66,3 +77,4 @@ export const contactsRoutes: FastifyPluginAsyncZod<{ contacts: ContactsService }
     return reply.code(204).send(null)
   })
 }
+

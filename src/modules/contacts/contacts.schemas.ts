@@ -19,7 +19,7 @@ export const Phone = z.string().max(40).transform((value, ctx) => {
 export const EmailInput = z.union([
   Email,
   z.object({ address: Email, primary: z.boolean().optional() }).strict()
-]).meta({ id: 'EmailAddress', description: 'An address, or an address with its primary flag' })
+], { error: 'Must be an e-mail address, or { "address": ..., "primary": true|false }' }).meta({ id: 'EmailAddress', description: 'An address, or an address with its primary flag' })
 
 const Tag = z.string().trim().min(1).max(64)
 const Attributes = z.record(z.string().min(1).max(100), z.json())
@@ -94,3 +94,24 @@ export const ContactList = z.object({
 }).meta({ id: 'ContactList' })
 
 export const ContactIdParams = z.object({ id: z.string().min(1).max(100) })
+
+export const ContactBatch = z.object({
+  upsertOn: z.enum(['externalId', 'email', 'phone']).meta({ description: 'The key that finds an existing contact (email: the first e-mail; phone: the first phone)' }),
+  dryRun: z.boolean().optional(),
+  records: z.array(z.record(z.string(), z.unknown())).min(1).max(1000)
+    .meta({ description: 'Up to 1,000 records shaped as ContactCreate; each is validated on its own' })
+}).strict().meta({ id: 'ContactBatch' })
+
+export const UpsertItemResult = z.object({
+  index: z.number().int(),
+  result: z.enum(['created', 'updated', 'unchanged', 'error']),
+  id: z.string().optional(),
+  code: z.string().optional(),
+  message: z.string().optional(),
+  errors: z.array(z.object({ pointer: z.string(), message: z.string(), code: z.string().optional() })).optional()
+}).meta({ id: 'UpsertItemResult' })
+
+export const ContactBatchResult = z.object({
+  summary: z.object({ created: z.number().int(), updated: z.number().int(), unchanged: z.number().int(), failed: z.number().int() }),
+  results: z.array(UpsertItemResult)
+}).meta({ id: 'ContactBatchResult' })

@@ -6,7 +6,8 @@ import { decodeCursor, toPage, type Page } from '../../lib/cursor.js'
 import { notFound } from '../../lib/errors.js'
 import { newId } from '../../lib/ids.js'
 import { mergePatch } from '../../lib/merge-patch.js'
-import { assertNoDuplicates, mapUniqueViolation } from './contacts.duplicates.js'
+import { assertNoDuplicates, isUniqueViolation, mapUniqueViolation } from './contacts.duplicates.js'
+import { upsertContacts, type UpsertKey, type UpsertResult } from './contacts.upsert.js'
 import { deriveDisplayName, normalizeEmails } from './contacts.rules.js'
 import * as repo from './contacts.repository.js'
 import type { ContactCreateInput, ContactDto, ContactListInput, ContactPatchInput } from './contacts.schemas.js'
@@ -138,6 +139,20 @@ export function createContactsService ({ db }: ContactsServiceDeps) {
         if (emailsChanged) await repo.replaceEmails(t, ctx.workspaceId, id, next.emails)
         return toContactDto(row)
       }, tx), patch.emails ? normalizeEmails(patch.emails) : [], patch.externalId ?? null, id)
+    },
+
+    /**
+     * Batch upsert by a key, one result per record. A concurrent writer creating the same key
+     * makes the whole batch retry (it then sees that contact and updates it): never a duplicate.
+     */
+    async upsertMany (ctx: RequestContext, key: UpsertKey, records: unknown[], opts: { dryRun?: boolean } = {}, tx?: Tx): Promise<UpsertResult[]> {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await ws(ctx, (t) => upsertContacts(t, ctx.workspaceId, key, records, opts), tx)
+        } catch (err) {
+          if (tx || attempt >= 3 || !isUniqueViolation(err)) throw err
+        }
+      }
     },
 
     async remove (ctx: RequestContext, id: string, tx?: Tx): Promise<void> {

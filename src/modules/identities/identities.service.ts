@@ -70,13 +70,20 @@ export function createIdentitiesService ({ db, contacts }: { db: Db, contacts: C
     async resolveSender (tx: Tx, ctx: Pick<RequestContext, 'workspaceId' | 'actor'>, sender: SeenSender): Promise<string> {
       const address = normalizeInboundAddress(sender.kind, sender.address)
       const known = await repo.findIdentity(tx, ctx.workspaceId, sender.kind, address)
-      if (known) {
+      const owner = known ? await contacts.resolveIdIn(tx, ctx.workspaceId, known.contactId) : undefined
+      if (known && owner) {
         await repo.touchIdentity(tx, ctx.workspaceId, known.id, sender.seenAt)
-        return await contacts.resolveIdIn(tx, ctx.workspaceId, known.contactId) ?? known.contactId
+        return owner
       }
+      // Unknown, or known only to a deleted contact: the message must still land on a live contact.
       const matchKind = sender.kind === 'email' || sender.kind === 'phone' ? sender.kind : undefined
       const matched = matchKind ? await contacts.findByAddress(tx, ctx.workspaceId, matchKind, address) : undefined
       const contactId = matched ?? await contacts.createFromSender(tx, ctx, { kind: sender.kind, address, name: sender.name })
+      if (known) {
+        await repo.moveIdentities(tx, ctx.workspaceId, known.contactId, contactId, [known.id])
+        await repo.touchIdentity(tx, ctx.workspaceId, known.id, sender.seenAt)
+        return contactId
+      }
       await repo.insertIdentity(tx, {
         workspaceId: ctx.workspaceId, id: newId('identity'), contactId, kind: sender.kind, address, firstSeenAt: sender.seenAt, lastSeenAt: sender.seenAt
       })

@@ -23,6 +23,18 @@ function rawPayload (req: RawInboundRequest): unknown {
   return text
 }
 
+/**
+ * The headers kept with an inbox row. Verification already happened; parsing never needs the
+ * credentials, and channel secrets must not sit in the clear at rest: drop Authorization (Postmark
+ * Basic credentials) and any header that carries a secret value verbatim (Telegram's secret token).
+ */
+function withoutCredentials (headers: Record<string, string | undefined>, secretValues: unknown[]): Record<string, string> {
+  const secrets = new Set(secretValues.filter((v): v is string => typeof v === 'string'))
+  const kept: Record<string, string> = {}
+  for (const [k, v] of Object.entries(headers)) if (v !== undefined && k !== 'authorization' && !secrets.has(v)) kept[k] = v
+  return kept
+}
+
 export function createInboundService (deps: Deps) {
   const { db, clock, channels, interactions } = deps
   const adapterCtx = { now: () => clock.now(), fetch: deps.fetch }
@@ -51,7 +63,7 @@ export function createInboundService (deps: Deps) {
       await inWorkspace(db, workspaceId, (tx) => insertInbox(tx, {
         workspaceId,
         channelId,
-        request: { method: raw.method, url: raw.url, headers: raw.headers as Record<string, string>, query: raw.query },
+        request: { method: raw.method, url: raw.url, headers: withoutCredentials(raw.headers, adapter.secretFields.map((k) => config[k])), query: raw.query },
         rawBody: raw.rawBody
       }))
       deps.onInboxWork?.()

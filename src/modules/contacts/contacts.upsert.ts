@@ -1,0 +1,160 @@
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm'
+import type { Tx } from '../../db/client.js'
+import type { FieldError } from '../../lib/errors.js'
+import { DomainError } from '../../lib/errors.js'
+import { newId } from '../../lib/ids.js'
+import { zodIssuesToFieldErrors } from '../../lib/validation.js'
+import { deriveDisplayName, normalizeEmails } from './contacts.rules.js'
+import { ContactCreate, type ContactCreateInput } from './contacts.schemas.js'
+import { contactEmails, contacts, type EmailEntry } from './contacts.table.js'
+
+export const upsertKeys = ['externalId', 'email', 'phone'] as const
+export type UpsertKey = (typeof upsertKeys)[number]
+
+export type UpsertResult =
+  | { index: number, result: 'created' | 'updated' | 'unchanged', id: string }
+  | { index: number, result: 'error', code: string, message: string, errors: FieldError[] }
+
+type Row = typeof contacts.$inferSelect
+interface Fields { displayName: string, givenName: string | null, familyName: string | null, emails: EmailEntry[], phones: string[], company: string | null, title: string | null, tags: string[], attributes: Record<string, unknown>, externalId: string | null }
+
+const fail = (index: number, code: string, message: string, errors: FieldError[] = []): UpsertResult => ({ index, result: 'error', code, message, errors })
+
+/** The fields a record sets, normalized; absent fields keep the existing contact's values. */
+function merged (input: ContactCreateInput, current?: Row): Fields {
+  const pick = <T>(value: T | undefined, fallback: T) => (value === undefined ? fallback : value)
+  const emails = input.emails === undefined ? (current?.emails ?? []) : normalizeEmails(input.emails ?? [])
+  const base = {
+    givenName: pick(input.givenName, current?.givenName ?? null),
+    familyName: pick(input.familyName, current?.familyName ?? null),
+    emails,
+    phones: input.phones === undefined ? (current?.phones ?? []) : [...new Set(input.phones ?? [])],
+    company: pick(input.company, current?.company ?? null),
+    title: pick(input.title, current?.title ?? null),
+    tags: input.tags === undefined ? (current?.tags ?? []) : [...new Set(input.tags ?? [])],
+    attributes: input.attributes === undefined ? (current?.attributes ?? {}) : { ...(current?.attributes ?? {}), ...(input.attributes as Record<string, unknown> ?? {}) },
+    externalId: pick(input.externalId, current?.externalId ?? null)
+  }
+  return { ...base, displayName: input.displayName ?? current?.displayName ?? deriveDisplayName(base) }
+}
+
+const same = (a: Fields, b: Row) => JSON.stringify([a.displayName, a.givenName, a.familyName, a.emails, a.phones, a.company, a.title, a.tags, a.attributes, a.externalId]) ===
+  JSON.stringify([b.displayName, b.givenName, b.familyName, b.emails, b.phones, b.company, b.title, b.tags, b.attributes, b.externalId])
+
+function keyOf (input: ContactCreateInput, key: UpsertKey): string | undefined {
+  if (key === 'externalId') return input.externalId ?? undefined
+  if (key === 'email') {
+    const first = input.emails?.[0]
+    return first === undefined ? undefined : (typeof first === 'string' ? first : first.address)
+  }
+  return input.phones?.[0] ?? undefined
+}
+
+/**
+ * Upserts up to a batch of contact records in one transaction with a few set-based statements:
+ * one lookup of existing contacts by key, one lookup of e-mail owners, one multi-row insert for
+ * the new contacts (and their e-mails), and an update only for rows whose values changed.
+ * Each record gets its own result: a bad one never fails the others. Within the batch, a later
+ * record with the same key updates what an earlier one created, never duplicates it.
+ */
+export async function upsertContacts (tx: Tx, workspaceId: string, key: UpsertKey, records: unknown[], opts: { dryRun?: boolean } = {}): Promise<UpsertResult[]> {
+  const results: UpsertResult[] = new Array(records.length)
+  const valid: { index: number, input: ContactCreateInput, key: string }[] = []
+  records.forEach((record, index) => {
+    const parsed = ContactCreate.safeParse(record)
+    if (!parsed.success) return void (results[index] = fail(index, 'validation.failed', 'The record is not valid', zodIssuesToFieldErrors(parsed.error.issues)))
+    const k = keyOf(parsed.data, key)
+    if (k === undefined) return void (results[index] = fail(index, 'validation.failed', `The record has no ${key} to upsert on`, [{ pointer: `/${key === 'externalId' ? 'externalId' : key === 'email' ? 'emails' : 'phones'}`, message: 'Required for this upsert key', code: 'required' }]))
+    valid.push({ index, input: parsed.data, key: k })
+  })
+  const existing = await findByKeys(tx, workspaceId, key, valid.map((v) => v.key))
+  const owners = await emailOwners(tx, workspaceId, valid.flatMap((v) => (v.input.emails ?? []).map((e) => typeof e === 'string' ? e : e.address)))
+
+  const creates: Row[] = []
+  const touched = new Map<string, Row>()
+  for (const v of valid) {
+    try {
+      const current = touched.get(v.key) ?? existing.get(v.key)
+      const fields = merged(v.input, current)
+      const id = current?.id ?? newId('contact')
+      const clash = fields.emails.find((e) => owners.has(e.address) && owners.get(e.address) !== id)
+      if (clash) {
+        results[v.index] = fail(v.index, 'contact.duplicate', `Another contact already has the e-mail ${clash.address}`, [{ pointer: '/emails', message: `Owned by ${owners.get(clash.address)}`, code: 'duplicate' }])
+        continue
+      }
+      if (current && same(fields, current)) {
+        results[v.index] = { index: v.index, result: 'unchanged', id }
+        continue
+      }
+      const row = { ...(current ?? {}), ...fields, id, workspaceId } as Row
+      for (const e of fields.emails) owners.set(e.address, id)
+      if (!current || creates.includes(current)) {
+        if (current) creates[creates.indexOf(current)] = row
+        else creates.push(row)
+        results[v.index] = { index: v.index, result: current ? 'updated' : 'created', id }
+      } else {
+        results[v.index] = { index: v.index, result: 'updated', id }
+      }
+      touched.set(v.key, row)
+    } catch (err) {
+      if (!(err instanceof DomainError)) throw err
+      results[v.index] = fail(v.index, err.code, err.message, (err.details.errors as FieldError[] | undefined) ?? [])
+    }
+  }
+  if (opts.dryRun) return results
+  await writeCreates(tx, workspaceId, creates)
+  const updates = [...touched.values()].filter((r) => !creates.includes(r))
+  for (const row of updates) await writeUpdate(tx, workspaceId, row)
+  return results
+}
+
+async function findByKeys (tx: Tx, workspaceId: string, key: UpsertKey, keys: string[]): Promise<Map<string, Row>> {
+  const map = new Map<string, Row>()
+  if (keys.length === 0) return map
+  const live = and(eq(contacts.workspaceId, workspaceId), isNull(contacts.deletedAt), isNull(contacts.mergedInto))
+  if (key === 'externalId') {
+    for (const r of await tx.select().from(contacts).where(and(live, inArray(contacts.externalId, keys)))) map.set(r.externalId!, r)
+  } else if (key === 'email') {
+    const rows = await tx.select({ c: contacts, email: contactEmails.email }).from(contactEmails)
+      .innerJoin(contacts, and(eq(contacts.workspaceId, contactEmails.workspaceId), eq(contacts.id, contactEmails.contactId)))
+      .where(and(eq(contactEmails.workspaceId, workspaceId), inArray(contactEmails.email, keys), isNull(contacts.mergedInto)))
+    for (const r of rows) map.set(r.email, r.c)
+  } else {
+    const rows = await tx.select().from(contacts).where(and(live, sql`${contacts.phones} && ${sql`array[${sql.join(keys.map((k) => sql`${k}`), sql`, `)}]::text[]`}`))
+    for (const r of rows) for (const p of r.phones) if (keys.includes(p) && !map.has(p)) map.set(p, r)
+  }
+  return map
+}
+
+async function emailOwners (tx: Tx, workspaceId: string, emails: string[]): Promise<Map<string, string>> {
+  const unique = [...new Set(emails)]
+  if (unique.length === 0) return new Map()
+  const rows = await tx.select().from(contactEmails).where(and(eq(contactEmails.workspaceId, workspaceId), inArray(contactEmails.email, unique)))
+  return new Map(rows.map((r) => [r.email, r.contactId]))
+}
+
+async function writeCreates (tx: Tx, workspaceId: string, rows: Row[]) {
+  if (rows.length === 0) return
+  await tx.insert(contacts).values(rows.map((r) => ({
+    workspaceId, id: r.id, displayName: r.displayName, givenName: r.givenName, familyName: r.familyName, emails: r.emails, phones: r.phones,
+    company: r.company, title: r.title, tags: r.tags, attributes: r.attributes, externalId: r.externalId
+  })))
+  const emails = rows.flatMap((r) => r.emails.map((e) => ({ workspaceId, email: e.address, contactId: r.id, primary: e.primary })))
+  if (emails.length > 0) await tx.insert(contactEmails).values(emails)
+}
+
+async function writeUpdate (tx: Tx, workspaceId: string, r: Row) {
+  await tx.update(contacts).set({
+    displayName: r.displayName, givenName: r.givenName, familyName: r.familyName, emails: r.emails, phones: r.phones, company: r.company,
+    title: r.title, tags: r.tags, attributes: r.attributes, externalId: r.externalId, version: sql`${contacts.version} + 1`, updatedAt: sql`now()`
+  }).where(and(eq(contacts.workspaceId, workspaceId), eq(contacts.id, r.id)))
+  await tx.delete(contactEmails).where(and(eq(contactEmails.workspaceId, workspaceId), eq(contactEmails.contactId, r.id)))
+  if (r.emails.length > 0) await tx.insert(contactEmails).values(r.emails.map((e) => ({ workspaceId, email: e.address, contactId: r.id, primary: e.primary })))
+}
+
+/** Results with their tally (REST and GraphQL answer the same shape). */
+export function summarize (results: UpsertResult[]) {
+  const summary = { created: 0, updated: 0, unchanged: 0, failed: 0 }
+  for (const r of results) summary[r.result === 'error' ? 'failed' : r.result]++
+  return { summary, results }
+}
