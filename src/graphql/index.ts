@@ -11,6 +11,7 @@ import { suggestionsResolvers } from '../modules/promises/suggestions.resolvers.
 import type { Services } from '../services.js'
 import type { GraphQLContext } from './context.js'
 import { formatGraphQLErrors } from './errors.js'
+import { nodeResolvers } from './node.resolvers.js'
 import { DateTime, JSONScalar } from './scalars.js'
 
 export const schemaPath = new URL('../../schema.graphql', import.meta.url)
@@ -42,13 +43,16 @@ async function graphqlPlugin (app: FastifyInstance, opts: { services: Services, 
       channelsResolvers,
       interactionsResolvers,
       promisesResolvers,
-      suggestionsResolvers
+      suggestionsResolvers,
+      nodeResolvers
     ),
     loaders: mergeResolvers(identitiesLoaders as IResolvers, interactionsLoaders as IResolvers, promisesLoaders as IResolvers) as never,
     context: (request): GraphQLContext => ({ ctx: request.ctx, services: opts.services }),
     errorFormatter: formatGraphQLErrors as never,
     graphiql: opts.graphiql,
     jit: 1,
+    // Automatic persisted queries: a client sends the query's SHA-256 and the text only once.
+    persistedQueryProvider: mercurius.persistedQueryDefaults.automatic(5000),
     queryDepth: 10,
     path: '/graphql'
   })

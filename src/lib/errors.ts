@@ -32,6 +32,7 @@ export const errorCatalog = {
   'message.no_recipient': { status: 422, title: 'The contact has no address on this channel' },
   'inbound.unauthenticated': { status: 401, title: 'The provider signature did not verify' },
   'inbound.malformed': { status: 400, title: 'The provider payload could not be read' },
+  'precondition.failed': { status: 412, title: 'The resource changed since you read it (If-Match)' },
   'request.too_large': { status: 413, title: 'The request body is too large' },
   'request.unsupported_media_type': { status: 415, title: 'Unsupported content type' },
   'service.unavailable': { status: 503, title: 'The service is temporarily unavailable' },

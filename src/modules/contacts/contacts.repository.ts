@@ -27,18 +27,24 @@ export async function setMergedInto (tx: Executor, workspaceId: string, id: stri
     .where(and(eq(contacts.workspaceId, workspaceId), eq(contacts.id, id)))
 }
 
-/** Contacts owning an address among their e-mails or phones (identity matching of inbound senders). */
+/**
+ * Contacts owning an address among their e-mails or phones (identity matching of inbound senders).
+ * Merged contacts count (a live one first), as their e-mail rows do: callers resolve the id to the
+ * survivor, so a number known only to a merged contact still finds the person.
+ */
 export async function findByEmailOrPhone (tx: Executor, workspaceId: string, kind: 'email' | 'phone', address: string): Promise<string | undefined> {
   const [row] = kind === 'email'
     ? await tx.select({ id: contactEmails.contactId }).from(contactEmails)
       .where(and(eq(contactEmails.workspaceId, workspaceId), eq(contactEmails.email, address))).limit(1)
     : await tx.select({ id: contacts.id }).from(contacts)
-      .where(and(live(workspaceId), sql`${contacts.phones} @> array[${address}]::text[]`)).orderBy(contacts.id).limit(1)
+      .where(and(eq(contacts.workspaceId, workspaceId), isNull(contacts.deletedAt), sql`${contacts.phones} @> array[${address}]::text[]`))
+      .orderBy(sql`${contacts.mergedInto} is not null`, contacts.id).limit(1)
   return row?.id
 }
 
-export async function getContact (tx: Executor, workspaceId: string, id: string): Promise<ContactRow | undefined> {
-  const [row] = await tx.select().from(contacts).where(and(live(workspaceId), eq(contacts.id, id))).limit(1)
+export async function getContact (tx: Executor, workspaceId: string, id: string, forUpdate = false): Promise<ContactRow | undefined> {
+  const q = tx.select().from(contacts).where(and(live(workspaceId), eq(contacts.id, id))).limit(1)
+  const [row] = forUpdate ? await q.for('update') : await q
   return row
 }
 

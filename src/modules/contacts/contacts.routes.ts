@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { expectedVersion, sendWithETag } from '../../lib/etag.js'
 import { errorResponses, bodyErrors } from '../../lib/http-schemas.js'
 import { setNextLink } from '../../lib/link-header.js'
 import type { ContactsService } from './contacts.service.js'
@@ -50,9 +51,9 @@ export const contactsRoutes: FastifyPluginAsyncZod<{ contacts: ContactsService }
     schema: {
       operationId: 'getContact', tags, security, summary: 'Get a contact',
       params: ContactIdParams,
-      response: { 200: Contact, ...errorResponses([404]) }
+      response: { 200: Contact, 304: z.null().describe('Not modified (If-None-Match)'), ...errorResponses([404]) }
     }
-  }, async (request) => contacts.get(request.ctx, request.params.id))
+  }, async (request, reply) => sendWithETag(request, reply, await contacts.get(request.ctx, request.params.id)))
 
   app.patch('/v1/contacts/:id', {
     config: { scope: 'contacts:write' },
@@ -61,19 +62,19 @@ export const contactsRoutes: FastifyPluginAsyncZod<{ contacts: ContactsService }
       summary: 'Update a contact (JSON merge patch: absent fields unchanged, null removes)',
       params: ContactIdParams,
       body: ContactPatch,
-      response: { 200: Contact, ...errorResponses([...bodyErrors, 404, 409]) }
+      response: { 200: Contact, ...errorResponses([...bodyErrors, 404, 409, 412]) }
     }
-  }, async (request) => contacts.update(request.ctx, request.params.id, request.body))
+  }, async (request, reply) => sendWithETag(request, reply, await contacts.update(request.ctx, request.params.id, request.body, { expectedVersion: expectedVersion(request) })))
 
   app.delete('/v1/contacts/:id', {
     config: { scope: 'contacts:write' },
     schema: {
       operationId: 'deleteContact', tags, security, summary: 'Delete a contact (it disappears from every read)',
       params: ContactIdParams,
-      response: { 204: z.null().describe('Deleted'), ...errorResponses([404]) }
+      response: { 204: z.null().describe('Deleted'), ...errorResponses([404, 412]) }
     }
   }, async (request, reply) => {
-    await contacts.remove(request.ctx, request.params.id)
+    await contacts.remove(request.ctx, request.params.id, { expectedVersion: expectedVersion(request) })
     return reply.code(204).send(null)
   })
 }

@@ -4,6 +4,7 @@ import type { Clock } from '../../lib/clock.js'
 import type { RequestContext } from '../../lib/context.js'
 import { decodeCursor, toPage, type Page } from '../../lib/cursor.js'
 import { notFound } from '../../lib/errors.js'
+import { assertVersion } from '../../lib/etag.js'
 import { newId } from '../../lib/ids.js'
 import { mergePatch } from '../../lib/merge-patch.js'
 import { assertNoDuplicates, isUniqueViolation, mapUniqueViolation } from './contacts.duplicates.js'
@@ -37,9 +38,9 @@ export function createContactsService ({ db }: ContactsServiceDeps) {
   const ws = <T>(ctx: RequestContext, fn: (tx: Tx) => Promise<T>, tx?: Tx) => inWorkspace(db, ctx.workspaceId, fn, tx)
 
   // A merged contact's id keeps working: it resolves to the survivor.
-  async function requireRow (tx: Tx, ctx: Pick<RequestContext, 'workspaceId'>, id: string) {
+  async function requireRow (tx: Tx, ctx: Pick<RequestContext, 'workspaceId'>, id: string, forUpdate = false) {
     const resolved = await repo.resolveAlias(tx, ctx.workspaceId, id)
-    const row = resolved ? await repo.getContact(tx, ctx.workspaceId, resolved) : undefined
+    const row = resolved ? await repo.getContact(tx, ctx.workspaceId, resolved, forUpdate) : undefined
     if (!row) throw notFound('contact.not_found', id)
     return row
   }
@@ -128,9 +129,10 @@ export function createContactsService ({ db }: ContactsServiceDeps) {
       }, tx), emails, fields.externalId)
     },
 
-    async update (ctx: RequestContext, id: string, patch: ContactPatchInput, tx?: Tx): Promise<ContactDto> {
+    async update (ctx: RequestContext, id: string, patch: ContactPatchInput, opts: { expectedVersion?: number } = {}, tx?: Tx): Promise<ContactDto> {
       return mapUniqueViolation(db, ctx, () => ws(ctx, async (t) => {
-        const current = await requireRow(t, ctx, id)
+        const current = await requireRow(t, ctx, id, true)
+        assertVersion(opts.expectedVersion, current.version)
         id = current.id
         const next = applyPatch(current, patch)
         const emailsChanged = patch.emails !== undefined
@@ -155,9 +157,12 @@ export function createContactsService ({ db }: ContactsServiceDeps) {
       }
     },
 
-    async remove (ctx: RequestContext, id: string, tx?: Tx): Promise<void> {
-      const deleted = await ws(ctx, async (t) => repo.softDeleteContact(t, ctx.workspaceId, await repo.resolveAlias(t, ctx.workspaceId, id) ?? id), tx)
-      if (!deleted) throw notFound('contact.not_found', id)
+    async remove (ctx: RequestContext, id: string, opts: { expectedVersion?: number } = {}, tx?: Tx): Promise<void> {
+      await ws(ctx, async (t) => {
+        const current = await requireRow(t, ctx, id, true)
+        assertVersion(opts.expectedVersion, current.version)
+        await repo.softDeleteContact(t, ctx.workspaceId, current.id)
+      }, tx)
     }
   }
 }

@@ -13,6 +13,17 @@ export async function getPromise (tx: Executor, workspaceId: string, id: string,
   return row
 }
 
+/**
+ * Locks a promise for a change, taking its scheduler row first. The scheduler holds the deadline
+ * rows it claimed while it locks their promises; taking the two in the same order here is what
+ * keeps a request (keep, break, cancel, renegotiate) and the scheduler from deadlocking.
+ */
+export async function getPromiseForChange (tx: Executor, workspaceId: string, id: string): Promise<PromiseRow | undefined> {
+  await tx.select({ promiseId: promiseDeadlines.promiseId }).from(promiseDeadlines)
+    .where(and(eq(promiseDeadlines.workspaceId, workspaceId), eq(promiseDeadlines.promiseId, id))).for('update')
+  return getPromise(tx, workspaceId, id, true)
+}
+
 export async function insertPromise (tx: Executor, row: typeof promises.$inferInsert): Promise<PromiseRow> {
   const [created] = await tx.insert(promises).values(row).returning()
   return created

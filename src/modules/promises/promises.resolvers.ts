@@ -91,6 +91,9 @@ export const promisesLoaders: MercuriusLoaders = {
     }
   },
   Interaction: {
-    promisesMade: async (queries, { ctx, services }) => services.promises.madeIn(ctx, queries.map((q) => q.obj.id))
+    promisesMade: async (queries, { ctx, services }) => {
+      requireScope(ctx, 'promises:read')
+      return services.promises.madeIn(ctx, queries.map((q) => q.obj.id))
+    }
   }
 }

@@ -3,7 +3,7 @@ import { enterWorkspace, inWorkspace } from '../../db/tenant.js'
 import type { Clock } from '../../lib/clock.js'
 import type { RequestContext } from '../../lib/context.js'
 import { decodeCursor, encodeCursor, toPage, type Page } from '../../lib/cursor.js'
-import { DomainError, notFound, validationError } from '../../lib/errors.js'
+import { DomainError, notFound, validationError, type FieldError } from '../../lib/errors.js'
 import { newId } from '../../lib/ids.js'
 import type { ChannelsService } from '../channels/channels.service.js'
 import type { ContactsService } from '../contacts/contacts.service.js'
@@ -40,7 +40,7 @@ export function createPromisesService (deps: Deps) {
   const ws = <T>(ctx: Pick<RequestContext, 'workspaceId'>, fn: (tx: Tx) => Promise<T>, tx?: Tx) => inWorkspace(db, ctx.workspaceId, fn, tx)
 
   async function requireRow (tx: Tx, ctx: Pick<RequestContext, 'workspaceId'>, id: string) {
-    const row = await repo.getPromise(tx, ctx.workspaceId, id, true)
+    const row = await repo.getPromiseForChange(tx, ctx.workspaceId, id)
     if (!row) throw notFound('promise.not_found', id)
     return row
   }
@@ -80,11 +80,14 @@ export function createPromisesService (deps: Deps) {
   }
 
   async function keep (tx: Tx, ctx: Actor, row: repo.PromiseRow, input: PromiseKeepInput) {
+    const keptAt = input.keptAt ? new Date(input.keptAt) : clock.now()
+    const to = keptStatus(keptAt, row.dueAt)
+    // A closed promise says so before any question of evidence.
+    assertTransition(row.id, row.status, to)
     const evidence = input.interactionIds ?? []
     if (row.requiresEvidence && evidence.length === 0) throw new DomainError('promise.evidence_required')
     await checkEvidence(tx, ctx, row, evidence)
-    const keptAt = input.keptAt ? new Date(input.keptAt) : clock.now()
-    return close(tx, ctx, row, keptStatus(keptAt, row.dueAt), { keptAt, evidence })
+    return close(tx, ctx, row, to, { keptAt, evidence })
   }
 
   return {
@@ -107,7 +110,9 @@ export function createPromisesService (deps: Deps) {
           createdAt: clock.now(), updatedAt: clock.now()
         })
         await repo.appendEvent(t, { workspaceId: ctx.workspaceId, promiseId: row.id, type: 'made', actor: ctx.actor, interactionId: row.madeInInteractionId, data: { dueAt: row.dueAt.toISOString() }, occurredAt: clock.now() })
-        await repo.scheduleCheck(t, ctx.workspaceId, row.id, nextCheck(dueAt, clock.now(), riskWindowMs))
+        // Made already inside the warning window: the scheduler looks at once (it turns at_risk).
+        const now = clock.now()
+        await repo.scheduleCheck(t, ctx.workspaceId, row.id, standing(dueAt, now, riskWindowMs) === 'at_risk' ? now : nextCheck(dueAt, now, riskWindowMs))
         return toPromiseDto(row)
       }, tx)
     },
@@ -155,6 +160,10 @@ export function createPromisesService (deps: Deps) {
         const dueAt = new Date(input.dueAt)
         const now = clock.now()
         if (dueAt <= now) throw validationError([{ pointer: '/dueAt', message: 'The new due date must be in the future', code: 'too_small' }])
+        if (input.interactionId) {
+          const [agreed] = await interactions.rowsForEvidence(t, ctx.workspaceId, [input.interactionId])
+          if (!agreed || agreed.contactId !== row.contactId) throw validationError([{ pointer: '/interactionId', message: 'No interaction with this contact has this id', code: 'invalid_reference' }])
+        }
         const status = standing(dueAt, now, riskWindowMs) === 'at_risk' ? 'at_risk' : 'open'
         const updated = await repo.updatePromise(t, ctx.workspaceId, id, { dueAt, status, renegotiations: row.renegotiations + 1 })
         await repo.appendEvent(t, {
@@ -176,7 +185,8 @@ export function createPromisesService (deps: Deps) {
     /** Every promise event of the workspace after a cursor, in an order that never skips one. */
     async feed (ctx: RequestContext, q: { after?: string, limit: number }): Promise<Page<PromiseEventDto>> {
       const after = q.after ? decodeCursor<{ x: string, s: number }>(q.after, ['x', 's']) : undefined
-      if (after && !/^\d+$/.test(after.x)) throw new DomainError('request.invalid_cursor')
+      // Only cursors this feed could have issued: an xid8 (unsigned 64-bit) and a non-negative seq.
+      if (after && (!/^\d{1,20}$/.test(after.x) || BigInt(after.x) > 0xffffffffffffffffn || !Number.isSafeInteger(after.s) || after.s < 0)) throw new DomainError('request.invalid_cursor')
       const rows = await ws(ctx, (t) => repo.listEventFeed(t, ctx.workspaceId, after, q.limit))
       const items = rows.map((r) => toEventDto(r.ev, encodeCursor({ x: r.txidText, s: r.ev.seq })))
       const last = rows[rows.length - 1]
@@ -202,9 +212,17 @@ export function createPromisesService (deps: Deps) {
     /** Keeps promises in the transaction of the interaction that proves it (keepsPromiseIds). */
     async keepWith (tx: Tx, ctx: Actor, promiseIds: string[], interactionId: string, at: Date): Promise<void> {
       for (const [i, id] of promiseIds.entries()) {
-        const row = await repo.getPromise(tx, ctx.workspaceId, id, true)
+        const row = await repo.getPromiseForChange(tx, ctx.workspaceId, id)
         if (!row) throw validationError([{ pointer: `/keepsPromiseIds/${i}`, message: `No promise ${id}`, code: 'invalid_reference' }])
-        await keep(tx, ctx, row, { interactionIds: [interactionId], keptAt: at.toISOString() })
+        try {
+          await keep(tx, ctx, row, { interactionIds: [interactionId], keptAt: at.toISOString() })
+        } catch (err) {
+          // The evidence is the interaction being logged: point at the promise that refused it.
+          if (err instanceof DomainError && err.code === 'validation.failed') {
+            throw validationError((err.details.errors as FieldError[]).map((e) => ({ ...e, pointer: `/keepsPromiseIds/${i}` })))
+          }
+          throw err
+        }
       }
     },
 
