@@ -8,7 +8,7 @@ import { contactsRoutes } from './modules/contacts/contacts.routes.js'
 import { healthRoutes } from './modules/health/health.routes.js'
 import auth from './plugins/auth.js'
 import openapi from './plugins/openapi.js'
-import problem from './plugins/problem.js'
+import problem, { sendProblem, toDomainError } from './plugins/problem.js'
 import { createJobs } from './jobs/index.js'
 import { channelsRoutes } from './modules/channels/channels.routes.js'
 import { mergesRoutes } from './modules/contacts/merges.routes.js'
@@ -33,11 +33,50 @@ export interface AppOptions {
 
 const publicPrefixes = ['/docs', '/graphiql']
 
+// Query parameters that may carry a credential (Meta's hub.verify_token, X's crc_token, ...).
+const secretQueryParam = /token|secret|signature|password|passwd|key|auth|code/i
+
+/** A request URL fit for the log: the value of any credential-looking query parameter is replaced. */
+export function urlForLog (url: string): string {
+  const q = url.indexOf('?')
+  if (q < 0) return url
+  const params = url.slice(q + 1).split('&').map((pair) => {
+    const eq = pair.indexOf('=')
+    const name = eq < 0 ? pair : pair.slice(0, eq)
+    let decoded = name
+    try { decoded = decodeURIComponent(name) } catch {}
+    return eq >= 0 && secretQueryParam.test(decoded) ? `${name}=[REDACTED]` : pair
+  })
+  return url.slice(0, q + 1) + params.join('&')
+}
+
+/**
+ * Production logger settings; a caller's `logger` options (level, stream...) apply on top of
+ * them, so a test capturing the log sees what production would write. `false` turns logging off.
+ */
+function loggerOptions (config: Config, logger: AppOptions['logger']): FastifyServerOptions['logger'] {
+  if (logger === false) return false
+  const own = typeof logger === 'object' && logger !== null ? logger : {}
+  return {
+    level: config.logLevel,
+    redact: ['req.headers.authorization'],
+    ...own,
+    serializers: {
+      req: (request: { method: string, url: string, host?: string, ip?: string, socket?: { remotePort?: number } }) => ({
+        method: request.method, url: urlForLog(request.url), host: request.host, remoteAddress: request.ip, remotePort: request.socket?.remotePort
+      }),
+      ...(own as { serializers?: Record<string, unknown> }).serializers
+    }
+  } as FastifyServerOptions['logger']
+}
+
 /** Builds the whole API in one visible order. It never listens: server.ts and tests decide that. */
 export async function buildApp ({ config, db, clock = systemClock, logger, fetch }: AppOptions) {
   const app = Fastify({
-    logger: logger ?? { level: config.logLevel, redact: ['req.headers.authorization'] },
+    logger: loggerOptions(config, logger),
     bodyLimit: config.bodyLimit,
+    // A URL Fastify cannot decode (bad percent-encoding) gets a problem+json like any other 400.
+    frameworkErrors: (error, request, reply) => sendProblem(reply, request, toDomainError(error)),
     // Ids travel in URLs; a 100-char cap keeps hostile paths cheap to refuse.
     routerOptions: { maxParamLength: 200 },
     ajv: { customOptions: { removeAdditional: false } }

@@ -99,6 +99,13 @@ t.test('loadConfig: a bad value is a ConfigError naming the variable', async (t)
     const err = configError(t, { ...explicitSecrets, ...env })
     t.match(err?.message, new RegExp(`\\b${name}\\b`), `${JSON.stringify(env)} names ${name}`)
   }
+  // An empty variable (PORT= in a .env, or ${PORT} unset in compose) coerces to 0: a random port.
+  for (const blank of ['', ' ']) {
+    let port: number | string
+    try { port = loadConfig({ ...explicitSecrets, PORT: blank }).port } catch (err) { port = (err as Error).message }
+    t.ok(port === 3000 || (typeof port === 'string' && /PORT/.test(port)), `PORT=${JSON.stringify(blank)} is refused or means the default, not port ${port}`,
+      { todo: 'z.coerce.number() turns a blank PORT into 0 in src/config.ts' })
+  }
   const several = configError(t, { ...explicitSecrets, PORT: 'abc', LOG_LEVEL: 'loud' })
   t.match(several?.message, /PORT/, 'several bad values: PORT')
   t.match(several?.message, /LOG_LEVEL/, 'several bad values: LOG_LEVEL')
@@ -137,6 +144,10 @@ t.test('loadConfig: on the embedded database a missing secret is generated once 
 })
 
 // ---- Real processes ----
+
+// Each child loads the whole app through tsx and the server opens an on-disk PGlite: on a busy
+// machine this file needs more than the suite's default 120 s.
+t.setTimeout(300_000)
 
 const serverScript = 'src/server.ts'
 const tokenScript = 'scripts/token.ts'
@@ -238,8 +249,9 @@ t.test('the token script refuses bad arguments with exit code 1 and a message', 
     [['--workspace', 'acme', '--ttl', 'forever'], /--ttl/, 'bad --ttl'],
     [['--workspace', 'acme', '--scope', 'contacts:read'], /Unknown option '--scope'[\s\S]*Usage/, 'unknown option']
   ]
-  for (const [args, message, label] of cases) {
-    const res = await runTs(tokenScript, args, env)
+  const results = await Promise.all(cases.map(([args]) => runTs(tokenScript, args, env)))
+  for (const [i, [, message, label]] of cases.entries()) {
+    const res = results[i]
     t.equal(res.code, 1, `${label}: exit code 1`)
     t.match(res.stderr, message, `${label}: says why`)
     t.notMatch(res.stderr, /\n\s+at /, `${label}: no stack trace`)
@@ -258,8 +270,9 @@ t.test('the server refuses a bad environment before doing anything', async (t) =
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ DATABASE_URL: 'postgres://127.0.0.1:1/none' }, 'JWT_SECRET']
   ]
-  for (const [env, name] of cases) {
-    const res = await runTs(serverScript, [], cleanEnv({ DATA_DIR: dataDir, ...env }))
+  const results = await Promise.all(cases.map(([env]) => runTs(serverScript, [], cleanEnv({ DATA_DIR: dataDir, ...env }))))
+  for (const [i, [env, name]] of cases.entries()) {
+    const res = results[i]
     t.not(res.code, 0, `${JSON.stringify(env)}: exits non-zero (${res.code})`)
     t.match(res.stderr, new RegExp(`\\b${name}\\b`), `${JSON.stringify(env)}: stderr names ${name}`)
     t.notMatch(res.stderr, /\n\s+at /, `${JSON.stringify(env)}: no stack trace`)

@@ -38,13 +38,16 @@ function differences (a: unknown, b: unknown, pointer = '', out: string[] = [], 
   return out
 }
 
+// One app for the whole file: these tests only read, or write in a workspace of their own.
+const shared = await build(t)
+
 function operations (doc: OpenApiDocument) {
   return Object.entries(doc.paths).flatMap(([path, item]) =>
     methods.filter((m) => item[m]).map((m) => ({ path, method: m.toUpperCase(), op: item[m] })))
 }
 
 t.test('GET /openapi.json is the committed openapi.yaml', async (t) => {
-  const { rest, app } = await build(t)
+  const { rest, app } = shared
   const res = await rest('GET', '/openapi.json', { token: null })
   t.equal(res.statusCode, 200, 'served without a token')
   t.match(String(res.headers['content-type']), /^application\/json/)
@@ -60,7 +63,7 @@ t.test('GET /openapi.json is the committed openapi.yaml', async (t) => {
 })
 
 t.test('the OpenAPI document covers every REST route, and each operation is complete', async (t) => {
-  const { rest, app } = await build(t)
+  const { rest, app } = shared
   const doc = (await rest('GET', '/openapi.json', { token: null })).data as OpenApiDocument
   const ops = operations(doc)
   const restOps = ops.filter((o) => isRestPath(o.path))
@@ -127,7 +130,7 @@ const namedTypes = (schema: GraphQLSchema) =>
 const scalarsWithKnownDrift = ['DateTime', 'JSON']
 
 t.test('schema.graphql is what POST /graphql serves', async (t) => {
-  const { gql } = await build(t)
+  const { gql } = shared
   const res = await gql(shallowIntrospectionQuery())
   t.equal(res.status, 200, `introspection answers (${JSON.stringify(res.errors)})`)
   t.same(res.errors, undefined, 'without errors')
@@ -162,7 +165,11 @@ t.test('schema.graphql is what POST /graphql serves', async (t) => {
 })
 
 t.test('every error code has its own title, a status, and the problem type /problems/<code>', async (t) => {
-  const { rest, gql, token, app } = await build(t)
+  const { rest: anyRest, gql: anyGql, token: tokenFor, app } = shared
+  const own = tokenFor({ workspace: 'error-catalog' })
+  const rest: typeof anyRest = (method, url, o = {}) => anyRest(method, url, { token: own, ...o })
+  const gql: typeof anyGql = (query, variables = {}, o = {}) => anyGql(query, variables, { token: own, ...o })
+  const token = (o: Parameters<typeof tokenFor>[0] = {}) => tokenFor({ workspace: 'error-catalog', ...o })
   const codes = Object.keys(errorCatalog) as ErrorCode[]
   t.ok(codes.length > 0)
 

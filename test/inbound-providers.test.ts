@@ -12,7 +12,6 @@ import type { TapTest } from './support/tap.js'
 const NOW = 1717006500
 const clock = { now: () => new Date(NOW * 1000) }
 
-
 // One app (one fresh database) for the file; each test works in a workspace of its own.
 const shared = await build(t, { config: { publicUrl: PUBLIC_URL }, clock })
 const fresh = workspaces(shared)
@@ -82,7 +81,9 @@ t.test('email via Postmark: HTTP Basic credentials; sender matched by an existin
 
   t.equal((await inbound(rest, ch.id, call)).statusCode, 200, 'a provider retry is accepted')
   t.equal((await interactionsOf(ch.id)).length, 1, 'the retry does not create a second interaction')
-  t.same((await inboxRows(database, workspace)).map((r) => r.status), ['processed', 'processed'], 'both deliveries were processed')
+  const rows = await inboxRows(database, workspace)
+  t.same(rows.map((r) => r.status), ['processed', 'processed'], 'both deliveries were processed')
+  t.ok(rows.every((r) => !r.request.includes(basicAuth('pm-user', 'pm-pass-SECRET').slice(6)) && !r.request.includes('pm-pass-SECRET')), 'the inbox does not keep the Basic credentials')
 })
 
 t.test('email via Mailgun: signed token and timestamp with a 5-minute window', async (t) => {
@@ -294,7 +295,7 @@ t.test('Slack: url_verification, v0 signatures with a 5-minute window, retries d
 })
 
 t.test('Telegram: secret token header; a known identity attaches to its contact; other workspaces see nothing', async (t) => {
-  const { rest, refused, snapshot, interactionsOf, identitiesOf, token, workspace } = await setup()
+  const { rest, refused, snapshot, interactionsOf, identitiesOf, token, workspace, database } = await setup()
   const secretToken = 'tg-Secret_Token-123'
   const ch = await createChannel(rest, 'telegram', { botToken: '123456:ABC-DEF1234ghIkl', secretToken })
   const known = await createContact(rest, { displayName: 'Maria (known)', emails: ['maria@example.es'] })
@@ -319,6 +320,9 @@ t.test('Telegram: secret token header; a known identity attaches to its contact;
 
   t.equal((await inbound(rest, ch.id, call)).statusCode, 200)
   t.equal((await interactionsOf(ch.id)).length, 1, 'a redelivered update does not duplicate')
+  const rows = await inboxRows(database, workspace)
+  t.equal(rows.length, 2)
+  t.ok(rows.every((r) => !r.request.includes(secretToken)), 'the inbox does not keep the secret token in the clear')
 
   // globex owns a channel with the same secret token; neither sees the other's traffic.
   t.same(await allInteractions(rest, '', globex), [], 'globex sees no acme interaction')

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import t from 'tap'
-import { fakeProvider, type Received } from './adapters/fake-server.js'
+import { deadUrl, fakeProvider, type Received } from './adapters/fake-server.js'
 import { build } from './helper.js'
 import {
   allInteractions, basicAuth, createChannel, createContact, eventually, inbound, metaSignature, PUBLIC_URL,
@@ -158,7 +158,7 @@ t.test('WhatsApp: accepted by the Cloud API, then status webhooks (delivered, re
 })
 
 t.test('webhook: a 500 is retried with backoff and the same idempotency key; exhausted retries fail', async (t) => {
-  const { rest, send, untilStatus, attempts } = await setup()
+  const { rest, send, untilStatus, attempts, interaction, drainInbox } = await setup()
   let calls = 0
   const flaky = await fakeProvider(t, () => (++calls <= 2 ? { status: 500, body: { error: 'boom' } } : { status: 200, body: { ok: true } }))
   const ch = await createChannel(rest, 'webhook', { secret: WEBHOOK_SECRET, url: `${flaky.url}/hooks/crm` })
@@ -180,6 +180,18 @@ t.test('webhook: a 500 is retried with backoff and the same idempotency key; exh
   t.same(list.map((a) => [a.attempt, a.outcome]), [[1, 'retry'], [2, 'retry'], [3, 'ok']], 'attempts are listed')
   t.match(list[0].error, /HTTP 500/)
   t.ok(Date.parse(list[1].startedAt) >= Date.parse(list[0].finishedAt) && Date.parse(list[2].startedAt) >= Date.parse(list[1].finishedAt), 'attempts follow one another')
+
+  // The receiving system reports the message read, with a Standard Webhooks signed status event.
+  const readEvent = JSON.stringify({ type: 'message.status', timestamp: new Date().toISOString(), data: { id: queued.id, status: 'read' } })
+  const ts = Math.floor(Date.now() / 1000)
+  const signedHeaders = (body: string, id: string) => ({ 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': standardWebhookSignature(WEBHOOK_SECRET, id, ts, body) })
+  t.equal((await inbound(rest, ch.id, { payload: readEvent, headers: signedHeaders(readEvent, 'evt_read_1') })).statusCode, 200)
+  await drainInbox()
+  t.equal((await interaction(queued.id)).status, 'read', 'a signed message.status moves it to read')
+  const lateDelivered = JSON.stringify({ type: 'message.status', timestamp: new Date().toISOString(), data: { id: queued.id, status: 'delivered' } })
+  await inbound(rest, ch.id, { payload: lateDelivered, headers: signedHeaders(lateDelivered, 'evt_deliv_1') })
+  await drainInbox()
+  t.equal((await interaction(queued.id)).status, 'read', 'and not back')
 
   // Always down: gives up after maxAttempts (3 in tests) with status failed.
   const down = await fakeProvider(t, { status: 503, body: 'unavailable' })
@@ -234,7 +246,7 @@ t.test('email via Postmark: sent, delivery webhook, and a 4xx fails at once with
   t.equal(provider.received.length, 2, 'the rejected message was tried once')
 })
 
-t.test('telegram: a 400 from the provider fails at once', async (t) => {
+t.test('telegram: a 400 fails at once; an unreachable provider is retried; errors never show the token', async (t) => {
   const { rest, send, untilStatus, attempts } = await setup()
   const provider = await fakeProvider(t, { status: 400, body: { ok: false, error_code: 400, description: 'Bad Request: chat not found' } })
   const ch = await createChannel(rest, 'telegram', { botToken: '123456:ABC-DEF', secretToken: 'tg-secret', apiBaseUrl: provider.url })
@@ -246,6 +258,14 @@ t.test('telegram: a 400 from the provider fails at once', async (t) => {
   t.same((await attempts(queued.id)).map((a) => a.outcome), ['failed'])
   await sleep(200)
   t.equal(provider.received.length, 1, 'not retried')
+
+  // A provider that cannot be reached: retried, then failed; no error ever shows the bot token (it is in the URL).
+  const unreachable = await createChannel(rest, 'telegram', { botToken: '654321:SECRET-bot-token', secretToken: 'tg-secret', apiBaseUrl: await deadUrl() })
+  const lost = (await send(contact.id, { channelId: unreachable.id, text: 'hello?', to: '999' })).data
+  const gaveUp = await untilStatus(lost.id, 'failed')
+  const tried = await attempts(lost.id)
+  t.same(tried.map((a) => a.outcome), ['retry', 'retry', 'failed'], 'a network error is retryable')
+  t.notOk(JSON.stringify({ gaveUp, tried }).includes('SECRET-bot-token'), 'the bot token appears in no reason or attempt error')
 })
 
 t.test('refused sends: paused, manual kind, no recipient, unknown ids, scope, validation', async (t) => {
@@ -310,4 +330,21 @@ t.test('GraphQL sendMessage: queued, then SENT, with its contact and channel', a
   const e2 = await gql(mutation, { input: { contactId: contact.id, channelId: ch.id, text: 'x' } })
   t.equal(e2.errors?.[0].extensions.code, 'channel.paused')
   t.equal(provider.received.length, 1, 'only the accepted message reached the provider')
+})
+
+t.test('pausing a channel holds queued messages; resuming sends them', async (t) => {
+  const { rest, send, interaction, attempts } = await setup()
+  let calls = 0
+  const provider = await fakeProvider(t, () => (++calls === 1 ? { status: 503, headers: { 'retry-after': '1' }, body: {} } : { status: 200, body: { ok: true } }))
+  const ch = await createChannel(rest, 'webhook', { secret: WEBHOOK_SECRET, url: provider.url })
+  const contact = await createContact(rest, { displayName: 'Patient' })
+  const queued = (await send(contact.id, { channelId: ch.id, text: 'Held while paused', to: 'ext-1' })).data
+  await eventually(async () => calls >= 1, { what: 'the first (failed) attempt' })
+  t.equal((await rest('PATCH', `/v1/channels/${ch.id}`, { body: { status: 'paused' } })).statusCode, 200)
+  await sleep(2000)
+  t.equal((await interaction(queued.id)).status, 'queued', 'still queued while the channel is paused')
+  t.not((await attempts(queued.id)).at(-1)?.outcome, 'failed', 'no attempt gave up')
+  await rest('PATCH', `/v1/channels/${ch.id}`, { body: { status: 'active' } })
+  const delivered = await eventually(async () => (await interaction(queued.id)).status === 'delivered', { timeoutMs: 3000, what: 'delivery after resume' }).catch(() => false)
+  t.ok(delivered, 'sent once the channel is active again')
 })

@@ -1,6 +1,7 @@
 import t from 'tap'
 import { build } from './helper.js'
 import { assertProblem, assertValidation } from './support/problem.js'
+import type { TapTest } from './support/tap.js'
 import { DAY, fixtures, HOUR, iso, MINUTE, mutableClock, PROMISE_GQL, type PromiseDto } from './support/promises/index.js'
 
 // The promise ledger over REST and GraphQL: creation, the state machine (every allowed and
@@ -29,7 +30,7 @@ const M = {
 type Verb = 'keep' | 'break' | 'cancel' | 'renegotiate'
 
 /** Every field but id: what a freshly made promise must say. */
-function expectFresh (t: Tap, p: PromiseDto, want: Partial<PromiseDto>, label: string) {
+function expectFresh (t: TapTest, p: PromiseDto, want: Partial<PromiseDto>, label: string) {
   const { id, ...rest } = p
   t.match(id, /^prm_[0-9a-z]{26}$/, `${label}: id`)
   t.same(rest, {
@@ -38,7 +39,6 @@ function expectFresh (t: Tap, p: PromiseDto, want: Partial<PromiseDto>, label: s
     createdAt: iso(c.now), updatedAt: iso(c.now), version: 1, ...want
   }, `${label}: every field`)
 }
-type Tap = Parameters<Parameters<typeof t.test>[0]>[0]
 
 t.test('create: 201 and Location, defaults, promisor types, the interaction it was made in', async (t) => {
   const ada = await f.contact('Ada')
@@ -54,7 +54,9 @@ t.test('create: 201 and Location, defaults, promisor types, the interaction it w
   t.equal(res.headers.location, `/v1/promises/${res.data.id}`)
   expectFresh(t, res.data, { contactId: ada.id, description: 'Call back with the price', kind: 'callback', dueAt: due, originalDueAt: due }, 'defaults')
   t.same((await rest('GET', `/v1/promises/${res.data.id}`)).data, res.data, 'GET returns what POST did')
-  t.same(await f.events(res.data.id), [{ id: (await f.events(res.data.id))[0].id, promiseId: res.data.id, type: 'made', actor: 'tester', interactionId: null, data: { dueAt: due }, occurredAt: iso(c.now) }], 'a made event')
+  const made = await f.events(res.data.id)
+  t.match(made, [{ id: /^\d+$/ }])
+  t.same(made, [{ id: made[0].id, promiseId: res.data.id, type: 'made', actor: 'tester', interactionId: null, data: { dueAt: due }, occurredAt: iso(c.now) }], 'a made event')
 
   const dueOffset = '2026-03-07T12:00:00+02:00'
   const offset = await f.promise({ contactId: ada.id, dueAt: dueOffset })
@@ -179,11 +181,13 @@ t.test('every refused transition is a 409 promise.invalid_transition naming from
   for (const [from, p] of Object.entries(closed)) {
     t.equal(p.status, from)
     for (const [verb, body, to] of attempts) {
+      // A broken promise may still be kept late: tested on its own below.
+      if (from === 'broken' && to === 'kept_late') continue
       const label = `REST ${from} → ${to}`
       const problem = assertProblem(t, await rest('POST', `/v1/promises/${p.id}/${verb}`, { body }), 409, 'promise.invalid_transition', label)
       t.equal(problem.from, from, `${label}: from`)
       t.equal(problem.to, to, `${label}: to`)
-      t.same(problem.allowed, [], `${label}: nothing is allowed from a closed promise`)
+      t.same(problem.allowed, from === 'broken' ? ['kept_late'] : [], `${label}: what is still allowed from a closed promise`)
 
       const g = await gql(M[verb], { input: { id: p.id, ...body } })
       t.equal(g.errors?.[0].extensions.code, 'promise.invalid_transition', `GraphQL ${from} → ${to}`)
@@ -490,9 +494,6 @@ t.test('GraphQL: Contact.promises, Promise.contact/madeIn/keptBy/events, Interac
   t.same(made.errors, undefined)
   t.same(made.data, { a: { promisesMade: [{ id: p.id }] }, b: { promisesMade: [] } })
 
-  const node = await gql('query ($id: ID!) { node(id: $id) { __typename ... on Promise { id } } }', { id: p.id })
-  if (!node.errors) t.same(node.data.node, { __typename: 'Promise', id: p.id }, 'a promise is a Node')
-
   const missing = await gql('query ($id: ID!) { promise(id: $id) { id } }', { id: MISSING })
   t.equal(missing.data.promise, null)
   t.equal(missing.errors?.[0].extensions.code, 'promise.not_found')
@@ -593,4 +594,18 @@ t.test('tenancy: another workspace\'s promise is a 404 everywhere and changes no
   t.same(await f.get(p.id), p, 'acme\'s promise is unchanged')
   t.same(await f.events(p.id), events, 'and has no new event')
   t.equal((await fg.get(own.id)).status, 'open')
+})
+
+t.test('a broken promise kept after its due date becomes kept_late; kept on time is refused', async (t) => {
+  const who = await f.contact('Late deliverer')
+  const p = await f.promise({ contactId: who.id, dueAt: c.in(3 * DAY) })
+  await f.break(p.id, { reason: 'missed it' })
+  const early = await rest('POST', `/v1/promises/${p.id}/keep`, { body: { keptAt: c.in(1 * DAY) } })
+  assertProblem(t, early, 409, 'promise.invalid_transition', 'broken → kept (a keptAt before the due date) is refused')
+  const late = await rest('POST', `/v1/promises/${p.id}/keep`, { body: { keptAt: c.in(4 * DAY) } })
+  t.equal(late.statusCode, 200, late.body)
+  t.equal(late.data.status, 'kept_late')
+  t.same((await f.events(p.id)).map((e) => e.type), ['made', 'broken', 'kept_late'], 'the history keeps both verdicts')
+  const again = await rest('POST', `/v1/promises/${p.id}/keep`, { body: { keptAt: c.in(5 * DAY) } })
+  assertProblem(t, again, 409, 'promise.invalid_transition', 'kept_late is final')
 })

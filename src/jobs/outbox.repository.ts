@@ -51,3 +51,9 @@ export async function listAttempts (tx: Executor, workspaceId: string, idempoten
     .where(and(eq(outbox.workspaceId, workspaceId), eq(outbox.idempotencyKey, idempotencyKey)))
     .orderBy(asc(outboxAttempts.attempt))
 }
+
+/** Puts a claimed row back without counting the claim as an attempt (a paused channel waits). */
+export async function holdOutbox (tx: Executor, row: OutboxRow, delayMs: number) {
+  await tx.update(outbox).set({ attempts: sql`greatest(${outbox.attempts} - 1, 0)`, nextAttemptAt: sql`now() + ${`${Math.round(delayMs)} milliseconds`}::interval`, updatedAt: sql`now()` })
+    .where(and(eq(outbox.workspaceId, row.workspaceId), eq(outbox.id, row.id)))
+}

@@ -5,7 +5,11 @@ import { AdapterSendError } from '../modules/channels/adapters/channel-adapter.j
 import type { ChannelsService } from '../modules/channels/channels.service.js'
 import { applyStatus, getInteraction, setProviderMessageId } from '../modules/interactions/interactions.repository.js'
 import { SEND_TOPIC } from '../modules/interactions/interactions.service.js'
-import { claimDue, finishOutbox, recordAttempt, retryOutboxLater, type OutboxRow } from './outbox.repository.js'
+import { DomainError } from '../lib/errors.js'
+import { claimDue, finishOutbox, holdOutbox, recordAttempt, retryOutboxLater, type OutboxRow } from './outbox.repository.js'
+
+/** How long a message waits before looking again at a paused channel. */
+const PAUSED_RECHECK_MS = 5_000
 
 export interface SendJobOptions {
   db: Db
@@ -60,7 +64,11 @@ export function createSendMessageJob (opts: SendJobOptions) {
       const interaction = await inWorkspace(opts.db, row.workspaceId, (tx) => getInteraction(tx, row.workspaceId, String(row.payload.interactionId)))
       if (!interaction || !interaction.channelId) throw new AdapterSendError('the interaction or its channel is gone', { retryable: false })
       const { adapter, config, channel } = await opts.channels.runtime(ctx, interaction.channelId)
-      if (channel.status === 'paused') throw new AdapterSendError('channel paused', { retryable: true })
+      if (channel.status === 'paused') {
+        // A pause holds the message, however long it lasts: no attempt is spent on it.
+        await inWorkspace(opts.db, row.workspaceId, (tx) => holdOutbox(tx, row, Math.min(PAUSED_RECHECK_MS, opts.backoffBaseMs * 50)))
+        return true
+      }
       const sent = await adapter.send!({
         to: interaction.counterpart ?? '',
         subject: interaction.subject ?? undefined,
@@ -69,7 +77,9 @@ export function createSendMessageJob (opts: SendJobOptions) {
       }, row.idempotencyKey, config, adapterCtx)
       await outcome(row, startedAt, { ok: true, ...sent })
     } catch (err) {
-      await outcome(row, startedAt, { ok: false, error: err instanceof Error ? err : new Error(String(err)) })
+      // A channel deleted since the message was queued will not come back: no point retrying.
+      const error = err instanceof DomainError && err.status === 404 ? new AdapterSendError(err.message, { retryable: false }) : err
+      await outcome(row, startedAt, { ok: false, error: error instanceof Error ? error : new Error(String(error)) })
     }
     return true
   }

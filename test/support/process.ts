@@ -46,7 +46,7 @@ export function spawnTs (script: string, args: string[], env: NodeJS.ProcessEnv)
 }
 
 /** Runs a script to completion (killed after `timeoutMs`). */
-export async function runTs (script: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000) {
+export async function runTs (script: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 120_000) {
   const p = spawnTs(script, args, env)
   const timer = setTimeout(() => p.child.kill('SIGKILL'), timeoutMs)
   const { code, signal } = await p.exited
@@ -67,7 +67,7 @@ export function logMessages (output: string): string[] {
 }
 
 /** Waits until the server logs where it listens; fails early if the process exits first. */
-export async function waitForListening (p: NodeProcess, timeoutMs = 60_000): Promise<URL> {
+export async function waitForListening (p: NodeProcess, timeoutMs = 120_000): Promise<URL> {
   const deadline = Date.now() + timeoutMs
   let exit: { code: number | null, signal: NodeJS.Signals | null } | undefined
   p.exited.then((e) => { exit = e }, () => {})

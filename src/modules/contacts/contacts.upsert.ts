@@ -69,6 +69,7 @@ export async function upsertContacts (tx: Tx, workspaceId: string, key: UpsertKe
   })
   const existing = await findByKeys(tx, workspaceId, key, valid.map((v) => v.key))
   const owners = await emailOwners(tx, workspaceId, valid.flatMap((v) => (v.input.emails ?? []).map((e) => typeof e === 'string' ? e : e.address)))
+  const externalOwners = await externalIdOwners(tx, workspaceId, valid.flatMap((v) => v.input.externalId ? [v.input.externalId] : []))
 
   const creates: Row[] = []
   const touched = new Map<string, Row>()
@@ -82,12 +83,18 @@ export async function upsertContacts (tx: Tx, workspaceId: string, key: UpsertKe
         results[v.index] = fail(v.index, 'contact.duplicate', `Another contact already has the e-mail ${clash.address}`, [{ pointer: '/emails', message: `Owned by ${owners.get(clash.address)}`, code: 'duplicate' }])
         continue
       }
+      // The unique index would refuse it and abort the whole batch (an import would retry it forever).
+      if (fields.externalId !== null && externalOwners.has(fields.externalId) && externalOwners.get(fields.externalId) !== id) {
+        results[v.index] = fail(v.index, 'contact.duplicate', `Another contact already has the externalId ${fields.externalId}`, [{ pointer: '/externalId', message: `Owned by ${externalOwners.get(fields.externalId)}`, code: 'duplicate' }])
+        continue
+      }
       if (current && same(fields, current)) {
         results[v.index] = { index: v.index, result: 'unchanged', id }
         continue
       }
       const row = { ...(current ?? {}), ...fields, id, workspaceId } as Row
       for (const e of fields.emails) owners.set(e.address, id)
+      if (fields.externalId !== null) externalOwners.set(fields.externalId, id)
       if (!current || creates.includes(current)) {
         if (current) creates[creates.indexOf(current)] = row
         else creates.push(row)
@@ -131,6 +138,15 @@ async function emailOwners (tx: Tx, workspaceId: string, emails: string[]): Prom
   if (unique.length === 0) return new Map()
   const rows = await tx.select().from(contactEmails).where(and(eq(contactEmails.workspaceId, workspaceId), inArray(contactEmails.email, unique)))
   return new Map(rows.map((r) => [r.email, r.contactId]))
+}
+
+/** Who holds each externalId, as the unique index sees it (every contact not deleted). */
+async function externalIdOwners (tx: Tx, workspaceId: string, externalIds: string[]): Promise<Map<string, string>> {
+  const unique = [...new Set(externalIds)]
+  if (unique.length === 0) return new Map()
+  const rows = await tx.select({ id: contacts.id, externalId: contacts.externalId }).from(contacts)
+    .where(and(eq(contacts.workspaceId, workspaceId), isNull(contacts.deletedAt), inArray(contacts.externalId, unique)))
+  return new Map(rows.map((r) => [r.externalId!, r.id]))
 }
 
 async function writeCreates (tx: Tx, workspaceId: string, rows: Row[]) {

@@ -1,12 +1,12 @@
 import { createInterface } from 'node:readline'
-import type { Readable } from 'node:stream'
+import { PassThrough, pipeline, type Duplex, type Readable } from 'node:stream'
 import { parse } from 'csv-parse'
 
 export interface StagedRow { line: number, data: Record<string, unknown> | null, error?: string }
 
 // CSV cells are strings; these columns hold lists, separated by ; or | (commas belong to CSV).
-const listColumns = new Set(['emails', 'phones', 'tags'])
-const singular: Record<string, string> = { email: 'emails', phone: 'phones', tag: 'tags' }
+// The singular names are the same lists (README: `email`/`emails`, `phone`/`phones`).
+const listColumns: Record<string, string> = { emails: 'emails', email: 'emails', phones: 'phones', phone: 'phones', tags: 'tags', tag: 'tags' }
 
 /** One CSV record as a contact-shaped object: lists split, attributes.x gathered, blanks absent. */
 export function csvRecordToObject (record: Record<string, string>): Record<string, unknown> {
@@ -16,33 +16,56 @@ export function csvRecordToObject (record: Record<string, string>): Record<strin
     const value = raw.trim()
     if (value === '' || column === '') continue
     if (column.startsWith('attributes.')) attributes[column.slice('attributes.'.length)] = value
-    else if (listColumns.has(column)) out[column] = [...(out[column] as string[] ?? []), ...value.split(/[;|]/).map((v) => v.trim()).filter(Boolean)]
-    else if (singular[column]) out[singular[column]] = [...(out[singular[column]] as string[] ?? []), value]
+    else if (listColumns[column]) out[listColumns[column]] = [...(out[listColumns[column]] as string[] ?? []), ...value.split(/[;|]/).map((v) => v.trim()).filter(Boolean)]
     else out[column] = value
   }
   if (Object.keys(attributes).length > 0) out.attributes = attributes
   return out
 }
 
-/** Streams CSV rows with their line numbers; header names pass through `mapping` first. */
+const lineBreaks = (text: string) => text.match(/\r\n|\r|\n/g)?.length ?? 0
+
+/**
+ * `source` piped into `into` so that the reading loop fails when the upload does: a bad gzip body
+ * or a client gone mid-upload becomes an error there (`.pipe()` alone leaves the error uncaught,
+ * which kills the process, or leaves the loop waiting forever).
+ */
+function guarded<T extends Duplex> (source: Readable, into: T): T {
+  pipeline(source, into, () => {})
+  return into
+}
+
+/**
+ * Streams CSV rows with the physical line each starts on (counted from the raw text, so quoted
+ * newlines, CRLF and skipped empty lines keep it right); header names pass through `mapping` first.
+ */
 export async function * csvRows (source: Readable, opts: { delimiter?: string, mapping: Record<string, string> }): AsyncGenerator<StagedRow> {
-  const parser = source.pipe(parse({
+  const parser = guarded(source, parse({
     bom: true,
-    columns: (header: string[]) => header.map((h) => opts.mapping[h.trim()] ?? h.trim()),
     delimiter: opts.delimiter ?? ',',
     relax_column_count: true,
     skip_empty_lines: true,
-    info: true
+    raw: true
   }))
-  for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>, info: { lines: number } }>) {
-    yield { line: info.lines, data: csvRecordToObject(record) }
+  let header: string[] | undefined
+  let consumed = 0 // line breaks before the current record
+  for await (const { record, raw } of parser as AsyncIterable<{ record: string[], raw: string }>) {
+    const line = consumed + lineBreaks(/^[\r\n]*/.exec(raw)![0]) + 1
+    consumed += lineBreaks(raw)
+    if (!header) {
+      header = record.map((h) => opts.mapping[h.trim()] ?? h.trim())
+      continue
+    }
+    const cells: Record<string, string> = {}
+    header.forEach((name, i) => { if (record[i] !== undefined) cells[name] = record[i] })
+    yield { line, data: csvRecordToObject(cells) }
   }
 }
 
 /** Streams NDJSON rows; a line that is not a JSON object is staged as a failed row. */
 export async function * ndjsonRows (source: Readable): AsyncGenerator<StagedRow> {
   let line = 0
-  for await (const text of createInterface({ input: source, crlfDelay: Infinity })) {
+  for await (const text of createInterface({ input: guarded(source, new PassThrough()), crlfDelay: Infinity })) {
     line++
     if (text.trim() === '') continue
     try {

@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream'
+import { pipeline, type Readable } from 'node:stream'
 import { createGunzip } from 'node:zlib'
 import type { Db, Tx } from '../../db/client.js'
 import { enterWorkspace, inWorkspace } from '../../db/tenant.js'
@@ -65,16 +65,20 @@ export function createImportsService ({ db, clock, onWork }: { db: Db, clock: Cl
         workspaceId: ctx.workspaceId, id: newId('import'), type: params.type, format: params.format, upsertOn: params.upsertOn,
         dryRun: params.dryRun, idempotencyKey: opts.idempotencyKey ?? null, actor: ctx.actor, createdAt: clock.now()
       }))
-      const source = opts.gzip ? body.pipe(createGunzip()) : body
-      if (opts.gzip) body.on('error', (err) => source.destroy(err))
+      // pipeline, not pipe: a body that errors or stops short must fail the gunzip stream too.
+      const source = opts.gzip ? pipeline(body, createGunzip(), () => {}) : body
       try {
         await stage(ctx, job.id, params.format === 'csv' ? csvRows(source, { delimiter: params.delimiter, mapping: params.mapping }) : ndjsonRows(source))
       } catch (err) {
         await ws(ctx, (tx) => repo.updateJob(tx, ctx.workspaceId, job.id, { status: 'failed', error: (err as Error).message, finishedAt: clock.now() }))
         throw new DomainError('import.malformed', `The upload could not be read: ${(err as Error).message}`, { importId: job.id })
       }
-      const queued = await ws(ctx, (tx) => repo.updateJob(tx, ctx.workspaceId, job.id, { status: 'queued' }))
-      onWork?.()
+      // A job cancelled while its body was still streaming in stays cancelled.
+      const queued = await ws(ctx, async (tx) => {
+        const current = await repo.getJob(tx, ctx.workspaceId, job.id, true)
+        return current.status === 'receiving' ? repo.updateJob(tx, ctx.workspaceId, job.id, { status: 'queued' }) : current
+      })
+      if (queued.status === 'queued') onWork?.()
       return { job: toImportDto(queued, clock.now()), replayed: false }
     },
 

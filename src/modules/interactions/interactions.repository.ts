@@ -1,5 +1,6 @@
 import { and, desc, eq, gte, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm'
 import type { Executor } from '../../db/client.js'
+import { contacts } from '../contacts/contacts.table.js'
 import { interactions } from './interactions.table.js'
 
 export type InteractionRow = typeof interactions.$inferSelect
@@ -17,8 +18,12 @@ export interface InteractionFilter {
   before?: { occurredAt: Date, id: string }
 }
 
+// A deleted contact takes its log with it from every read (the rows stay, for an undelete).
+const contactIsLive = sql`exists (select 1 from ${contacts} c where c.workspace_id = ${interactions.workspaceId}
+  and c.id = ${interactions.contactId} and c.deleted_at is null)`
+
 export async function getInteraction (tx: Executor, workspaceId: string, id: string) {
-  const [row] = await tx.select().from(interactions).where(and(eq(interactions.workspaceId, workspaceId), eq(interactions.id, id))).limit(1)
+  const [row] = await tx.select().from(interactions).where(and(eq(interactions.workspaceId, workspaceId), eq(interactions.id, id), contactIsLive)).limit(1)
   return row
 }
 
@@ -29,7 +34,7 @@ export async function insertInteraction (tx: Executor, row: NewInteractionRow): 
 }
 
 export async function listInteractions (tx: Executor, workspaceId: string, f: InteractionFilter, limit: number) {
-  const where: (SQL | undefined)[] = [eq(interactions.workspaceId, workspaceId)]
+  const where: (SQL | undefined)[] = [eq(interactions.workspaceId, workspaceId), contactIsLive]
   if (f.contactId) where.push(eq(interactions.contactId, f.contactId))
   if (f.channelId) where.push(eq(interactions.channelId, f.channelId))
   if (f.direction) where.push(eq(interactions.direction, f.direction))

@@ -3,23 +3,25 @@ import type { promiseStatuses } from './promises.table.js'
 
 export type PromiseStatus = (typeof promiseStatuses)[number]
 
-// The lifecycle. Terminal states have no way out; renegotiation (open/at_risk only) is the one
-// path from at_risk back to open, and it is not in this table because it is not a verdict.
+// The lifecycle. A broken promise can still be kept late (the delivery came after the due date
+// and the scheduler had already called it broken): the record then says it was kept, and late.
+// Renegotiation (open/at_risk only) is the one path from at_risk back to open; it is not in this
+// table because it is not a verdict.
 const transitions: Record<PromiseStatus, readonly PromiseStatus[]> = {
   open: ['at_risk', 'kept', 'kept_late', 'broken', 'cancelled'],
   at_risk: ['kept', 'kept_late', 'broken', 'cancelled'],
+  broken: ['kept_late'],
   kept: [],
   kept_late: [],
-  broken: [],
   cancelled: []
 }
 
-export const isTerminal = (s: PromiseStatus) => transitions[s].length === 0
+const live = (s: PromiseStatus) => s === 'open' || s === 'at_risk'
 
 export function assertTransition (id: string, from: PromiseStatus, to: PromiseStatus | 'renegotiated'): void {
-  const allowed = to === 'renegotiated' ? !isTerminal(from) : transitions[from].includes(to)
+  const allowed = to === 'renegotiated' ? live(from) : transitions[from].includes(to)
   if (!allowed) {
-    throw new DomainError('promise.invalid_transition', `Promise ${id} is ${from}; it cannot become ${to}`, { from, to, allowed: to === 'renegotiated' ? [] : transitions[from] })
+    throw new DomainError('promise.invalid_transition', `Promise ${id} is ${from}; it cannot become ${to}`, { from, to, allowed: transitions[from] })
   }
 }
 

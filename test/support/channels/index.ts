@@ -133,11 +133,6 @@ export async function allContacts (rest: Rest, token?: string): Promise<any[]> {
 const rowsOf = (r: any): any[] => Array.isArray(r) ? r : r.rows
 
 /** Rows of the durable inbox of one workspace, read the way the app reads (row-level security on). */
-export async function inboxRows (database: TestApp['database'], workspace: string): Promise<Array<{ id: string, channel_id: string, status: string }>> {
-  return inWorkspace(database.db, workspace, async (tx) => rowsOf(await tx.execute(sql`select id, channel_id, status from inbound_inbox order by received_at`)))
-}
-
-/** Runs the inbox worker until it has nothing left, then returns the interactions of a channel. */
-export async function processInbox (app: TestApp['app']): Promise<void> {
-  await app.jobs.inbox.drain()
+export async function inboxRows (database: TestApp['database'], workspace: string): Promise<Array<{ id: string, channel_id: string, status: string, request: string }>> {
+  return inWorkspace(database.db, workspace, async (tx) => rowsOf(await tx.execute(sql`select id, channel_id, status, request::text as request from inbound_inbox order by received_at`)))
 }
