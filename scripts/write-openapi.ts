@@ -6,7 +6,7 @@ import { testConfig } from '../src/config.test-support.js'
 import { renderOpenApiYaml } from '../src/plugins/openapi-yaml.js'
 
 const database = await openDatabase({})
-const app = await buildApp({ config: testConfig(), db: database.db, logger: false })
+const app = await buildApp({ config: testConfig({ workers: false }), db: database.db, logger: false })
 await app.ready()
 writeFileSync(new URL('../openapi.yaml', import.meta.url), renderOpenApiYaml(app.swagger()))
 await app.close()

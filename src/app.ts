@@ -83,7 +83,10 @@ export async function buildApp ({ config, db, clock = systemClock, logger, fetch
   }).withTypeProvider<ZodTypeProvider>()
 
   app.addHook('onRoute', (route) => {
-    if (publicPrefixes.some((p) => route.url.startsWith(p))) route.config = { ...route.config, public: true }
+    if (publicPrefixes.some((p) => route.url.startsWith(p))) {
+      route.config = { ...route.config, public: true }
+      route.schema = { ...route.schema, hide: true }
+    }
   })
 
   const kick = { inbox: () => jobs.inbox.kick(), outbox: () => jobs.outbox.kick(), imports: () => jobs.imports.kick() }

@@ -7,7 +7,8 @@ const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 
 // One schema for the whole environment: a bad value stops the process with the variable's name.
 const envSchema = z.object({
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  // A blank value (PORT= in a .env file) is a mistake, not port 0.
+  PORT: z.string().trim().regex(/^\d+$/, 'must be a port number').default('3000').transform(Number).pipe(z.number().max(65535)),
   HOST: z.string().min(1).default('127.0.0.1'),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(1000).default(10),

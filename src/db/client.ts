@@ -37,10 +37,16 @@ export async function openDatabase (opts: DatabaseOptions): Promise<Database> {
       connection: { application_name: 'rapport' }
     })
     const db = drizzlePostgres({ client, schema }) as unknown as Db
-    return { db, kind: 'postgres', close: () => client.end({ timeout: 5 }) }
+    return { db, kind: 'postgres', close: once(() => client.end({ timeout: 5 })) }
   }
   if (opts.dataDir) mkdirSync(opts.dataDir, { recursive: true })
   const client = await PGlite.create(opts.dataDir)
   const db = drizzlePglite({ client, schema }) as unknown as Db
-  return { db, kind: 'pglite', close: () => client.close() }
+  return { db, kind: 'pglite', close: once(() => client.close()) }
+}
+
+/** Closing twice (a test's outage, then its teardown; a signal during shutdown) is harmless. */
+function once (fn: () => Promise<void>): () => Promise<void> {
+  let done: Promise<void> | undefined
+  return () => (done ??= fn())
 }

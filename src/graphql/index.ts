@@ -53,7 +53,8 @@ async function graphqlPlugin (app: FastifyInstance, opts: { services: Services, 
     jit: 1,
     // Automatic persisted queries: a client sends the query's SHA-256 and the text only once.
     persistedQueryProvider: mercurius.persistedQueryDefaults.automatic(5000),
-    queryDepth: 10,
+    // Deep enough for the standard introspection query (GraphiQL, codegen), which nests 15 levels.
+    queryDepth: 15,
     path: '/graphql'
   })
 }

@@ -4,6 +4,7 @@
  */
 export const errorCatalog = {
   'validation.failed': { status: 400, title: 'The request is not valid' },
+  'graphql.invalid_query': { status: 400, title: 'The GraphQL document is not valid against the schema' },
   'request.malformed': { status: 400, title: 'The request body could not be parsed' },
   'request.invalid_cursor': { status: 400, title: 'The pagination cursor is not valid' },
   'auth.unauthenticated': { status: 401, title: 'A valid bearer token is required' },
@@ -17,7 +18,6 @@ export const errorCatalog = {
   'promise.not_found': { status: 404, title: 'Promise not found' },
   'import.not_found': { status: 404, title: 'Import job not found' },
   'suggestion.not_found': { status: 404, title: 'Promise suggestion not found' },
-  'method.not_allowed': { status: 405, title: 'Method not allowed' },
   'contact.duplicate': { status: 409, title: 'A contact with this email or externalId already exists' },
   'identity.duplicate': { status: 409, title: 'This identity already belongs to a contact' },
   'contact.merge_invalid': { status: 409, title: 'These contacts cannot be merged' },
@@ -33,6 +33,7 @@ export const errorCatalog = {
   'inbound.unauthenticated': { status: 401, title: 'The provider signature did not verify' },
   'inbound.malformed': { status: 400, title: 'The provider payload could not be read' },
   'precondition.failed': { status: 412, title: 'The resource changed since you read it (If-Match)' },
+  'request.uri_too_long': { status: 414, title: 'The request URL is too long' },
   'request.too_large': { status: 413, title: 'The request body is too large' },
   'request.unsupported_media_type': { status: 415, title: 'Unsupported content type' },
   'service.unavailable': { status: 503, title: 'The service is temporarily unavailable' },

@@ -15,7 +15,8 @@ const fastifyCodes: Record<string, ErrorCode> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: 'request.malformed',
   FST_ERR_CTP_EMPTY_TYPE: 'request.unsupported_media_type',
   FST_ERR_CTP_INVALID_TYPE: 'request.unsupported_media_type',
-  FST_ERR_ASYNC_CONSTRAINT: 'request.malformed'
+  FST_ERR_ASYNC_CONSTRAINT: 'request.malformed',
+  FST_ERR_MAX_PARAM_LENGTH: 'request.uri_too_long'
 }
 
 // PostgreSQL data exceptions a client value can cause (a NUL byte, a date outside PostgreSQL's
