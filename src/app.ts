@@ -1,5 +1,5 @@
 import Fastify, { type FastifyServerOptions } from 'fastify'
-import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
+import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
 import type { Config } from './config.js'
 import type { Db } from './db/client.js'
 import graphql from './graphql/index.js'
@@ -9,6 +9,7 @@ import { healthRoutes } from './modules/health/health.routes.js'
 import auth from './plugins/auth.js'
 import openapi from './plugins/openapi.js'
 import problem, { sendProblem, toDomainError } from './plugins/problem.js'
+import { fastSerializerCompiler } from './plugins/serializer.js'
 import { createJobs } from './jobs/index.js'
 import { channelsRoutes } from './modules/channels/channels.routes.js'
 import { mergesRoutes } from './modules/contacts/merges.routes.js'
@@ -103,7 +104,7 @@ export async function buildApp ({ config, db, clock = systemClock, logger, fetch
   // REST validates and serializes with zod; mercurius keeps Fastify's own JSON-schema compilers.
   await app.register(async (rest) => {
     rest.setValidatorCompiler(validatorCompiler)
-    rest.setSerializerCompiler(serializerCompiler)
+    rest.setSerializerCompiler(fastSerializerCompiler)
     await rest.register(healthRoutes, { db })
     await rest.register(contactsRoutes, { contacts: services.contacts })
     await rest.register(identitiesRoutes, { identities: services.identities })

@@ -67,9 +67,11 @@ export async function upsertContacts (tx: Tx, workspaceId: string, key: UpsertKe
     if (k === undefined) return void (results[index] = fail(index, 'validation.failed', `The record has no ${key} to upsert on`, [{ pointer: `/${key === 'externalId' ? 'externalId' : key === 'email' ? 'emails' : 'phones'}`, message: 'Required for this upsert key', code: 'required' }]))
     valid.push({ index, input: parsed.data, key: k })
   })
-  const existing = await findByKeys(tx, workspaceId, key, valid.map((v) => v.key))
+  // Owners first, then the contacts by key: each statement sees what committed before it, so a
+  // contact a concurrent batch commits in between is found by its key (not taken for a clash).
   const owners = await emailOwners(tx, workspaceId, valid.flatMap((v) => (v.input.emails ?? []).map((e) => typeof e === 'string' ? e : e.address)))
   const externalOwners = await externalIdOwners(tx, workspaceId, valid.flatMap((v) => v.input.externalId ? [v.input.externalId] : []))
+  const existing = await findByKeys(tx, workspaceId, key, valid.map((v) => v.key))
 
   const creates: Row[] = []
   const touched = new Map<string, Row>()
