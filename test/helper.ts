@@ -18,10 +18,10 @@ export interface CallOptions { token?: string | null, body?: unknown, headers?: 
  * An isolated database per test file: a fresh in-memory PGlite, or with DATABASE_URL a fresh
  * database on that server, dropped at teardown. Real migrations run in both.
  */
-export async function isolatedDatabase (t: TapLike): Promise<Database & { url?: string }> {
+export async function isolatedDatabase (t: TapLike, opts: { onQuery?: (query: string) => void } = {}): Promise<Database & { url?: string }> {
   const base = process.env.DATABASE_URL
   if (!base) {
-    const database = await openDatabase({})
+    const database = await openDatabase({ onQuery: opts.onQuery })
     await runMigrations(database)
     t.teardown(() => database.close())
     return database
@@ -31,7 +31,7 @@ export async function isolatedDatabase (t: TapLike): Promise<Database & { url?: 
   await admin.unsafe(`create database ${name}`)
   const url = new URL(base)
   url.pathname = '/' + name
-  const database = await openDatabase({ databaseUrl: url.toString(), poolMax: 5 })
+  const database = await openDatabase({ databaseUrl: url.toString(), poolMax: 5, onQuery: opts.onQuery })
   await runMigrations(database)
   t.teardown(async () => {
     await database.close()
@@ -41,10 +41,10 @@ export async function isolatedDatabase (t: TapLike): Promise<Database & { url?: 
   return { ...database, url: url.toString() }
 }
 
-export interface BuildOptions { config?: Partial<Config>, clock?: Clock }
+export interface BuildOptions { config?: Partial<Config>, clock?: Clock, onQuery?: (query: string) => void }
 
 export async function build (t: TapLike, opts: BuildOptions = {}) {
-  const database = await isolatedDatabase(t)
+  const database = await isolatedDatabase(t, { onQuery: opts.onQuery })
   const config = testConfig(opts.config)
   const app: App = await buildApp({ config, db: database.db, clock: opts.clock, logger: false })
   await app.ready()

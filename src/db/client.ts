@@ -25,6 +25,8 @@ export interface DatabaseOptions {
   /** Directory for the embedded database; undefined keeps it in memory (tests). */
   dataDir?: string
   poolMax?: number
+  /** Sees every statement the query builder sends (tests count them to catch N+1 queries). */
+  onQuery?: (query: string) => void
 }
 
 export async function openDatabase (opts: DatabaseOptions): Promise<Database> {
@@ -36,14 +38,16 @@ export async function openDatabase (opts: DatabaseOptions): Promise<Database> {
       connect_timeout: 5,
       connection: { application_name: 'rapport' }
     })
-    const db = drizzlePostgres({ client, schema }) as unknown as Db
+    const db = drizzlePostgres({ client, schema, logger: queryLogger(opts) }) as unknown as Db
     return { db, kind: 'postgres', close: once(() => client.end({ timeout: 5 })) }
   }
   if (opts.dataDir) mkdirSync(opts.dataDir, { recursive: true })
   const client = await PGlite.create(opts.dataDir)
-  const db = drizzlePglite({ client, schema }) as unknown as Db
+  const db = drizzlePglite({ client, schema, logger: queryLogger(opts) }) as unknown as Db
   return { db, kind: 'pglite', close: once(() => client.close()) }
 }
+
+const queryLogger = (opts: DatabaseOptions) => opts.onQuery ? { logQuery: (query: string) => opts.onQuery!(query) } : undefined
 
 /** Closing twice (a test's outage, then its teardown; a signal during shutdown) is harmless. */
 function once (fn: () => Promise<void>): () => Promise<void> {

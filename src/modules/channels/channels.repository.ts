@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, isNull, lt, type SQL } from 'drizzle-orm'
+import { and, desc, eq, gte, inArray, isNull, lt, type SQL } from 'drizzle-orm'
 import type { Executor } from '../../db/client.js'
 import { channels, inboundRoutes } from './channels.table.js'
 
@@ -41,4 +41,9 @@ export async function listChannels (tx: Executor, workspaceId: string, f: { kind
 export async function findInboundRoute (tx: Executor, channelId: string): Promise<string | undefined> {
   const [row] = await tx.select().from(inboundRoutes).where(eq(inboundRoutes.channelId, channelId)).limit(1)
   return row?.workspaceId
+}
+
+export async function getChannels (tx: Executor, workspaceId: string, ids: string[]): Promise<ChannelRow[]> {
+  if (ids.length === 0) return []
+  return tx.select().from(channels).where(and(live(workspaceId), inArray(channels.id, ids)))
 }

@@ -92,8 +92,8 @@ export function createChannelsService ({ db, secrets }: { db: Db, secrets: Secre
 
     async getMany (ctx: RequestContext, ids: string[]): Promise<(ChannelDto | null)[]> {
       return ws(ctx, async (t) => {
-        const rows = await Promise.all([...new Set(ids)].map((id) => repo.getChannel(t, ctx.workspaceId, id)))
-        const byId = new Map(rows.filter((r) => r !== undefined).map((r) => [r.id, toDto(r)]))
+        const rows = await repo.getChannels(t, ctx.workspaceId, [...new Set(ids)])
+        const byId = new Map(rows.map((r) => [r.id, toDto(r)]))
         return ids.map((id) => byId.get(id) ?? null)
       })
     },

@@ -27,6 +27,11 @@ export async function getInteraction (tx: Executor, workspaceId: string, id: str
   return row
 }
 
+export async function getInteractions (tx: Executor, workspaceId: string, ids: string[]): Promise<InteractionRow[]> {
+  if (ids.length === 0) return []
+  return tx.select().from(interactions).where(and(eq(interactions.workspaceId, workspaceId), inArray(interactions.id, ids), contactIsLive))
+}
+
 export async function insertInteraction (tx: Executor, row: NewInteractionRow): Promise<InteractionRow | undefined> {
   // A provider's retry hits the unique (channel, provider message id) index: keep the first.
   const [created] = await tx.insert(interactions).values(row).onConflictDoNothing().returning()
@@ -88,4 +93,19 @@ export async function moveInteractions (tx: Executor, workspaceId: string, fromC
     .where(and(eq(interactions.workspaceId, workspaceId), eq(interactions.contactId, fromContactId), onlyIds ? inArray(interactions.id, onlyIds) : undefined))
     .returning({ id: interactions.id })
   return rows.map((r) => r.id)
+}
+
+/**
+ * The latest `limit` + 1 interactions of each contact, for a page of contacts in one statement
+ * (a lateral join per contact id, each served by the (contact, occurred_at) index).
+ */
+export async function latestForContacts (tx: Executor, workspaceId: string, contactIds: string[], limit: number): Promise<InteractionRow[]> {
+  if (contactIds.length === 0) return []
+  const ids = sql.join(contactIds.map((id) => sql`${id}`), sql`, `)
+  const rows = await tx.select().from(interactions).where(and(eq(interactions.workspaceId, workspaceId), sql`${interactions.id} in (
+    select l.id from unnest(array[${ids}]::text[]) as c(contact_id)
+    cross join lateral (select i.id from interactions i where i.workspace_id = ${workspaceId} and i.contact_id = c.contact_id
+      order by i.occurred_at desc, i.id desc limit ${limit + 1}) l)`))
+    .orderBy(desc(interactions.occurredAt), desc(interactions.id))
+  return rows
 }

@@ -91,6 +91,15 @@ export function createInteractionsService (deps: Deps) {
       return ws(ctx, async (t) => page(t, ctx, { contactId: await contacts.resolveId(ctx, contactId, t) }, q.limit, q.after))
     },
 
+    /** First timeline pages of many contacts at once (GraphQL loader), in the order of `contactIds`. */
+    async timelines (ctx: RequestContext, contactIds: string[], limit: number): Promise<Page<InteractionDto>[]> {
+      const rows = await ws(ctx, (t) => repo.latestForContacts(t, ctx.workspaceId, contactIds, limit))
+      return contactIds.map((id) => {
+        const p = toPage(rows.filter((r) => r.contactId === id), limit, (r) => ({ t: r.occurredAt.toISOString(), id: r.id }))
+        return { items: p.items.map((r) => toInteractionDto(r)), nextCursor: p.nextCursor }
+      })
+    },
+
     async log (ctx: RequestContext, input: InteractionLogInput, tx?: Tx): Promise<InteractionDto> {
       return ws(ctx, async (t) => {
         const contactId = await contacts.resolveId(ctx, input.contactId, t)
@@ -173,14 +182,14 @@ export function createInteractionsService (deps: Deps) {
 
     /** For loaders: interactions in the order of `ids`, null where absent. */
     async getMany (ctx: RequestContext, ids: string[]): Promise<(InteractionDto | null)[]> {
-      const rows = await ws(ctx, (t) => Promise.all([...new Set(ids)].map((id) => repo.getInteraction(t, ctx.workspaceId, id))))
-      const byId = new Map(rows.filter((r) => r !== undefined).map((r) => [r.id, toInteractionDto(r)]))
+      const rows = await ws(ctx, (t) => repo.getInteractions(t, ctx.workspaceId, [...new Set(ids)]))
+      const byId = new Map(rows.map((r) => [r.id, toInteractionDto(r)]))
       return ids.map((id) => byId.get(id) ?? null)
     },
 
     /** Raw rows for other modules' checks (promise evidence), inside their transaction. */
     async rowsForEvidence (tx: Tx, workspaceId: string, ids: string[]) {
-      return Promise.all(ids.map((id) => repo.getInteraction(tx, workspaceId, id))).then((rows) => rows.filter((r) => r !== undefined))
+      return repo.getInteractions(tx, workspaceId, ids)
     },
 
     setPromiseHooks (h: PromiseHooks) { hooks = h },

@@ -142,3 +142,14 @@ export async function promisesMadeIn (tx: Executor, workspaceId: string, interac
   if (interactionIds.length === 0) return []
   return tx.select().from(promises).where(and(inWs(workspaceId), inArray(promises.madeInInteractionId, interactionIds))).orderBy(asc(promises.id))
 }
+
+/** The newest `limit` + 1 promises of each contact (optionally of one status), in one statement. */
+export async function latestForContacts (tx: Executor, workspaceId: string, contactIds: string[], status: PromiseRow['status'] | undefined, limit: number) {
+  if (contactIds.length === 0) return []
+  const ids = sql.join(contactIds.map((id) => sql`${id}`), sql`, `)
+  const statusFilter = status ? sql`and p.status = ${status}` : sql``
+  return tx.select().from(promises).where(and(inWs(workspaceId), sql`${promises.id} in (
+    select l.id from unnest(array[${ids}]::text[]) as c(contact_id)
+    cross join lateral (select p.id from promises p where p.workspace_id = ${workspaceId} and p.contact_id = c.contact_id ${statusFilter}
+      order by p.id desc limit ${limit + 1}) l)`)).orderBy(desc(promises.id))
+}

@@ -65,16 +65,27 @@ export const promisesResolvers: IResolvers = {
     events: async (p, _args, { ctx, services }) => (await services.promises.events(ctx, p.id)).map(eventOut)
   },
   Contact: {
-    promises: async (contact, { first, after, status }, { ctx, services }) => {
-      requireScope(ctx, 'promises:read')
-      const q = parseInput(PromiseListQuery, withoutNulls({ limit: first, after, status: enumIn(status), contactId: contact.id }), { limit: 'first' })
-      return toConnection(await services.promises.list(ctx, q), Boolean(after))
-    },
     relationship: async (contact, _args, { ctx, services }) => services.relationships.of(ctx, contact.id)
   }
 }
 
 export const promisesLoaders: MercuriusLoaders = {
+  Contact: {
+    // First pages for a whole page of contacts in one statement; a page after a cursor reads alone.
+    promises: async (queries, { ctx, services }) => {
+      requireScope(ctx, 'promises:read')
+      const parsed = queries.map((q) => parseInput(PromiseListQuery, withoutNulls({ limit: q.params.first, after: q.params.after, status: enumIn(q.params.status), contactId: q.obj.id }), { limit: 'first' }))
+      const groups = new Map<string, number[]>()
+      parsed.forEach((p, i) => { if (!p.after) groups.set(`${p.status}:${p.limit}`, [...(groups.get(`${p.status}:${p.limit}`) ?? []), i]) })
+      const pages = new Map<number, Awaited<ReturnType<typeof services.promises.list>>>()
+      for (const idx of groups.values()) {
+        const { status, limit } = parsed[idx[0]]
+        const found = await services.promises.firstPages(ctx, idx.map((i) => queries[i].obj.id), { status, limit })
+        idx.forEach((i, k) => pages.set(i, found[k]))
+      }
+      return Promise.all(parsed.map(async (p, i) => toConnection(pages.get(i) ?? await services.promises.list(ctx, p), Boolean(p.after))))
+    }
+  },
   Promise: {
     contact: async (queries, { ctx, services }) => services.contacts.getMany(ctx, queries.map((q) => q.obj.contactId)),
     madeIn: async (queries, { ctx, services }) => {

@@ -257,6 +257,15 @@ export function createPromisesService (deps: Deps) {
       })
     },
 
+    /** First pages of many contacts' promises at once (GraphQL loader), in the order of `contactIds`. */
+    async firstPages (ctx: RequestContext, contactIds: string[], q: { status?: PromiseDto['status'], limit: number }): Promise<Page<PromiseDto>[]> {
+      const rows = await ws(ctx, (t) => repo.latestForContacts(t, ctx.workspaceId, contactIds, q.status, q.limit))
+      return contactIds.map((id) => {
+        const page = toPage(rows.filter((r) => r.contactId === id), q.limit, (r) => ({ id: r.id }))
+        return { items: page.items.map(toPromiseDto), nextCursor: page.nextCursor }
+      })
+    },
+
     /** For loaders: the promises made in each interaction, in the order of `interactionIds`. */
     async madeIn (ctx: RequestContext, interactionIds: string[]): Promise<PromiseDto[][]> {
       const rows = await ws(ctx, (t) => repo.promisesMadeIn(t, ctx.workspaceId, interactionIds))
