@@ -199,25 +199,42 @@ t.test('GraphQL upsertContacts: the same rules, enums in UPPER_CASE', async (t) 
 })
 
 t.test('concurrent batches creating the same new keys never duplicate', async (t) => {
-  const { rest } = workspace('race')
-  const emails = Array.from({ length: 50 }, (_, i) => `race-${i}@example.com`)
-  const batch = () => rest('POST', '/v1/contacts/batch', { body: { upsertOn: 'email', records: emails.map((e) => ({ emails: [e], givenName: 'Racer' })) } })
-  const responses = await Promise.all([batch(), batch(), batch(), batch()])
-  for (const [i, res] of responses.entries()) {
-    t.equal(res.statusCode, 200, `batch ${i}: 200 (${res.body.slice(0, 200)})`)
-    t.equal(res.data?.summary?.failed, 0, `batch ${i}: no record failed`)
-  }
-  const created = responses.reduce((sum, r) => sum + (r.data?.summary?.created ?? 0), 0)
-  t.equal(created, 50, 'each e-mail created exactly once across the four batches')
-  const all = await allContacts(rest)
-  t.equal(all.length, 50, 'exactly 50 contacts')
-  t.equal(new Set(all.flatMap((c) => c.emails.map((e) => e.address))).size, 50)
+  // A few rounds, each in a fresh workspace: the race between the batches differs each time.
+  for (let round = 1; round <= 8; round++) {
+    const { rest } = workspace(`race-${round}`)
+    const emails = Array.from({ length: 50 }, (_, i) => `race-${i}@example.com`)
+    const batch = () => rest('POST', '/v1/contacts/batch', { body: { upsertOn: 'email', records: emails.map((e) => ({ emails: [e], givenName: 'Racer' })) } })
+    const responses = await Promise.all([batch(), batch(), batch(), batch()])
+    for (const [i, res] of responses.entries()) {
+      t.equal(res.statusCode, 200, `round ${round}, batch ${i}: 200 (${res.body.slice(0, 200)})`)
+      const failed = (res.data?.results ?? []).filter((r: ItemResult) => r.result === 'error')
+      t.same(failed, [], `round ${round}, batch ${i}: no record failed`)
+    }
+    const created = responses.reduce((sum, r) => sum + (r.data?.summary?.created ?? 0), 0)
+    t.equal(created, 50, `round ${round}: each e-mail created exactly once across the four batches`)
+    const all = await allContacts(rest)
+    t.equal(all.length, 50, `round ${round}: exactly 50 contacts`)
+    t.equal(new Set(all.flatMap((c) => c.emails.map((e) => e.address))).size, 50)
 
-  // Concurrent batches that also change the same contacts (each its own title) still end with 50.
-  const titled = (n: number) => rest('POST', '/v1/contacts/batch', { body: { upsertOn: 'email', records: emails.map((e) => ({ emails: [e], title: `T${n}` })) } })
-  const updates = await Promise.all([titled(1), titled(2), titled(3), titled(4)])
-  for (const [i, res] of updates.entries()) t.equal(res.statusCode, 200, `updating batch ${i}: 200 (${res.body.slice(0, 200)})`)
-  const after = await allContacts(rest)
-  t.equal(after.length, 50, 'still 50 contacts')
-  t.ok(after.every((c) => /^T[1-4]$/.test(c.title ?? '')), 'each holds one batch\'s title')
+    // Concurrent batches that also change the same contacts (each its own title) still end with 50.
+    const titled = (n: number) => rest('POST', '/v1/contacts/batch', { body: { upsertOn: 'email', records: emails.map((e) => ({ emails: [e], title: `T${n}` })) } })
+    const updates = await Promise.all([titled(1), titled(2), titled(3), titled(4)])
+    for (const [i, res] of updates.entries()) {
+      t.equal(res.statusCode, 200, `round ${round}, updating batch ${i}: 200 (${res.body.slice(0, 200)})`)
+      t.equal(res.data?.summary?.failed, 0, `round ${round}, updating batch ${i}: no record failed`)
+    }
+    const after = await allContacts(rest)
+    t.equal(after.length, 50, `round ${round}: still 50 contacts`)
+    t.ok(after.every((c) => /^T[1-4]$/.test(c.title ?? '')), `round ${round}: each holds one batch's title`)
+  }
+})
+
+t.test('concurrent batches on the phone key', async (t) => {
+  const { rest } = workspace('race-phone')
+  const batch = () => rest('POST', '/v1/contacts/batch', { body: { upsertOn: 'phone', records: Array.from({ length: 50 }, (_, i) => ({ phones: [`+1415555${1000 + i}`] })) } })
+  const responses = await Promise.all([batch(), batch(), batch(), batch()])
+  t.ok(responses.every((r) => r.statusCode === 200))
+  t.equal((await allContacts(rest)).length, 50, 'exactly 50 contacts', {
+    todo: process.env.DATABASE_URL ? 'phones have no unique index (contacts.phones is an array), so concurrent upserts on the phone key can each create the same contact' : false
+  })
 })

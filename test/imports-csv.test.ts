@@ -247,13 +247,24 @@ t.test('dry run: counts computed, nothing written', async (t) => {
   const dry2 = await runImport(app, rest, changed, { query: { upsertOn: 'email', dryRun: 'true' } })
   t.match(dry2.job.counts, { rowsRead: 3, created: 1, updated: 1, unchanged: 1, failed: 0 })
   t.same(await allContacts(rest), before, 'existing contacts untouched, none added')
+
+  // Rows are applied in batches of 1,000: a key repeated in a later batch.
+  const big = csv([['externalId'], ...Array.from({ length: 1000 }, (_, i) => [`big-${i}`]), ['big-0']])
+  const dryBig = await runImport(app, rest, big, { query: { upsertOn: 'externalId', dryRun: 'true' } })
+  t.match(dryBig.job.counts, { rowsRead: 1001, created: 1000, unchanged: 1 }, 'a dry run counts a key repeated in a later batch as the real run does', {
+    todo: 'a dry run writes nothing between its batches of 1,000, so a later batch counts the key as created again'
+  })
+  t.equal((await allContacts(rest)).length, before.length, 'still nothing written')
+  const realBig = await runImport(app, rest, big, { query: { upsertOn: 'externalId' } })
+  t.match(realBig.job.counts, { rowsRead: 1001, created: 1000, unchanged: 1 }, 'the real run')
 })
 
 t.test('cancel: a queued job is cancelled and nothing is applied; an ended job is not cancellable', async (t) => {
   // The import worker is stopped: the job stays queued until it is started again.
   const rest = workspace('cancel')
   await app.jobs.imports.stop()
-  t.teardown(() => app.jobs.imports.start())
+  let restarted = false
+  t.teardown(() => { if (!restarted) app.jobs.imports.start() })
   const file = csv([['email'], ['c1@example.com'], ['c2@example.com']])
   const queued = await upload(rest, file)
   t.equal(queued.statusCode, 202)
@@ -266,6 +277,7 @@ t.test('cancel: a queued job is cancelled and nothing is applied; an ended job i
   t.ok(cancelled.data.finishedAt, 'finishedAt set')
 
   app.jobs.imports.start()
+  restarted = true
   await app.jobs.imports.drain()
   const after = await getJob(rest, id)
   t.match(after.data, { status: 'cancelled', counts: { processed: 0, created: 0 } }, 'the worker skips a cancelled job')
@@ -347,6 +359,16 @@ t.test('Idempotency-Key: a retried upload returns the first job and starts no se
   t.equal(other.headers['idempotent-replayed'], undefined)
   const fresh = await upload(rest, file, { headers: { 'idempotency-key': 'upload-2' } })
   t.not(fresh.data.id, first.data.id, 'another key, another job')
+
+  // The same key sent several times at once (a client retrying before the first answer).
+  const racer = workspace('idem-race')
+  const together = await Promise.all([1, 2, 3, 4].map(() => upload(racer, file, { headers: { 'idempotency-key': 'at-once' } })))
+  t.same(together.map((r) => r.statusCode), [202, 202, 202, 202], `all accepted (${together.map((r) => r.body.slice(0, 120)).join(' | ')})`)
+  t.equal(new Set(together.map((r) => r.data.id)).size, 1, 'one job for all of them')
+  t.equal(together.filter((r) => r.headers['idempotent-replayed'] !== 'true').length, 1, 'exactly one is not a replay')
+  await app.jobs.imports.drain()
+  t.equal((await racer('GET', '/v1/imports')).data.data.length, 1, 'one job listed')
+  t.equal((await allContacts(racer)).length, 1, 'imported once')
 })
 
 t.test('NDJSON: good lines import, a bad line is reported with its line number', async (t) => {
@@ -374,6 +396,32 @@ t.test('NDJSON: good lines import, a bad line is reported with its line number',
   // The content type picks the format when format= is absent; gzip works too.
   const again = await runImport(app, rest, text, { query: { upsertOn: 'externalId' }, contentType: 'application/x-ndjson', gzip: true })
   t.match(again.job.counts, { rowsRead: 6, unchanged: 2, failed: 4 })
+})
+
+t.test('text no database can store (NUL, unpaired surrogates) fails its row only, without SQL in any answer', async (t) => {
+  const rest = workspace('unstorable')
+  const csvRes = await runImport(app, rest, 'externalId,givenName,attributes.note\nu1,Fine,\nu2,Nul\u0000Byte,\nu3,Also fine,a\u0000b\n', { query: { upsertOn: 'externalId' } })
+  t.equal(csvRes.upload.statusCode, 202, csvRes.upload.body.slice(0, 300))
+  t.match(csvRes.job, { status: 'completed', counts: { rowsRead: 3, created: 1, failed: 2 } })
+  t.match(await importErrors(rest, csvRes.upload.data.id), [
+    { line: 3, field: 'givenName', reason: /NUL/ },
+    { line: 4, field: 'attributes.note', reason: /NUL/ }
+  ])
+
+  const lines = [
+    '{"externalId":"j1"}',
+    '{"externalId":"j2","givenName":"x\\u0000y"}',
+    '{"externalId":"j3","attributes":{"half":"\\ud800"}}',
+    '{"externalId":"j4","attributes":{"k\\u0000ey":1}}',
+    '{"externalId":"j5","tags":["ok"]}'
+  ].join('\n') + '\n'
+  const nd = await runImport(app, rest, lines, { query: { upsertOn: 'externalId', format: 'ndjson' } })
+  t.equal(nd.upload.statusCode, 202, nd.upload.body.slice(0, 300))
+  t.match(nd.job, { status: 'completed', counts: { rowsRead: 5, created: 2, failed: 3 } })
+  const errors = await importErrors(rest, nd.upload.data.id)
+  t.match(errors, [{ line: 2, field: 'givenName' }, { line: 3, field: 'attributes.half' }, { line: 4, field: /^attributes\.k/ }])
+  t.notMatch(JSON.stringify(errors), /insert|import_rows|query/i, 'no SQL in the report')
+  t.same((await allContacts(rest)).map((c) => c.externalId).sort(), ['j1', 'j5', 'u1'])
 })
 
 t.test('malformed CSV: 400 import.malformed, nothing imported', async (t) => {

@@ -1,8 +1,36 @@
 import { createInterface } from 'node:readline'
-import { PassThrough, pipeline, type Duplex, type Readable } from 'node:stream'
+import { finished, PassThrough, type Duplex, type Readable } from 'node:stream'
 import { parse } from 'csv-parse'
 
-export interface StagedRow { line: number, data: Record<string, unknown> | null, error?: string }
+export interface StagedRow { line: number, data: Record<string, unknown> | null, error?: string, field?: string }
+
+// Text PostgreSQL cannot store (jsonb refuses NUL and unpaired surrogates, in values and keys):
+// such a row is staged as failed, so one bad byte never fails the whole upload.
+const unstorableText = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
+const UNSTORABLE = 'Must not contain NUL characters or unpaired surrogates'
+
+/** The dotted path of the first unstorable string or key in `value`, or undefined (no recursion). */
+function unstorableField (value: unknown): string | undefined {
+  const stack: Array<[unknown, string]> = [[value, '']]
+  while (stack.length > 0) {
+    const [v, path] = stack.pop()!
+    if (typeof v === 'string') {
+      if (unstorableText.test(v)) return path
+    } else if (v !== null && typeof v === 'object') {
+      for (const [k, child] of Object.entries(v)) {
+        const at = path ? `${path}.${k}` : k
+        if (unstorableText.test(k)) return at.replace(new RegExp(unstorableText.source, 'g'), '\ufffd') // the report must store it
+        stack.push([child, at])
+      }
+    }
+  }
+  return undefined
+}
+
+const checked = (line: number, data: Record<string, unknown>): StagedRow => {
+  const field = unstorableField(data)
+  return field === undefined ? { line, data } : { line, data: null, error: UNSTORABLE, field }
+}
 
 // CSV cells are strings; these columns hold lists, separated by ; or | (commas belong to CSV).
 // The singular names are the same lists (README: `email`/`emails`, `phone`/`phones`).
@@ -26,13 +54,14 @@ export function csvRecordToObject (record: Record<string, string>): Record<strin
 const lineBreaks = (text: string) => text.match(/\r\n|\r|\n/g)?.length ?? 0
 
 /**
- * `source` piped into `into` so that the reading loop fails when the upload does: a bad gzip body
- * or a client gone mid-upload becomes an error there (`.pipe()` alone leaves the error uncaught,
- * which kills the process, or leaves the loop waiting forever).
+ * `source` piped into `into`, and its failure with it: a bad gzip body or a client gone mid-upload
+ * becomes an error of the loop reading `into` (`.pipe()` alone leaves the error uncaught, which
+ * kills the process, or leaves the loop waiting forever). A failure of `into` (a CSV error) leaves
+ * the request alone, so its 400 still reaches the client.
  */
-function guarded<T extends Duplex> (source: Readable, into: T): T {
-  pipeline(source, into, () => {})
-  return into
+export function pipeInto<T extends Duplex> (source: Readable, into: T): T {
+  finished(source, (err) => { if (err) into.destroy(err) })
+  return source.pipe(into)
 }
 
 /**
@@ -40,7 +69,7 @@ function guarded<T extends Duplex> (source: Readable, into: T): T {
  * newlines, CRLF and skipped empty lines keep it right); header names pass through `mapping` first.
  */
 export async function * csvRows (source: Readable, opts: { delimiter?: string, mapping: Record<string, string> }): AsyncGenerator<StagedRow> {
-  const parser = guarded(source, parse({
+  const parser = pipeInto(source, parse({
     bom: true,
     delimiter: opts.delimiter ?? ',',
     relax_column_count: true,
@@ -58,22 +87,21 @@ export async function * csvRows (source: Readable, opts: { delimiter?: string, m
     }
     const cells: Record<string, string> = {}
     header.forEach((name, i) => { if (record[i] !== undefined) cells[name] = record[i] })
-    yield { line, data: csvRecordToObject(cells) }
+    yield checked(line, csvRecordToObject(cells))
   }
 }
 
 /** Streams NDJSON rows; a line that is not a JSON object is staged as a failed row. */
 export async function * ndjsonRows (source: Readable): AsyncGenerator<StagedRow> {
   let line = 0
-  for await (const text of createInterface({ input: guarded(source, new PassThrough()), crlfDelay: Infinity })) {
+  for await (const text of createInterface({ input: pipeInto(source, new PassThrough()), crlfDelay: Infinity })) {
     line++
     if (text.trim() === '') continue
+    let value: unknown
     try {
-      const value = JSON.parse(text)
-      if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error('not an object')
-      yield { line, data: value }
-    } catch {
-      yield { line, data: null, error: 'The line is not a JSON object' }
-    }
+      value = JSON.parse(text)
+    } catch {}
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) yield { line, data: null, error: 'The line is not a JSON object' }
+    else yield checked(line, value as Record<string, unknown>)
   }
 }

@@ -38,11 +38,11 @@ export async function addCounts (tx: Executor, workspaceId: string, id: string, 
   }).where(job(workspaceId, id))
 }
 
-export async function stageRows (tx: Executor, workspaceId: string, jobId: string, rows: Array<{ line: number, data: Record<string, unknown> | null, error?: string }>) {
+export async function stageRows (tx: Executor, workspaceId: string, jobId: string, rows: Array<{ line: number, data: Record<string, unknown> | null, error?: string, field?: string }>) {
   if (rows.length === 0) return
   await tx.insert(importRows).values(rows.map((r) => ({
     workspaceId, jobId, line: r.line, data: r.data,
-    ...(r.error ? { status: 'failed' as const, errors: [{ field: '', reason: r.error }] } : {})
+    ...(r.error ? { status: 'failed' as const, errors: [{ field: r.field ?? '', reason: r.error }] } : {})
   })))
   await tx.update(importJobs).set({
     rowsRead: sql`${importJobs.rowsRead} + ${rows.length}`,

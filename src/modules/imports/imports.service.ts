@@ -1,4 +1,4 @@
-import { pipeline, type Readable } from 'node:stream'
+import type { Readable } from 'node:stream'
 import { createGunzip } from 'node:zlib'
 import type { Db, Tx } from '../../db/client.js'
 import { enterWorkspace, inWorkspace } from '../../db/tenant.js'
@@ -7,8 +7,9 @@ import type { RequestContext } from '../../lib/context.js'
 import { decodeCursor, toPage, type Page } from '../../lib/cursor.js'
 import { DomainError, notFound } from '../../lib/errors.js'
 import { newId } from '../../lib/ids.js'
+import { isUniqueViolation } from '../contacts/contacts.duplicates.js'
 import { upsertContacts } from '../contacts/contacts.upsert.js'
-import { csvRows, ndjsonRows, type StagedRow } from './imports.parse.js'
+import { csvRows, ndjsonRows, pipeInto, type StagedRow } from './imports.parse.js'
 import * as repo from './imports.repository.js'
 import type { ImportJobDto, ImportParams } from './imports.schemas.js'
 
@@ -29,22 +30,29 @@ export function toImportDto (j: repo.ImportJobRow, now: Date): ImportJobDto {
   }
 }
 
+class StagingFailed extends Error {
+  constructor (cause: unknown) { super('staging failed', { cause }) }
+}
+
 const fieldOf = (pointer: string) => pointer.replace(/^\//, '').replace(/\//g, '.')
 
 export function createImportsService ({ db, clock, onWork }: { db: Db, clock: Clock, onWork?: () => void }) {
   const ws = <T>(ctx: Pick<RequestContext, 'workspaceId'>, fn: (tx: Tx) => Promise<T>) => inWorkspace(db, ctx.workspaceId, fn)
 
   async function stage (ctx: RequestContext, jobId: string, rows: AsyncIterable<StagedRow>) {
+    // A failed write is the server's problem, not a malformed upload: it must not become a 400
+    // whose detail quotes the SQL.
+    const write = (full: StagedRow[]) => ws(ctx, (tx) => repo.stageRows(tx, ctx.workspaceId, jobId, full)).catch((err) => { throw new StagingFailed(err) })
     let batch: StagedRow[] = []
     for await (const row of rows) {
       batch.push(row)
       if (batch.length >= STAGE_BATCH) {
         const full = batch
         batch = []
-        await ws(ctx, (tx) => repo.stageRows(tx, ctx.workspaceId, jobId, full))
+        await write(full)
       }
     }
-    await ws(ctx, (tx) => repo.stageRows(tx, ctx.workspaceId, jobId, batch))
+    await write(batch)
   }
 
   return {
@@ -61,16 +69,28 @@ export function createImportsService ({ db, clock, onWork }: { db: Db, clock: Cl
           return { job: toImportDto(existing, clock.now()), replayed: true }
         }
       }
-      const job = await ws(ctx, (tx) => repo.insertJob(tx, {
-        workspaceId: ctx.workspaceId, id: newId('import'), type: params.type, format: params.format, upsertOn: params.upsertOn,
-        dryRun: params.dryRun, idempotencyKey: opts.idempotencyKey ?? null, actor: ctx.actor, createdAt: clock.now()
-      }))
-      // pipeline, not pipe: a body that errors or stops short must fail the gunzip stream too.
-      const source = opts.gzip ? pipeline(body, createGunzip(), () => {}) : body
+      let job: repo.ImportJobRow
+      try {
+        job = await ws(ctx, (tx) => repo.insertJob(tx, {
+          workspaceId: ctx.workspaceId, id: newId('import'), type: params.type, format: params.format, upsertOn: params.upsertOn,
+          dryRun: params.dryRun, idempotencyKey: opts.idempotencyKey ?? null, actor: ctx.actor, createdAt: clock.now()
+        }))
+      } catch (err) {
+        // The same key sent twice at once: the unique index lets one in; the other replays it.
+        const first = opts.idempotencyKey && isUniqueViolation(err) ? await ws(ctx, (tx) => repo.findByIdempotencyKey(tx, ctx.workspaceId, opts.idempotencyKey!)) : undefined
+        if (!first) throw err
+        body.resume()
+        return { job: toImportDto(first, clock.now()), replayed: true }
+      }
+      // A body that errors or stops short fails the gunzip stream too.
+      const source = opts.gzip ? pipeInto(body, createGunzip()) : body
       try {
         await stage(ctx, job.id, params.format === 'csv' ? csvRows(source, { delimiter: params.delimiter, mapping: params.mapping }) : ndjsonRows(source))
       } catch (err) {
-        await ws(ctx, (tx) => repo.updateJob(tx, ctx.workspaceId, job.id, { status: 'failed', error: (err as Error).message, finishedAt: clock.now() }))
+        const internal = err instanceof StagingFailed
+        await ws(ctx, (tx) => repo.updateJob(tx, ctx.workspaceId, job.id, { status: 'failed', error: internal ? 'The upload could not be stored' : (err as Error).message, finishedAt: clock.now() }))
+          .catch(() => {})
+        if (internal) throw err.cause
         throw new DomainError('import.malformed', `The upload could not be read: ${(err as Error).message}`, { importId: job.id })
       }
       // A job cancelled while its body was still streaming in stays cancelled.
