@@ -10,7 +10,9 @@ export function createPoller (name: string, step: () => Promise<boolean>, opts: 
   let timer: NodeJS.Timeout | undefined
   let current: Promise<void> | undefined
   let again = false
-  let stopped = true
+  let started = false
+  // Only stop() sets this: drain() also works on a poller that never started (WORKERS=false, tests).
+  let stopped = false
 
   async function loop () {
     do {
@@ -34,13 +36,14 @@ export function createPoller (name: string, step: () => Promise<boolean>, opts: 
 
   return {
     start () {
-      stopped = false
+      if (started || stopped) return
+      started = true
       timer = setInterval(() => { void drain() }, opts.intervalMs)
       timer.unref()
       void drain()
     },
     kick () {
-      if (!stopped) setImmediate(() => { void drain() })
+      if (started && !stopped) setImmediate(() => { void drain() })
     },
     drain,
     async stop () {
