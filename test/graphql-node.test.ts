@@ -56,3 +56,14 @@ t.test('automatic persisted queries: the hash alone runs a query sent once', asy
   const wrong = await rest('POST', '/graphql', { body: { query: '{ __typename }', extensions } })
   t.ok(wrong.data.errors, 'a text that does not match its hash is refused')
 })
+
+t.test('a query that is not a string is the client\'s mistake, not an internal error', async (t) => {
+  const { rest } = await build(t)
+  for (const query of [1, true, { kind: 'Document', definitions: [] }, ['x']]) {
+    const res = await rest('POST', '/graphql', { body: { query } })
+    t.equal(res.statusCode, 400, `query ${JSON.stringify(query)}`)
+    t.equal(res.data.errors[0].extensions.code, 'graphql.invalid_query')
+  }
+  const viaGet = await rest('GET', '/graphql?query=%7B__typename%7D')
+  t.equal(viaGet.statusCode, 200, 'a string query over GET still works')
+})

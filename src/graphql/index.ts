@@ -8,6 +8,7 @@ import { identitiesLoaders, identitiesResolvers } from '../modules/identities/id
 import { interactionsLoaders, interactionsResolvers } from '../modules/interactions/interactions.resolvers.js'
 import { promisesLoaders, promisesResolvers } from '../modules/promises/promises.resolvers.js'
 import { suggestionsResolvers } from '../modules/promises/suggestions.resolvers.js'
+import { DomainError } from '../lib/errors.js'
 import type { Services } from '../services.js'
 import type { GraphQLContext } from './context.js'
 import { formatGraphQLErrors } from './errors.js'
@@ -33,6 +34,17 @@ function nodeType (obj: { id: string }): string | undefined {
 }
 
 async function graphqlPlugin (app: FastifyInstance, opts: { services: Services, graphiql: boolean }) {
+  // mercurius takes a non-string `query` for a parsed document and then fails deep inside
+  // validation; a query is text, anything else is the client's mistake.
+  app.addHook('preValidation', async (request) => {
+    if (!request.url.startsWith('/graphql')) return
+    const source = request.method === 'GET' ? (request.query as Record<string, unknown>) : (request.body as Record<string, unknown> | undefined)
+    const query = source?.query
+    if (query !== undefined && query !== null && typeof query !== 'string') {
+      throw new DomainError('graphql.invalid_query', 'The query must be a GraphQL document as a string')
+    }
+  })
+
   await app.register(mercurius, {
     schema: readFileSync(schemaPath, 'utf8'),
     resolvers: mergeResolvers(
