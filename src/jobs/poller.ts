@@ -10,9 +10,7 @@ export function createPoller (name: string, step: () => Promise<boolean>, opts: 
   let timer: NodeJS.Timeout | undefined
   let current: Promise<void> | undefined
   let again = false
-  let started = false
-  // Only stop() sets this: drain() also works on a poller that never started (WORKERS=false, tests).
-  let stopped = false
+  let stopped = true
 
   async function loop () {
     do {
@@ -36,14 +34,13 @@ export function createPoller (name: string, step: () => Promise<boolean>, opts: 
 
   return {
     start () {
-      if (started || stopped) return
-      started = true
+      stopped = false
       timer = setInterval(() => { void drain() }, opts.intervalMs)
       timer.unref()
       void drain()
     },
     kick () {
-      if (started && !stopped) setImmediate(() => { void drain() })
+      if (!stopped) setImmediate(() => { void drain() })
     },
     drain,
     async stop () {
