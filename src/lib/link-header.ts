@@ -7,3 +7,9 @@ export function setNextLink (request: FastifyRequest, reply: FastifyReply, nextC
   url.searchParams.set('after', nextCursor)
   reply.header('link', `<${url.pathname}${url.search}>; rel="next"`)
 }
+
+/** A list answer: the Link header for the next page, and `{ data, nextCursor }`. */
+export function sendPage<T> (request: FastifyRequest, reply: FastifyReply, page: { items: T[], nextCursor: string | null }) {
+  setNextLink(request, reply, page.nextCursor)
+  return { data: page.items, nextCursor: page.nextCursor }
+}

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { bodyErrors, errorResponses } from '../../lib/http-schemas.js'
-import { setNextLink } from '../../lib/link-header.js'
+import { sendPage } from '../../lib/link-header.js'
 import type { ChannelsService } from './channels.service.js'
 import { Channel, ChannelCreate, ChannelIdParams, ChannelKindList, ChannelList, ChannelListQuery, ChannelPatch } from './channels.schemas.js'
 
@@ -27,8 +27,7 @@ export const channelsRoutes: FastifyPluginAsyncZod<{ channels: ChannelsService }
     schema: { operationId: 'listChannels', tags, security, summary: 'List channels', querystring: ChannelListQuery, response: { 200: ChannelList, ...errorResponses([400]) } }
   }, async (request, reply) => {
     const page = await channels.list(request.ctx, request.query)
-    setNextLink(request, reply, page.nextCursor)
-    return { data: page.items, nextCursor: page.nextCursor }
+    return sendPage(request, reply, page)
   })
 
   app.get('/v1/channels/:id', {

@@ -5,6 +5,7 @@ import type { RequestContext } from '../../lib/context.js'
 import { decodeCursor, toPage, type Page } from '../../lib/cursor.js'
 import { DomainError, notFound, validationError } from '../../lib/errors.js'
 import { newId } from '../../lib/ids.js'
+import { inKeyOrder } from '../../lib/key-order.js'
 import { mergePatch } from '../../lib/merge-patch.js'
 import type { SecretBox } from '../../lib/secrets.js'
 import { zodIssuesToFieldErrors } from '../../lib/validation.js'
@@ -90,12 +91,10 @@ export function createChannelsService ({ db, secrets }: { db: Db, secrets: Secre
       return ws(ctx, async (t) => toDto(await requireRow(t, ctx.workspaceId, id)), tx)
     },
 
-    async getMany (ctx: RequestContext, ids: string[]): Promise<(ChannelDto | null)[]> {
-      return ws(ctx, async (t) => {
-        const rows = await repo.getChannels(t, ctx.workspaceId, [...new Set(ids)])
-        const byId = new Map(rows.map((r) => [r.id, toDto(r)]))
-        return ids.map((id) => byId.get(id) ?? null)
-      })
+    /** For loaders: channels in the order of `ids`, null where absent or where no id was given. */
+    async getMany (ctx: RequestContext, ids: ReadonlyArray<string | null>): Promise<(ChannelDto | null)[]> {
+      const rows = await ws(ctx, (t) => repo.getChannels(t, ctx.workspaceId, [...new Set(ids.filter((id) => id !== null))]))
+      return inKeyOrder(ids, rows.map(toDto))
     },
 
     async list (ctx: RequestContext, q: ChannelListInput): Promise<Page<ChannelDto>> {

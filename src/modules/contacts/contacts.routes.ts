@@ -2,7 +2,7 @@ import { z } from 'zod'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { expectedVersion, sendWithETag } from '../../lib/etag.js'
 import { errorResponses, bodyErrors } from '../../lib/http-schemas.js'
-import { setNextLink } from '../../lib/link-header.js'
+import { sendPage } from '../../lib/link-header.js'
 import type { ContactsService } from './contacts.service.js'
 import { summarize } from './contacts.upsert.js'
 import { Contact, ContactBatch, ContactBatchResult, ContactCreate, ContactIdParams, ContactList, ContactListQuery, ContactPatch } from './contacts.schemas.js'
@@ -42,8 +42,7 @@ export const contactsRoutes: FastifyPluginAsyncZod<{ contacts: ContactsService }
     }
   }, async (request, reply) => {
     const page = await contacts.list(request.ctx, request.query)
-    setNextLink(request, reply, page.nextCursor)
-    return { data: page.items, nextCursor: page.nextCursor }
+    return sendPage(request, reply, page)
   })
 
   app.get('/v1/contacts/:id', {

@@ -6,6 +6,7 @@ import { decodeCursor, toPage, type Page } from '../../lib/cursor.js'
 import { notFound } from '../../lib/errors.js'
 import { assertVersion } from '../../lib/etag.js'
 import { newId } from '../../lib/ids.js'
+import { inKeyOrder } from '../../lib/key-order.js'
 import { mergePatch } from '../../lib/merge-patch.js'
 import { assertNoDuplicates, isUniqueViolation, mapUniqueViolation } from './contacts.duplicates.js'
 import { upsertContacts, type UpsertKey, type UpsertResult } from './contacts.upsert.js'
@@ -89,8 +90,7 @@ export function createContactsService ({ db }: ContactsServiceDeps) {
     /** For loaders: rows in the order of `ids`, null where absent (other workspace, deleted). */
     async getMany (ctx: RequestContext, ids: string[], tx?: Tx): Promise<(ContactDto | null)[]> {
       const rows = await ws(ctx, (t) => repo.getContacts(t, ctx.workspaceId, ids), tx)
-      const byId = new Map(rows.map((r) => [r.id, toContactDto(r)]))
-      return ids.map((id) => byId.get(id) ?? null)
+      return inKeyOrder(ids, rows.map(toContactDto))
     },
 
     async list (ctx: RequestContext, query: ContactListInput, tx?: Tx): Promise<Page<ContactDto>> {

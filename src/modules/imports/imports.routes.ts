@@ -3,7 +3,7 @@ import { stringify } from 'csv-stringify/sync'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { errorResponses } from '../../lib/http-schemas.js'
-import { setNextLink } from '../../lib/link-header.js'
+import { sendPage, setNextLink } from '../../lib/link-header.js'
 import { validationError } from '../../lib/errors.js'
 import { ImportError, ImportErrorsQuery, ImportIdParams, ImportJob, ImportQuery } from './imports.schemas.js'
 import type { ImportsService } from './imports.service.js'
@@ -51,8 +51,7 @@ export const importsRoutes: FastifyPluginAsyncZod<{ imports: ImportsService }> =
     schema: { operationId: 'listImports', tags, security, summary: 'Import jobs, newest first', querystring: z.object({ limit: z.coerce.number().int().min(1).max(100).default(25), after: z.string().min(1).max(500).optional() }).strict(), response: { 200: z.object({ data: z.array(ImportJob), nextCursor: z.string().nullable() }).meta({ id: 'ImportJobList' }), ...errorResponses([400]) } }
   }, async (request, reply) => {
     const page = await imports.list(request.ctx, request.query)
-    setNextLink(request, reply, page.nextCursor)
-    return { data: page.items, nextCursor: page.nextCursor }
+    return sendPage(request, reply, page)
   })
 
   app.get('/v1/imports/:id', {

@@ -61,11 +61,6 @@ export const interactionsLoaders: MercuriusLoaders = {
   },
   Interaction: {
     contact: async (queries, { ctx, services }) => services.contacts.getMany(ctx, queries.map((q) => q.obj.contactId)),
-    channel: async (queries, { ctx, services }) => {
-      const ids = queries.map((q) => q.obj.channelId as string | null)
-      const found = await services.channels.getMany(ctx, ids.filter((id): id is string => id !== null))
-      const byId = new Map(found.filter((c) => c !== null).map((c) => [c!.id, c]))
-      return ids.map((id) => (id ? byId.get(id) ?? null : null))
-    }
+    channel: async (queries, { ctx, services }) => services.channels.getMany(ctx, queries.map((q) => q.obj.channelId as string | null))
   }
 }

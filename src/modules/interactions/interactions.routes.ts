@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { bodyErrors, errorResponses } from '../../lib/http-schemas.js'
-import { setNextLink } from '../../lib/link-header.js'
+import { sendPage } from '../../lib/link-header.js'
 import { ContactIdParams } from '../contacts/contacts.schemas.js'
 import type { InteractionsService } from './interactions.service.js'
 import { IncludeQuery, Interaction, InteractionIdParams, InteractionList, InteractionListQuery, InteractionLog, MessageSend, TimelineQuery } from './interactions.schemas.js'
@@ -18,8 +18,7 @@ export const interactionsRoutes: FastifyPluginAsyncZod<{ interactions: Interacti
     schema: { operationId: 'listInteractions', tags, security, summary: 'The two-way log, newest first', querystring: InteractionListQuery, response: { 200: InteractionList, ...errorResponses([400]) } }
   }, async (request, reply) => {
     const page = await interactions.list(request.ctx, request.query)
-    setNextLink(request, reply, page.nextCursor)
-    return { data: page.items, nextCursor: page.nextCursor }
+    return sendPage(request, reply, page)
   })
 
   app.get('/v1/interactions/:id', {
@@ -45,8 +44,7 @@ export const interactionsRoutes: FastifyPluginAsyncZod<{ interactions: Interacti
     schema: { operationId: 'getContactTimeline', tags, security, summary: 'Every exchange with a contact, on every channel, newest first', params: ContactIdParams, querystring: TimelineQuery, response: { 200: InteractionList, ...errorResponses([400, 404]) } }
   }, async (request, reply) => {
     const page = await interactions.timeline(request.ctx, request.params.id, request.query)
-    setNextLink(request, reply, page.nextCursor)
-    return { data: page.items, nextCursor: page.nextCursor }
+    return sendPage(request, reply, page)
   })
 
   app.post('/v1/contacts/:id/messages', {

@@ -5,6 +5,7 @@ import type { RequestContext } from '../../lib/context.js'
 import { decodeCursor, toPage, type Page } from '../../lib/cursor.js'
 import { DomainError, notFound } from '../../lib/errors.js'
 import { newId } from '../../lib/ids.js'
+import { inKeyOrder } from '../../lib/key-order.js'
 import type { ChannelsService } from '../channels/channels.service.js'
 import type { ContactsService } from '../contacts/contacts.service.js'
 import type { IdentitiesService } from '../identities/identities.service.js'
@@ -180,11 +181,10 @@ export function createInteractionsService (deps: Deps) {
       })
     },
 
-    /** For loaders: interactions in the order of `ids`, null where absent. */
-    async getMany (ctx: RequestContext, ids: string[]): Promise<(InteractionDto | null)[]> {
-      const rows = await ws(ctx, (t) => repo.getInteractions(t, ctx.workspaceId, [...new Set(ids)]))
-      const byId = new Map(rows.map((r) => [r.id, toInteractionDto(r)]))
-      return ids.map((id) => byId.get(id) ?? null)
+    /** For loaders: interactions in the order of `ids`, null where absent or where no id was given. */
+    async getMany (ctx: RequestContext, ids: ReadonlyArray<string | null>): Promise<(InteractionDto | null)[]> {
+      const rows = await ws(ctx, (t) => repo.getInteractions(t, ctx.workspaceId, [...new Set(ids.filter((id) => id !== null))]))
+      return inKeyOrder(ids, rows.map((r) => toInteractionDto(r)))
     },
 
     /** Raw rows for other modules' checks (promise evidence), inside their transaction. */

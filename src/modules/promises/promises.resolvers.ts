@@ -88,12 +88,7 @@ export const promisesLoaders: MercuriusLoaders = {
   },
   Promise: {
     contact: async (queries, { ctx, services }) => services.contacts.getMany(ctx, queries.map((q) => q.obj.contactId)),
-    madeIn: async (queries, { ctx, services }) => {
-      const ids = queries.map((q) => q.obj.madeInInteractionId as string | null)
-      const found = await services.interactions.getMany(ctx, ids.filter((id): id is string => id !== null))
-      const byId = new Map(found.filter((i) => i !== null).map((i) => [i!.id, i]))
-      return ids.map((id) => (id ? byId.get(id) ?? null : null))
-    },
+    madeIn: async (queries, { ctx, services }) => services.interactions.getMany(ctx, queries.map((q) => q.obj.madeInInteractionId as string | null)),
     keptBy: async (queries, { ctx, services }) => {
       const lists = queries.map((q) => q.obj.keptByInteractionIds as string[])
       const found = await services.interactions.getMany(ctx, lists.flat())

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { bodyErrors, errorResponses } from '../../lib/http-schemas.js'
-import { setNextLink } from '../../lib/link-header.js'
+import { sendPage } from '../../lib/link-header.js'
 import type { PromisesService } from './promises.service.js'
 import {
   EventFeedQuery, Promise_, PromiseClose, PromiseCreate, PromiseEventList, PromiseIdParams, PromiseKeep, PromiseList,
@@ -26,8 +26,7 @@ export const promisesRoutes: FastifyPluginAsyncZod<{ promises: PromisesService }
     schema: { operationId: 'listPromises', tags, security, summary: 'List promises, newest first', querystring: PromiseListQuery, response: { 200: PromiseList, ...errorResponses([400]) } }
   }, async (request, reply) => {
     const page = await promises.list(request.ctx, request.query)
-    setNextLink(request, reply, page.nextCursor)
-    return { data: page.items, nextCursor: page.nextCursor }
+    return sendPage(request, reply, page)
   })
 
   app.get('/v1/promises/stats', {

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { bodyErrors, errorResponses } from '../../lib/http-schemas.js'
-import { setNextLink } from '../../lib/link-header.js'
+import { sendPage } from '../../lib/link-header.js'
 import { Promise_ } from './promises.schemas.js'
 import { Suggestion, type SuggestionsService } from './suggestions.service.js'
 
@@ -26,8 +26,7 @@ export const suggestionsRoutes: FastifyPluginAsyncZod<{ suggestions: Suggestions
     schema: { operationId: 'listPromiseSuggestions', tags, security, summary: 'Commitments found in outbound messages, waiting to be accepted or dismissed', querystring: SuggestionListQuery, response: { 200: z.object({ data: z.array(Suggestion), nextCursor: z.string().nullable() }).meta({ id: 'PromiseSuggestionList' }), ...errorResponses([400]) } }
   }, async (request, reply) => {
     const page = await suggestions.list(request.ctx, request.query)
-    setNextLink(request, reply, page.nextCursor)
-    return { data: page.items, nextCursor: page.nextCursor }
+    return sendPage(request, reply, page)
   })
 
   app.post('/v1/promise-suggestions/:id/accept', {
