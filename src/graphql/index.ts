@@ -9,9 +9,11 @@ import { interactionsLoaders, interactionsResolvers } from '../modules/interacti
 import { promisesLoaders, promisesResolvers } from '../modules/promises/promises.resolvers.js'
 import { suggestionsResolvers } from '../modules/promises/suggestions.resolvers.js'
 import { DomainError } from '../lib/errors.js'
+import type { Config } from '../config.js'
 import type { Services } from '../services.js'
 import type { GraphQLContext } from './context.js'
 import { formatGraphQLErrors } from './errors.js'
+import { aliasLimitRule, registerCostLimit } from './limits.js'
 import { nodeResolvers } from './node.resolvers.js'
 import { DateTime, JSONScalar } from './scalars.js'
 
@@ -33,7 +35,7 @@ function nodeType (obj: { id: string }): string | undefined {
   return typeByPrefix[obj.id.split('_')[0]]
 }
 
-async function graphqlPlugin (app: FastifyInstance, opts: { services: Services, graphiql: boolean }) {
+async function graphqlPlugin (app: FastifyInstance, opts: { services: Services, graphiql: boolean, limits: Config['graphql'] }) {
   // mercurius takes a non-string `query` for a parsed document and then fails deep inside
   // validation; a query is text, anything else is the client's mistake.
   app.addHook('preValidation', async (request) => {
@@ -67,8 +69,10 @@ async function graphqlPlugin (app: FastifyInstance, opts: { services: Services, 
     persistedQueryProvider: mercurius.persistedQueryDefaults.automatic(5000),
     // Deep enough for the standard introspection query (GraphiQL, codegen), which nests 15 levels.
     queryDepth: 15,
+    validationRules: [aliasLimitRule(opts.limits.maxAliases)],
     path: '/graphql'
   })
+  registerCostLimit(app, opts.limits.maxCost)
 }
 
 export default fp(graphqlPlugin, { name: 'graphql' })
