@@ -3,7 +3,8 @@ import { inWorkspace } from '../db/tenant.js'
 import type { Clock } from '../lib/clock.js'
 import { AdapterSendError } from '../modules/channels/adapters/channel-adapter.js'
 import type { ChannelsService } from '../modules/channels/channels.service.js'
-import { applyStatus, getInteraction, setProviderMessageId } from '../modules/interactions/interactions.repository.js'
+import { getInteraction, setProviderMessageId } from '../modules/interactions/interactions.repository.js'
+import { changeStatus } from '../modules/interactions/interactions.status.js'
 import { SEND_TOPIC } from '../modules/interactions/interactions.service.js'
 import { DomainError } from '../lib/errors.js'
 import { claimDue, finishOutbox, holdOutbox, recordAttempt, retryOutboxLater, type OutboxRow } from './outbox.repository.js'
@@ -38,7 +39,7 @@ export function createSendMessageJob (opts: SendJobOptions) {
       if (result.ok) {
         await recordAttempt(tx, row, startedAt, 'ok', undefined, { providerMessageId: result.providerMessageId })
         await setProviderMessageId(tx, row.workspaceId, interactionId, result.providerMessageId)
-        await applyStatus(tx, row.workspaceId, { id: interactionId }, result.status === 'queued' ? 'sent' : result.status)
+        await changeStatus(tx, opts.clock.now(), row.workspaceId, { id: interactionId }, result.status === 'queued' ? 'sent' : result.status)
         await finishOutbox(tx, row, 'done')
         return
       }
@@ -50,7 +51,7 @@ export function createSendMessageJob (opts: SendJobOptions) {
         return
       }
       await recordAttempt(tx, row, startedAt, 'failed', err.message)
-      await applyStatus(tx, row.workspaceId, { id: interactionId }, 'failed', err.message)
+      await changeStatus(tx, opts.clock.now(), row.workspaceId, { id: interactionId }, 'failed', err.message)
       await finishOutbox(tx, row, 'failed', err.message)
     })
   }

@@ -14,6 +14,7 @@ export const allScopes = [
   'interactions:read', 'interactions:write', 'messages:send',
   'promises:read', 'promises:write',
   'imports:read', 'imports:write',
+  'events:read',
   'admin'
 ] as const
 export type Scope = (typeof allScopes)[number]

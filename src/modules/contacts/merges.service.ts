@@ -5,6 +5,8 @@ import { inWorkspace } from '../../db/tenant.js'
 import type { RequestContext } from '../../lib/context.js'
 import { DomainError, notFound } from '../../lib/errors.js'
 import { newId } from '../../lib/ids.js'
+import type { Clock } from '../../lib/clock.js'
+import { appendEvent } from '../events/events.log.js'
 import type { IdentitiesService } from '../identities/identities.service.js'
 import type { InteractionsService } from '../interactions/interactions.service.js'
 import { setMergedInto } from './contacts.repository.js'
@@ -31,7 +33,7 @@ const toDto = (r: MergeRow): MergeDto => ({
 /** Things other modules own that follow a contact through a merge (promises join later). */
 export interface MergeParticipant { name: 'identities' | 'interactions' | 'promises', move: (tx: Tx, ws: string, from: string, to: string, only?: string[]) => Promise<string[]> }
 
-export function createMergesService (deps: { db: Db, contacts: ContactsService, identities: IdentitiesService, interactions: InteractionsService, participants?: MergeParticipant[] }) {
+export function createMergesService (deps: { db: Db, clock: Clock, contacts: ContactsService, identities: IdentitiesService, interactions: InteractionsService, participants?: MergeParticipant[] }) {
   const { db, contacts } = deps
   const participants: MergeParticipant[] = [
     { name: 'identities', move: deps.identities.moveAll },
@@ -50,6 +52,8 @@ export function createMergesService (deps: { db: Db, contacts: ContactsService, 
         for (const p of participants) moved[p.name] = await p.move(tx, ctx.workspaceId, other, survivor)
         await setMergedInto(tx, ctx.workspaceId, other, survivor)
         const [row] = await tx.insert(contactMerges).values({ workspaceId: ctx.workspaceId, id: newId('merge'), survivorId: survivor, mergedId: other, moved, actor: ctx.actor }).returning()
+        // The merge record says both sides (survivorId, mergedId) and what moved.
+        await appendEvent(tx, { workspaceId: ctx.workspaceId, type: 'contact.merged', subjectId: survivor, data: toDto(row), occurredAt: deps.clock.now() })
         return toDto(row)
       })
     },
