@@ -7,13 +7,14 @@ import { zodIssuesToFieldErrors } from '../../lib/validation.js'
 import { deriveDisplayName, normalizeEmails } from './contacts.rules.js'
 import { ContactCreate, type ContactCreateInput } from './contacts.schemas.js'
 import { contactEmails, contacts, type EmailEntry } from './contacts.table.js'
+import { recordUpserts } from './contacts.upsert-events.js'
 
 export const upsertKeys = ['externalId', 'email', 'phone'] as const
 export type UpsertKey = (typeof upsertKeys)[number]
 
 export type UpsertResult =
-  | { index: number, result: 'created' | 'updated' | 'unchanged', id: string }
-  | { index: number, result: 'error', code: string, message: string, errors: FieldError[] }
+  | { index: number, result: 'created' | 'updated' | 'unchanged', id: string, key?: string }
+  | { index: number, result: 'error', code: string, message: string, errors: FieldError[], key?: string }
 
 type Row = typeof contacts.$inferSelect
 interface Fields { displayName: string, givenName: string | null, familyName: string | null, emails: EmailEntry[], phones: string[], company: string | null, title: string | null, tags: string[], attributes: Record<string, unknown>, externalId: string | null }
@@ -57,7 +58,7 @@ function keyOf (input: ContactCreateInput, key: UpsertKey): string | undefined {
  * Each record gets its own result: a bad one never fails the others. Within the batch, a later
  * record with the same key updates what an earlier one created, never duplicates it.
  */
-export async function upsertContacts (tx: Tx, workspaceId: string, key: UpsertKey, records: unknown[], opts: { dryRun?: boolean } = {}): Promise<UpsertResult[]> {
+export async function upsertContacts (tx: Tx, workspaceId: string, key: UpsertKey, records: unknown[], opts: { dryRun?: boolean, now?: Date } = {}): Promise<UpsertResult[]> {
   const results: UpsertResult[] = new Array(records.length)
   const valid: { index: number, input: ContactCreateInput, key: string }[] = []
   records.forEach((record, index) => {
@@ -69,6 +70,10 @@ export async function upsertContacts (tx: Tx, workspaceId: string, key: UpsertKe
   })
   // Owners first, then the contacts by key: each statement sees what committed before it, so a
   // contact a concurrent batch commits in between is found by its key (not taken for a clash).
+  // Phones have no unique index (an array column cannot carry one): batches creating the same new
+  // phone would each miss the other's. A transaction-scoped lock per phone, taken in one sorted
+  // order (no deadlock), makes the second batch look only after the first committed.
+  if (key === 'phone' && !opts.dryRun) await lockKeys(tx, workspaceId, 'phone', valid.map((v) => v.key))
   const owners = await emailOwners(tx, workspaceId, valid.flatMap((v) => (v.input.emails ?? []).map((e) => typeof e === 'string' ? e : e.address)))
   const externalOwners = await externalIdOwners(tx, workspaceId, valid.flatMap((v) => v.input.externalId ? [v.input.externalId] : []))
   const existing = await findByKeys(tx, workspaceId, key, valid.map((v) => v.key))
@@ -91,7 +96,7 @@ export async function upsertContacts (tx: Tx, workspaceId: string, key: UpsertKe
         continue
       }
       if (current && same(fields, current)) {
-        results[v.index] = { index: v.index, result: 'unchanged', id }
+        results[v.index] = { index: v.index, result: 'unchanged', id, key: v.key }
         continue
       }
       const row = { ...(current ?? {}), ...fields, id, workspaceId } as Row
@@ -100,9 +105,9 @@ export async function upsertContacts (tx: Tx, workspaceId: string, key: UpsertKe
       if (!current || creates.includes(current)) {
         if (current) creates[creates.indexOf(current)] = row
         else creates.push(row)
-        results[v.index] = { index: v.index, result: current ? 'updated' : 'created', id }
+        results[v.index] = { index: v.index, result: current ? 'updated' : 'created', id, key: v.key }
       } else {
-        results[v.index] = { index: v.index, result: 'updated', id }
+        results[v.index] = { index: v.index, result: 'updated', id, key: v.key }
       }
       touched.set(v.key, row)
     } catch (err) {
@@ -114,7 +119,38 @@ export async function upsertContacts (tx: Tx, workspaceId: string, key: UpsertKe
   await writeCreates(tx, workspaceId, creates)
   const updates = [...touched.values()].filter((r) => !creates.includes(r))
   for (const row of updates) await writeUpdate(tx, workspaceId, row)
+  // Every path that upserts (batch route, GraphQL, import jobs) logs its events here, in its transaction.
+  await recordUpserts(tx, workspaceId, results, opts.now ?? new Date())
   return results
+}
+
+async function lockKeys (tx: Tx, workspaceId: string, kind: string, keys: string[]) {
+  const unique = [...new Set(keys)]
+  if (unique.length === 0) return
+  await tx.execute(sql`select count(pg_advisory_xact_lock(k)) from (
+    select distinct hashtextextended(${workspaceId + ':' + kind + ':'} || p, 0) as k
+    from unnest(${sql`array[${sql.join(unique.map((k) => sql`${k}`), sql`, `)}]::text[]`}) as p order by 1) as keys`)
+}
+
+/**
+ * Contact ids for rows that name their contact by externalId or e-mail (interaction and promise
+ * imports), in one query each for the whole batch. Live contacts only; a merged contact's e-mail
+ * row points at it, so callers resolve the id (the services follow merges).
+ */
+export async function contactIdsByRef (tx: Tx, workspaceId: string, refs: { externalIds: string[], emails: string[] }) {
+  const byExternalId = new Map<string, string>()
+  const byEmail = new Map<string, string>()
+  const externalIds = [...new Set(refs.externalIds)]
+  const emails = [...new Set(refs.emails)]
+  if (externalIds.length > 0) {
+    const rows = await tx.select({ id: contacts.id, externalId: contacts.externalId }).from(contacts)
+      .where(and(eq(contacts.workspaceId, workspaceId), isNull(contacts.deletedAt), isNull(contacts.mergedInto), inArray(contacts.externalId, externalIds)))
+    for (const r of rows) byExternalId.set(r.externalId!, r.id)
+  }
+  if (emails.length > 0) {
+    for (const r of await tx.select().from(contactEmails).where(and(eq(contactEmails.workspaceId, workspaceId), inArray(contactEmails.email, emails)))) byEmail.set(r.email, r.contactId)
+  }
+  return { byExternalId, byEmail }
 }
 
 async function findByKeys (tx: Tx, workspaceId: string, key: UpsertKey, keys: string[]): Promise<Map<string, Row>> {

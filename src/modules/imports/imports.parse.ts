@@ -8,19 +8,24 @@ export interface StagedRow { line: number, data: Record<string, unknown> | null,
 // such a row is staged as failed, so one bad byte never fails the whole upload.
 const unstorableText = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
 const UNSTORABLE = 'Must not contain NUL characters or unpaired surrogates'
+// Deeper values are refused per row: validators and PostgreSQL's jsonb parser recurse, and a
+// line nested thousands deep would otherwise end the upload (or the batch) in a stack overflow.
+export const MAX_DEPTH = 32
+const TOO_DEEP = `Must not nest objects or arrays more than ${MAX_DEPTH} levels deep`
 
-/** The dotted path of the first unstorable string or key in `value`, or undefined (no recursion). */
-function unstorableField (value: unknown): string | undefined {
-  const stack: Array<[unknown, string]> = [[value, '']]
+/** The first unstorable string or key in `value`, or a value nested too deep, or undefined (no recursion). */
+function unstorableField (value: unknown): { field: string, reason: string } | undefined {
+  const stack: Array<[unknown, string, number]> = [[value, '', 0]]
   while (stack.length > 0) {
-    const [v, path] = stack.pop()!
+    const [v, path, depth] = stack.pop()!
     if (typeof v === 'string') {
-      if (unstorableText.test(v)) return path
+      if (unstorableText.test(v)) return { field: path, reason: UNSTORABLE }
     } else if (v !== null && typeof v === 'object') {
+      if (depth >= MAX_DEPTH) return { field: path.split('.').slice(0, 3).join('.'), reason: TOO_DEEP }
       for (const [k, child] of Object.entries(v)) {
         const at = path ? `${path}.${k}` : k
-        if (unstorableText.test(k)) return at.replace(new RegExp(unstorableText.source, 'g'), '\ufffd') // the report must store it
-        stack.push([child, at])
+        if (unstorableText.test(k)) return { field: at.replace(new RegExp(unstorableText.source, 'g'), '\ufffd'), reason: UNSTORABLE } // the report must store it
+        stack.push([child, at, depth + 1])
       }
     }
   }
@@ -28,22 +33,32 @@ function unstorableField (value: unknown): string | undefined {
 }
 
 const checked = (line: number, data: Record<string, unknown>): StagedRow => {
-  const field = unstorableField(data)
-  return field === undefined ? { line, data } : { line, data: null, error: UNSTORABLE, field }
+  const bad = unstorableField(data)
+  return bad === undefined ? { line, data } : { line, data: null, error: bad.reason, field: bad.field }
 }
 
 // CSV cells are strings; these columns hold lists, separated by ; or | (commas belong to CSV).
 // The singular names are the same lists (README: `email`/`emails`, `phone`/`phones`).
-const listColumns: Record<string, string> = { emails: 'emails', email: 'emails', phones: 'phones', phone: 'phones', tags: 'tags', tag: 'tags' }
+const contactLists: Record<string, string> = { emails: 'emails', email: 'emails', phones: 'phones', phone: 'phones', tags: 'tags', tag: 'tags' }
+export type RecordType = 'contacts' | 'interactions' | 'promises'
+const listColumnsOf: Record<RecordType, Record<string, string>> = {
+  contacts: contactLists,
+  interactions: { keepsPromiseIds: 'keepsPromiseIds' },
+  promises: {}
+}
+// Boolean fields of the single-record schemas, written true/false in a CSV cell.
+const booleanColumns = new Set(['requiresEvidence'])
 
-/** One CSV record as a contact-shaped object: lists split, attributes.x gathered, blanks absent. */
-export function csvRecordToObject (record: Record<string, string>): Record<string, unknown> {
+/** One CSV record as a record-shaped object: lists split, attributes.x gathered, blanks absent. */
+export function csvRecordToObject (record: Record<string, string>, type: RecordType = 'contacts'): Record<string, unknown> {
+  const listColumns = listColumnsOf[type]
   const out: Record<string, unknown> = {}
   const attributes: Record<string, unknown> = {}
   for (const [column, raw] of Object.entries(record)) {
     const value = raw.trim()
     if (value === '' || column === '') continue
     if (column.startsWith('attributes.')) attributes[column.slice('attributes.'.length)] = value
+    else if (booleanColumns.has(column) && /^(true|false)$/i.test(value)) out[column] = value.toLowerCase() === 'true'
     else if (listColumns[column]) out[listColumns[column]] = [...(out[listColumns[column]] as string[] ?? []), ...value.split(/[;|]/).map((v) => v.trim()).filter(Boolean)]
     else out[column] = value
   }
@@ -68,7 +83,7 @@ export function pipeInto<T extends Duplex> (source: Readable, into: T): T {
  * Streams CSV rows with the physical line each starts on (counted from the raw text, so quoted
  * newlines, CRLF and skipped empty lines keep it right); header names pass through `mapping` first.
  */
-export async function * csvRows (source: Readable, opts: { delimiter?: string, mapping: Record<string, string> }): AsyncGenerator<StagedRow> {
+export async function * csvRows (source: Readable, opts: { delimiter?: string, mapping: Record<string, string>, type?: RecordType }): AsyncGenerator<StagedRow> {
   const parser = pipeInto(source, parse({
     bom: true,
     delimiter: opts.delimiter ?? ',',
@@ -87,7 +102,7 @@ export async function * csvRows (source: Readable, opts: { delimiter?: string, m
     }
     const cells: Record<string, string> = {}
     header.forEach((name, i) => { if (record[i] !== undefined) cells[name] = record[i] })
-    yield checked(line, csvRecordToObject(cells))
+    yield checked(line, csvRecordToObject(cells, opts.type))
   }
 }
 

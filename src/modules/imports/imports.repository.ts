@@ -1,10 +1,10 @@
 import { and, asc, desc, eq, gt, inArray, lt, sql } from 'drizzle-orm'
 import type { Executor } from '../../db/client.js'
-import { importJobs, importRows } from './imports.table.js'
+import { importJobs, importKeys, importRows } from './imports.table.js'
 
 export type ImportJobRow = typeof importJobs.$inferSelect
 export type ImportRowRow = typeof importRows.$inferSelect
-type RowOutcome = { line: number, status: ImportRowRow['status'], errors: Array<{ field: string, reason: string }> | null }
+type RowOutcome = { line: number, status: ImportRowRow['status'], errors: Array<{ field: string, reason: string }> | null, key: string | null }
 
 const job = (workspaceId: string, id: string) => and(eq(importJobs.workspaceId, workspaceId), eq(importJobs.id, id))
 
@@ -34,7 +34,8 @@ export async function addCounts (tx: Executor, workspaceId: string, id: string, 
     created: sql`${importJobs.created} + ${c.created}`,
     updated: sql`${importJobs.updated} + ${c.updated}`,
     unchanged: sql`${importJobs.unchanged} + ${c.unchanged}`,
-    failed: sql`${importJobs.failed} + ${c.failed}`
+    failed: sql`${importJobs.failed} + ${c.failed}`,
+    heartbeatAt: sql`clock_timestamp()`
   }).where(job(workspaceId, id))
 }
 
@@ -45,6 +46,7 @@ export async function stageRows (tx: Executor, workspaceId: string, jobId: strin
     ...(r.error ? { status: 'failed' as const, errors: [{ field: r.field ?? '', reason: r.error }] } : {})
   })))
   await tx.update(importJobs).set({
+    heartbeatAt: sql`clock_timestamp()`,
     rowsRead: sql`${importJobs.rowsRead} + ${rows.length}`,
     failed: sql`${importJobs.failed} + ${rows.filter((r) => r.error).length}`
   }).where(job(workspaceId, jobId))
@@ -59,9 +61,9 @@ export async function pendingRows (tx: Executor, workspaceId: string, jobId: str
 /** Every outcome of a batch in one statement. */
 export async function recordOutcomes (tx: Executor, workspaceId: string, jobId: string, outcomes: RowOutcome[]) {
   if (outcomes.length === 0) return
-  const values = sql.join(outcomes.map((o) => sql`(${o.line}::int, ${o.status}::text, ${o.errors ? JSON.stringify(o.errors) : null}::jsonb)`), sql`, `)
-  await tx.execute(sql`update import_rows r set status = v.status, errors = v.errors
-    from (values ${values}) as v(line, status, errors)
+  const values = sql.join(outcomes.map((o) => sql`(${o.line}::int, ${o.status}::text, ${o.errors ? JSON.stringify(o.errors) : null}::jsonb, ${o.key}::text)`), sql`, `)
+  await tx.execute(sql`update import_rows r set status = v.status, errors = v.errors, key = v.key
+    from (values ${values}) as v(line, status, errors, key)
     where r.workspace_id = ${workspaceId} and r.job_id = ${jobId} and r.line = v.line`)
 }
 
@@ -76,9 +78,52 @@ export async function listJobs (tx: Executor, workspaceId: string, beforeId: str
     .orderBy(desc(importJobs.id)).limit(limit)
 }
 
-/** The oldest runnable job of any workspace, locked (owner connection; see migration 0008). */
+/**
+ * A runnable job, locked (owner connection; see migration 0008). Workspaces take turns: the one
+ * whose jobs were served least recently goes first (a big import never starves the others'),
+ * and within a workspace the oldest job first.
+ */
 export async function claimRunnableJob (tx: Executor) {
   const [row] = await tx.select().from(importJobs).where(inArray(importJobs.status, ['queued', 'running']))
-    .orderBy(asc(importJobs.createdAt)).limit(1).for('update', { skipLocked: true })
+    .orderBy(sql`(select max(w.heartbeat_at) from import_jobs w where w.workspace_id = ${importJobs.workspaceId} and w.status in ('queued', 'running'))`, asc(importJobs.createdAt))
+    .limit(1).for('update', { skipLocked: true })
   return row
+}
+
+/** Uploads that stopped sending signs of life (their server died mid-upload) end as failed. */
+export async function failStaleUploads (tx: Executor, leaseMs: number, now: Date) {
+  return tx.update(importJobs).set({ status: 'failed', error: 'The upload stopped before it ended (the server receiving it went away); upload the file again', finishedAt: now })
+    .where(and(eq(importJobs.status, 'receiving'), lt(importJobs.heartbeatAt, sql`clock_timestamp() - ${`${leaseMs} milliseconds`}::interval`)))
+    .returning({ id: importJobs.id })
+}
+
+/** Staged rows an ended job no longer needs: all but the failed ones (the errors report). */
+export async function dropSettledRows (tx: Executor, workspaceId: string, jobId: string) {
+  await tx.delete(importRows).where(and(eq(importRows.workspaceId, workspaceId), eq(importRows.jobId, jobId), sql`${importRows.status} <> 'failed'`))
+}
+
+/** Rows of this job already applied with any of these keys, in file order (a dry run replays them). */
+export async function appliedRowsWithKeys (tx: Executor, workspaceId: string, jobId: string, keys: string[]) {
+  const unique = [...new Set(keys)]
+  if (unique.length === 0) return []
+  return tx.select({ line: importRows.line, data: importRows.data, key: importRows.key }).from(importRows)
+    .where(and(eq(importRows.workspaceId, workspaceId), eq(importRows.jobId, jobId), inArray(importRows.key, unique), inArray(importRows.status, ['created', 'updated'])))
+    .orderBy(asc(importRows.line))
+}
+
+export async function lockImportKind (tx: Executor, workspaceId: string, type: string) {
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`import:${workspaceId}:${type}`}, 0))`)
+}
+
+export async function findImportKeys (tx: Executor, workspaceId: string, type: ImportJobRow['type'], keys: string[]) {
+  const unique = [...new Set(keys)]
+  if (unique.length === 0) return []
+  return tx.select().from(importKeys).where(and(eq(importKeys.workspaceId, workspaceId), eq(importKeys.type, type), inArray(importKeys.key, unique)))
+}
+
+export async function saveImportKeys (tx: Executor, workspaceId: string, type: ImportJobRow['type'], rows: Array<{ key: string, recordId: string, hash: string }>) {
+  const last = new Map(rows.map((r) => [r.key, r])) // one row per key (a later row of the batch wins)
+  if (last.size === 0) return
+  await tx.insert(importKeys).values([...last.values()].map((r) => ({ workspaceId, type, ...r })))
+    .onConflictDoUpdate({ target: [importKeys.workspaceId, importKeys.type, importKeys.key], set: { recordId: sql`excluded.record_id`, hash: sql`excluded.hash` } })
 }

@@ -5,6 +5,7 @@ import { z } from 'zod'
 import { errorResponses } from '../../lib/http-schemas.js'
 import { sendPage, setNextLink } from '../../lib/link-header.js'
 import { validationError } from '../../lib/errors.js'
+import { requireScope } from '../../plugins/auth.js'
 import { ImportError, ImportErrorsQuery, ImportIdParams, ImportJob, ImportQuery } from './imports.schemas.js'
 import type { ImportsService } from './imports.service.js'
 
@@ -33,13 +34,19 @@ export const importsRoutes: FastifyPluginAsyncZod<{ imports: ImportsService }> =
         'An Idempotency-Key header makes a retried upload return the first job.',
       querystring: ImportQuery,
       headers: z.object({ 'idempotency-key': z.string().min(1).max(200).optional() }).passthrough(),
-      response: { 202: ImportJob, ...errorResponses([400, 415]) }
+      response: { 202: ImportJob, ...errorResponses([400, 413, 415]) }
     }
   }, async (request, reply) => {
     const contentType = String(request.headers['content-type'] ?? '')
     const gzip = request.headers['content-encoding'] === 'gzip' || contentType.startsWith('application/gzip')
-    const { format, ...rest } = request.query
-    const { job, replayed } = await imports.start(request.ctx, { ...rest, mapping: rest.mapping ?? {}, format: formatOf(contentType, format) }, request.body as Readable, {
+    const { format, upsertOn, ...rest } = request.query
+    // Rows become interactions or promises: the token must be allowed to write those too.
+    if (rest.type !== 'contacts') requireScope(request.ctx, `${rest.type}:write`)
+    if (rest.type !== 'contacts' && upsertOn !== undefined && upsertOn !== 'externalId') {
+      throw validationError([{ pointer: '/querystring/upsertOn', message: `${rest.type} are found by their externalId (or their content); upsertOn must be externalId or absent`, code: 'invalid_value' }])
+    }
+    const params = { ...rest, upsertOn: upsertOn ?? (rest.type === 'contacts' ? 'email' : 'externalId'), mapping: rest.mapping ?? {}, format: formatOf(contentType, format) }
+    const { job, replayed } = await imports.start(request.ctx, params, request.body as Readable, {
       gzip, idempotencyKey: request.headers['idempotency-key'] as string | undefined
     })
     if (replayed) reply.header('idempotent-replayed', 'true')

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { importStatuses } from './imports.table.js'
+import { importStatuses, importTypes } from './imports.table.js'
 
 const Mapping = z.string().max(10_000).transform((value, ctx) => {
   try {
@@ -11,16 +11,17 @@ const Mapping = z.string().max(10_000).transform((value, ctx) => {
 })
 
 export const ImportQuery = z.object({
-  type: z.enum(['contacts']).default('contacts'),
+  type: z.enum(importTypes).default('contacts').meta({ description: 'interactions and promises name their contact by contactId, contactExternalId or contactEmail' }),
   format: z.enum(['csv', 'ndjson']).optional().meta({ description: 'Default: from the content type' }),
-  upsertOn: z.enum(['externalId', 'email', 'phone']).default('email'),
+  upsertOn: z.enum(['externalId', 'email', 'phone']).optional()
+    .meta({ description: 'contacts: the key that finds an existing contact (default email). interactions, promises: externalId only (each row\'s externalId, else its content, is its key)' }),
   dryRun: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   delimiter: z.string().length(1).optional().meta({ description: 'CSV delimiter (default ,)' }),
   mapping: Mapping.optional().meta({ description: 'JSON object renaming CSV columns to fields, e.g. {"E-mail":"email"}' })
 }).strict()
 
 export interface ImportParams {
-  type: 'contacts'
+  type: (typeof importTypes)[number]
   format: 'csv' | 'ndjson'
   upsertOn: 'externalId' | 'email' | 'phone'
   dryRun: boolean
@@ -30,7 +31,7 @@ export interface ImportParams {
 
 export const ImportJob = z.object({
   id: z.string(),
-  type: z.enum(['contacts']),
+  type: z.enum(importTypes),
   format: z.enum(['csv', 'ndjson']),
   upsertOn: z.enum(['externalId', 'email', 'phone']),
   dryRun: z.boolean(),

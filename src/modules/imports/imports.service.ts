@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream'
+import { Transform, type Readable } from 'node:stream'
 import { createGunzip } from 'node:zlib'
 import type { Db, Tx } from '../../db/client.js'
 import { enterWorkspace, inWorkspace } from '../../db/tenant.js'
@@ -8,7 +8,9 @@ import { decodeCursor, toPage, type Page } from '../../lib/cursor.js'
 import { DomainError, notFound } from '../../lib/errors.js'
 import { newId } from '../../lib/ids.js'
 import { isUniqueViolation } from '../contacts/contacts.duplicates.js'
-import { upsertContacts } from '../contacts/contacts.upsert.js'
+import type { InteractionsService } from '../interactions/interactions.service.js'
+import type { PromisesService } from '../promises/promises.service.js'
+import { applyContacts, createRecordAppliers } from './imports.apply.js'
 import { csvRows, ndjsonRows, pipeInto, type StagedRow } from './imports.parse.js'
 import * as repo from './imports.repository.js'
 import type { ImportJobDto, ImportParams } from './imports.schemas.js'
@@ -34,9 +36,41 @@ class StagingFailed extends Error {
   constructor (cause: unknown) { super('staging failed', { cause }) }
 }
 
-const fieldOf = (pointer: string) => pointer.replace(/^\//, '').replace(/\//g, '.')
+class UploadTooLarge extends Error {
+  constructor (readonly maxBytes: number) { super(`The upload is larger than ${maxBytes} bytes`) }
+}
 
-export function createImportsService ({ db, clock, onWork }: { db: Db, clock: Clock, onWork?: () => void }) {
+/** Passes bytes through until `maxBytes`, then fails the stream (counted after gunzip: a zip bomb stops too). */
+function byteLimit (maxBytes: number): Transform {
+  let seen = 0
+  return new Transform({
+    transform (chunk: Buffer, _enc, done) {
+      seen += chunk.length
+      done(seen > maxBytes ? new UploadTooLarge(maxBytes) : null, seen > maxBytes ? undefined : chunk)
+    }
+  })
+}
+
+/**
+ * What the uploader is told when the body cannot be read: the kind of failure and where, never the
+ * parser's own message (it quotes the file's content) nor anything from the database.
+ */
+function uploadFailure (err: Error & { code?: string, lines?: number }, format: string): string {
+  if (err.code?.startsWith('Z_') || /incorrect header check|unexpected end of file/.test(err.message)) return 'The body is not valid gzip'
+  if (err.code?.startsWith('CSV_')) return `The ${format.toUpperCase()} could not be parsed (${err.code}${err.lines ? ` near line ${err.lines}` : ''}); rows before it were kept`
+  if (err.code === 'ERR_STREAM_PREMATURE_CLOSE' || err.code === 'ECONNRESET' || /aborted/.test(err.message)) return 'The upload ended before the body was complete'
+  return 'The upload could not be read'
+}
+
+type Appliers = ReturnType<typeof createRecordAppliers>
+
+export function createImportsService ({ db, clock, interactions, promises, limits, onWork }: {
+  db: Db, clock: Clock, interactions: InteractionsService, promises: PromisesService,
+  limits?: { maxBytes: number, uploadLeaseMs: number }, onWork?: () => void
+}) {
+  const maxBytes = limits?.maxBytes ?? 2 * 1024 ** 3
+  const uploadLeaseMs = limits?.uploadLeaseMs ?? 600_000
+  const appliers: Appliers & { contacts: typeof applyContacts } = { ...createRecordAppliers({ interactions, promises }), contacts: applyContacts }
   const ws = <T>(ctx: Pick<RequestContext, 'workspaceId'>, fn: (tx: Tx) => Promise<T>) => inWorkspace(db, ctx.workspaceId, fn)
 
   async function stage (ctx: RequestContext, jobId: string, rows: AsyncIterable<StagedRow>) {
@@ -83,15 +117,18 @@ export function createImportsService ({ db, clock, onWork }: { db: Db, clock: Cl
         return { job: toImportDto(first, clock.now()), replayed: true }
       }
       // A body that errors or stops short fails the gunzip stream too.
-      const source = opts.gzip ? pipeInto(body, createGunzip()) : body
+      const source = pipeInto(opts.gzip ? pipeInto(body, createGunzip()) : body, byteLimit(maxBytes))
       try {
-        await stage(ctx, job.id, params.format === 'csv' ? csvRows(source, { delimiter: params.delimiter, mapping: params.mapping }) : ndjsonRows(source))
+        await stage(ctx, job.id, params.format === 'csv' ? csvRows(source, { delimiter: params.delimiter, mapping: params.mapping, type: params.type }) : ndjsonRows(source))
       } catch (err) {
         const internal = err instanceof StagingFailed
-        await ws(ctx, (tx) => repo.updateJob(tx, ctx.workspaceId, job.id, { status: 'failed', error: internal ? 'The upload could not be stored' : (err as Error).message, finishedAt: clock.now() }))
+        const tooLarge = err instanceof UploadTooLarge
+        const message = internal ? 'The upload could not be stored' : tooLarge ? err.message : uploadFailure(err as Error, params.format)
+        await ws(ctx, (tx) => repo.updateJob(tx, ctx.workspaceId, job.id, { status: 'failed', error: message, finishedAt: clock.now() }))
           .catch(() => {})
         if (internal) throw err.cause
-        throw new DomainError('import.malformed', `The upload could not be read: ${(err as Error).message}`, { importId: job.id })
+        if (tooLarge) throw new DomainError('request.too_large', `${message} (IMPORT_MAX_BYTES); split the file`, { importId: job.id, maxBytes })
+        throw new DomainError('import.malformed', message, { importId: job.id })
       }
       // A job cancelled while its body was still streaming in stays cancelled.
       const queued = await ws(ctx, async (tx) => {
@@ -131,7 +168,9 @@ export function createImportsService ({ db, clock, onWork }: { db: Db, clock: Cl
         const row = await repo.getJob(tx, ctx.workspaceId, id, true)
         if (!row) throw notFound('import.not_found', id)
         if (!['receiving', 'queued', 'running'].includes(row.status)) throw new DomainError('import.not_cancellable', `Import ${id} is ${row.status}`)
-        return toImportDto(await repo.updateJob(tx, ctx.workspaceId, id, { status: 'cancelled', finishedAt: clock.now() }), clock.now())
+        const cancelled = await repo.updateJob(tx, ctx.workspaceId, id, { status: 'cancelled', finishedAt: clock.now() })
+        await repo.dropSettledRows(tx, ctx.workspaceId, id)
+        return toImportDto(cancelled, clock.now())
       })
     },
 
@@ -141,6 +180,7 @@ export function createImportsService ({ db, clock, onWork }: { db: Db, clock: Cl
      */
     async processNext (): Promise<boolean> {
       return db.transaction(async (tx) => {
+        await repo.failStaleUploads(tx, uploadLeaseMs, clock.now())
         const job = await repo.claimRunnableJob(tx)
         if (!job) return false
         await enterWorkspace(tx, job.workspaceId)
@@ -148,16 +188,14 @@ export function createImportsService ({ db, clock, onWork }: { db: Db, clock: Cl
         const rows = await repo.pendingRows(tx, job.workspaceId, job.id, APPLY_BATCH)
         if (rows.length === 0) {
           await repo.updateJob(tx, job.workspaceId, job.id, { status: 'completed', finishedAt: clock.now() })
+          // Only the failed rows stay: the errors report reads them.
+          await repo.dropSettledRows(tx, job.workspaceId, job.id)
           return true
         }
-        const results = await upsertContacts(tx, job.workspaceId, job.upsertOn, rows.map((r) => r.data), { dryRun: job.dryRun })
+        const outcomes = await appliers[job.type](tx, job, rows)
         const counts = { created: 0, updated: 0, unchanged: 0, failed: 0 }
-        await repo.recordOutcomes(tx, job.workspaceId, job.id, results.map((r, i) => {
-          counts[r.result === 'error' ? 'failed' : r.result]++
-          return r.result === 'error'
-            ? { line: rows[i].line, status: 'failed' as const, errors: (r.errors.length ? r.errors : [{ pointer: '', message: r.message }]).map((e) => ({ field: fieldOf(e.pointer), reason: e.message })) }
-            : { line: rows[i].line, status: r.result, errors: null }
-        }))
+        for (const o of outcomes) counts[o.status]++
+        await repo.recordOutcomes(tx, job.workspaceId, job.id, outcomes)
         await repo.addCounts(tx, job.workspaceId, job.id, counts)
         return true
       })

@@ -3,11 +3,12 @@ import { boolean, index, integer, jsonb, pgTable, primaryKey, text, uniqueIndex 
 import { tstz, workspaceId } from '../../db/columns.js'
 
 export const importStatuses = ['receiving', 'queued', 'running', 'completed', 'failed', 'cancelled'] as const
+export const importTypes = ['contacts', 'interactions', 'promises'] as const
 
 export const importJobs = pgTable('import_jobs', {
   workspaceId: workspaceId(),
   id: text('id').notNull(),
-  type: text('type', { enum: ['contacts'] }).notNull(),
+  type: text('type', { enum: importTypes }).notNull(),
   format: text('format', { enum: ['csv', 'ndjson'] }).notNull(),
   upsertOn: text('upsert_on', { enum: ['externalId', 'email', 'phone'] }).notNull(),
   dryRun: boolean('dry_run').notNull().default(false),
@@ -22,7 +23,13 @@ export const importJobs = pgTable('import_jobs', {
   error: text('error'),
   createdAt: tstz('created_at').notNull().defaultNow(),
   startedAt: tstz('started_at'),
-  finishedAt: tstz('finished_at')
+  finishedAt: tstz('finished_at'),
+  /**
+   * Last sign of life: each staged batch while receiving (a job whose server died mid-upload is
+   * failed once this is older than the lease), each applied batch while running (the worker
+   * serves the workspace it served least recently first).
+   */
+  heartbeatAt: tstz('heartbeat_at').notNull().defaultNow()
 }, (t) => [
   primaryKey({ columns: [t.workspaceId, t.id] }),
   uniqueIndex('import_jobs_idempotency_key').on(t.workspaceId, t.idempotencyKey).where(sql`idempotency_key is not null`),
@@ -40,8 +47,26 @@ export const importRows = pgTable('import_rows', {
   line: integer('line').notNull(),
   data: jsonb('data').$type<Record<string, unknown> | null>(),
   status: text('status', { enum: ['pending', 'created', 'updated', 'unchanged', 'failed'] }).notNull().default('pending'),
-  errors: jsonb('errors').$type<Array<{ field: string, reason: string }>>()
+  errors: jsonb('errors').$type<Array<{ field: string, reason: string }>>(),
+  /** The row's natural key once applied (a dry run finds keys of its own earlier batches by it). */
+  key: text('key')
 }, (t) => [
   primaryKey({ columns: [t.workspaceId, t.jobId, t.line] }),
-  index('import_rows_pending_idx').on(t.workspaceId, t.jobId, t.line).where(sql`status = 'pending'`)
+  index('import_rows_pending_idx').on(t.workspaceId, t.jobId, t.line).where(sql`status = 'pending'`),
+  index('import_rows_key_idx').on(t.workspaceId, t.jobId, t.key).where(sql`key is not null`)
+])
+
+/**
+ * What imported interactions and promises are known by, so that running the same file again
+ * creates nothing: the row's own `externalId` when it has one ("x:..."), else a hash of its
+ * content ("h:..."). `hash` is the content hash either way: same key, same hash = unchanged.
+ */
+export const importKeys = pgTable('import_keys', {
+  workspaceId: workspaceId(),
+  type: text('type', { enum: importTypes }).notNull(),
+  key: text('key').notNull(),
+  recordId: text('record_id').notNull(),
+  hash: text('hash').notNull()
+}, (t) => [
+  primaryKey({ columns: [t.workspaceId, t.type, t.key] })
 ])

@@ -1,0 +1,184 @@
+// npm run bench:imports: bulk contact imports through the real HTTP API against `psql \copy` of
+// the same file into a bare table, in the same run, on the local PostgreSQL (a database of its
+// own, dropped at the end). Reports rows/s, the ratio to \copy, and the server's peak RSS.
+// Knobs: BENCH_ADMIN_URL (postgres://postgres@127.0.0.1:5432/postgres), SIZES ("100000,1000000"),
+// RERUN (true: import the first size a second time, all unchanged).
+import { spawn, spawnSync } from 'node:child_process'
+import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Readable } from 'node:stream'
+import { finished } from 'node:stream/promises'
+import { fileURLToPath } from 'node:url'
+import fastifyJwt from '@fastify/jwt'
+import Fastify from 'fastify'
+import postgres from 'postgres'
+import { openDatabase } from '../src/db/client.js'
+import { runMigrations } from '../src/db/migrate.js'
+import { allScopes } from '../src/lib/context.js'
+import { jwtOptions } from '../src/plugins/auth.js'
+
+const env = process.env
+const adminUrl = env.BENCH_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+const sizes = (env.SIZES ?? '100000,1000000').split(',').map(Number)
+const rerun = env.RERUN !== 'false'
+const dbName = `rapport_bench_imports_${process.pid}`
+const url = adminUrl.replace(/\/[^/]*$/, `/${dbName}`)
+const port = 3600
+const secret = 'bench-secret-bench-secret-bench-secret-00'
+const root = fileURLToPath(new URL('..', import.meta.url))
+const log = (m: string) => process.stderr.write(m + '\n')
+const dir = mkdtempSync(join(tmpdir(), 'rapport-bench-imports-'))
+
+const COLUMNS = ['externalId', 'givenName', 'familyName', 'email', 'phone', 'company', 'title', 'tags']
+
+/** A contacts CSV of n rows, written as a stream (the generator's memory stays flat too). */
+async function writeCsv (n: number): Promise<string> {
+  const path = join(dir, `contacts-${n}.csv`)
+  const out = createWriteStream(path)
+  out.write(COLUMNS.join(',') + '\n')
+  for (let i = 0; i < n; i++) {
+    const line = `ext-${i},Given${i},Family${i % 5000},person${i}@example.com,+1415${String(2000000 + (i % 7000000)).padStart(7, '0')},"Company ${i % 1000}, Inc.",Title ${i % 50},tag${i % 10};tag${i % 7}\n`
+    if (!out.write(line)) await new Promise<void>((resolve) => out.once('drain', () => resolve()))
+  }
+  out.end()
+  await finished(out)
+  return path
+}
+
+function psql (args: string[]) {
+  const u = new URL(url)
+  const run = spawnSync('psql', ['-h', u.hostname, '-p', u.port || '5432', '-U', u.username || 'postgres', '-d', dbName, '-v', 'ON_ERROR_STOP=1', ...args], { encoding: 'utf8' })
+  if (run.status !== 0) throw new Error(`psql failed: ${run.stderr}`)
+  return run.stdout
+}
+
+/** Seconds for `\copy` of the file into a bare table of text columns (no index, no validation). */
+function copySeconds (path: string, n: number): number {
+  const table = `bare_${n}`
+  psql(['-c', `create unlogged table if not exists ${table} (${COLUMNS.map((c) => `"${c}" text`).join(', ')})`])
+  psql(['-c', `truncate ${table}`])
+  const start = process.hrtime.bigint()
+  psql(['-c', `\\copy ${table} from '${path}' with (format csv, header true)`])
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9
+  psql(['-c', `drop table ${table}`])
+  return seconds
+}
+
+const rssOf = (pid: number, field: 'VmRSS' | 'VmHWM') => {
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return m ? Number(m[1]) / 1024 : NaN
+}
+
+async function startServer () {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: root,
+    env: { ...env, DATABASE_URL: url, JWT_SECRET: secret, SECRETS_KEY: 'a'.repeat(64), PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', GRAPHIQL: 'false', WORKER_POLL_MS: '100' },
+    stdio: ['ignore', 'inherit', 'inherit']
+  })
+  for (let i = 0; i < 150; i++) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) return child
+    } catch {}
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+  child.kill('SIGKILL')
+  throw new Error('Rapport did not start')
+}
+
+async function token () {
+  const app = Fastify()
+  await app.register(fastifyJwt, jwtOptions({ jwtSecret: secret }))
+  await app.ready()
+  return app.jwt.sign({ sub: 'bench', wid: 'bench', scope: allScopes.join(' ') }, { expiresIn: '12h' })
+}
+
+interface Run { rows: number, seconds: number, uploadSeconds: number, rowsPerSecond: number, peakRssMb: number, startRssMb: number, counts: Record<string, number> }
+
+/** Upload through POST /v1/imports (streamed), then poll the job until it ends; RSS sampled all along. */
+async function importFile (pid: number, auth: string, path: string, rows: number): Promise<Run> {
+  const startRssMb = rssOf(pid, 'VmRSS')
+  let peakRssMb = startRssMb
+  const sampler = setInterval(() => { peakRssMb = Math.max(peakRssMb, rssOf(pid, 'VmRSS')) }, 100)
+  const start = process.hrtime.bigint()
+  const res = await fetch(`http://127.0.0.1:${port}/v1/imports?type=contacts&upsertOn=externalId`, {
+    method: 'POST',
+    headers: { authorization: auth, 'content-type': 'text/csv' },
+    body: Readable.toWeb(createReadStream(path)) as ReadableStream,
+    duplex: 'half'
+  } as RequestInit)
+  const job = await res.json() as { id: string }
+  if (res.status !== 202) throw new Error(`upload refused: ${res.status} ${JSON.stringify(job)}`)
+  const uploadSeconds = Number(process.hrtime.bigint() - start) / 1e9
+  let body: { status: string, counts: Record<string, number> }
+  for (;;) {
+    body = await (await fetch(`http://127.0.0.1:${port}/v1/imports/${job.id}`, { headers: { authorization: auth } })).json() as typeof body
+    if (!['receiving', 'queued', 'running'].includes(body.status)) break
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9
+  clearInterval(sampler)
+  if (body.status !== 'completed') throw new Error(`import ended ${body.status}: ${JSON.stringify(body)}`)
+  return { rows, seconds, uploadSeconds, rowsPerSecond: rows / seconds, peakRssMb, startRssMb, counts: body.counts }
+}
+
+const admin = postgres(adminUrl, { max: 1, onnotice: () => {} })
+await admin.unsafe(`create database ${dbName}`)
+let server: ReturnType<typeof spawn> | undefined
+const lines: string[] = []
+try {
+  const db = await openDatabase({ databaseUrl: url, poolMax: 1 })
+  await runMigrations(db)
+  await db.close()
+  server = await startServer()
+  const auth = `Bearer ${await token()}`
+  const results: Array<{ label: string, run: Run, copy: number, bytes: number }> = []
+  for (const [i, n] of sizes.entries()) {
+    log(`generating ${n} rows…`)
+    const path = await writeCsv(n)
+    const bytes = statSync(path).size
+    log(`psql \\copy of ${n} rows…`)
+    const copy = copySeconds(path, n)
+    log(`  ${(n / copy).toFixed(0)} rows/s`)
+    log(`import of ${n} rows through the API…`)
+    const run = await importFile(server.pid!, auth, path, n)
+    log(`  ${run.rowsPerSecond.toFixed(0)} rows/s, peak RSS ${run.peakRssMb.toFixed(0)} MB, ${JSON.stringify(run.counts)}`)
+    results.push({ label: `${n.toLocaleString('en')} new contacts`, run, copy, bytes })
+    if (rerun && i === 0) {
+      log(`re-import of the same ${n} rows (all unchanged)…`)
+      const again = await importFile(server.pid!, auth, path, n)
+      log(`  ${again.rowsPerSecond.toFixed(0)} rows/s, ${JSON.stringify(again.counts)}`)
+      results.push({ label: `${n.toLocaleString('en')} again (all unchanged)`, run: again, copy, bytes })
+    }
+    rmSync(path)
+  }
+  const hwm = rssOf(server.pid!, 'VmHWM')
+  lines.push(
+    `Run ${new Date().toISOString()} by \`npm run bench:imports\` on this machine (${(await import('node:os')).cpus().length} cores, server, PostgreSQL and the client on the same host).`,
+    `Rapport on Node ${process.version}, PostgreSQL through postgres.js; one server process, one import worker. The file is streamed to \`POST /v1/imports?type=contacts&upsertOn=externalId\`;`,
+    'the time runs from the first byte sent to the job `completed` (upload, staging, validation with the API\'s zod schema, phone normalization, set-based upsert, per-row outcomes).',
+    '`\\copy` is `psql \\copy` of the same file into an unlogged table of text columns with no index: the floor.',
+    '',
+    '| file | rows | MB | API rows/s | upload s | total s | `\\copy` rows/s | ratio to `\\copy` | server RSS before → peak (MB) | counts |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+    ...results.map(({ label, run, copy, bytes }) => `| ${label} | ${run.rows} | ${(bytes / 1e6).toFixed(0)} | ${run.rowsPerSecond.toFixed(0)} | ${run.uploadSeconds.toFixed(1)} | ${run.seconds.toFixed(1)} | ${(run.rows / copy).toFixed(0)} | ${(run.rowsPerSecond / (run.rows / copy)).toFixed(2)} | ${run.startRssMb.toFixed(0)} → ${run.peakRssMb.toFixed(0)} | ${Object.entries(run.counts).filter(([k]) => k !== 'processed').map(([k, v]) => `${k} ${v}`).join(', ')} |`),
+    '',
+    `Server peak RSS over the whole run (VmHWM): ${hwm.toFixed(0)} MB.`
+  )
+} finally {
+  if (server && server.exitCode === null) {
+    server.kill('SIGTERM')
+    await new Promise((resolve) => server!.once('exit', resolve))
+  }
+  await admin.unsafe(`drop database if exists ${dbName} with (force)`)
+  await admin.end()
+  rmSync(dir, { recursive: true, force: true })
+}
+
+const section = ['<!-- imports:start -->', '## Imports', '', ...lines, '<!-- imports:end -->'].join('\n')
+const resultsPath = join(root, 'bench/RESULTS.md')
+const current = readFileSync(resultsPath, 'utf8')
+writeFileSync(resultsPath, /<!-- imports:start -->[\s\S]*<!-- imports:end -->/.test(current)
+  ? current.replace(/<!-- imports:start -->[\s\S]*<!-- imports:end -->/, section)
+  : current.trimEnd() + '\n\n' + section + '\n')
+process.stdout.write(lines.join('\n') + '\n')

@@ -1,0 +1,165 @@
+import { TransactionRollbackError } from 'drizzle-orm'
+import type { Tx } from '../../db/client.js'
+import type { RequestContext } from '../../lib/context.js'
+import { DomainError, type FieldError } from '../../lib/errors.js'
+import { zodIssuesToFieldErrors } from '../../lib/validation.js'
+import { contactIdsByRef, upsertContacts } from '../contacts/contacts.upsert.js'
+import type { InteractionsService } from '../interactions/interactions.service.js'
+import type { PromisesService } from '../promises/promises.service.js'
+import { InteractionImportRow, naturalKey, PromiseImportRow, termsOf, type InteractionImportInput, type PromiseImportInput } from './imports.records.js'
+import * as repo from './imports.repository.js'
+
+export interface Outcome { line: number, status: 'created' | 'updated' | 'unchanged' | 'failed', errors: Array<{ field: string, reason: string }> | null, key: string | null }
+type Job = repo.ImportJobRow
+type Row = Pick<repo.ImportRowRow, 'line' | 'data'>
+
+const fieldOf = (pointer: string) => pointer.replace(/^\/(body\/)?/, '').replace(/\//g, '.')
+const failed = (line: number, errors: FieldError[], message: string): Outcome =>
+  ({ line, status: 'failed', key: null, errors: (errors.length ? errors : [{ pointer: '', message }]).map((e) => ({ field: fieldOf(e.pointer), reason: e.message })) })
+
+/**
+ * Contacts: one set-based upsert for the batch (contacts.upsert.ts). A dry run writes nothing, so
+ * a key that an earlier batch of the same job "created" is found again by replaying those earlier
+ * rows in front of this batch (import_rows.key): the counts are those the real run gives.
+ */
+export async function applyContacts (tx: Tx, job: Job, rows: Row[]): Promise<Outcome[]> {
+  const records = rows.map((r) => r.data)
+  let results = await upsertContacts(tx, job.workspaceId, job.upsertOn, records, { dryRun: job.dryRun })
+  if (job.dryRun) {
+    const keys = results.flatMap((r) => (r.key === undefined ? [] : [r.key]))
+    const earlier = await repo.appliedRowsWithKeys(tx, job.workspaceId, job.id, keys)
+    if (earlier.length > 0) {
+      results = (await upsertContacts(tx, job.workspaceId, job.upsertOn, [...earlier.map((e) => e.data), ...records], { dryRun: true })).slice(earlier.length)
+    }
+  }
+  return results.map((r, i) => r.result === 'error'
+    ? failed(rows[i].line, r.errors, r.message)
+    : { line: rows[i].line, status: r.result, errors: null, key: r.key ?? null })
+}
+
+const DRY_RUN = '(dry run)'
+interface Known { recordId: string, hash: string }
+interface Valid<T> { line: number, input: T, key: string, hash: string, contactField: string }
+
+/** Runs one row's service calls in a savepoint: a refused row leaves nothing behind; a dry run rolls back. */
+async function attempt<T> (tx: Tx, dryRun: boolean, fn: (sp: Tx) => Promise<T>): Promise<{ value?: T, error?: DomainError | Error }> {
+  let value: T | undefined
+  try {
+    await tx.transaction(async (sp) => {
+      value = await fn(sp as unknown as Tx)
+      if (dryRun) sp.rollback()
+    })
+  } catch (err) {
+    if (!(err instanceof TransactionRollbackError)) return { error: err as Error }
+  }
+  return { value }
+}
+
+function rowError (line: number, err: Error, contactField: string): Outcome {
+  if (!(err instanceof DomainError)) return failed(line, [], 'The row could not be stored')
+  const details = err.details.errors as FieldError[] | undefined
+  if (details?.length) return failed(line, details, err.message)
+  const field = err.code === 'contact.not_found' ? contactField : err.code.startsWith('promise.') ? 'status' : err.code.startsWith('channel.') ? 'channelId' : ''
+  return failed(line, [{ pointer: field, message: err.message }], err.message)
+}
+
+/**
+ * Interactions and promises: each row validated with the single-record schema and applied through
+ * the service (the same rules as the API: contact resolution, promise state machine, events), in
+ * its own savepoint; contact references and natural keys are looked up for the whole batch at once.
+ */
+export function createRecordAppliers (deps: { interactions: InteractionsService, promises: PromisesService }) {
+  async function apply<T extends InteractionImportInput | PromiseImportInput> (
+    tx: Tx, job: Job, rows: Row[],
+    schema: typeof InteractionImportRow | typeof PromiseImportRow,
+    create: (ctx: RequestContext, input: T, contactId: string, sp: Tx) => Promise<string>,
+    transition?: (ctx: RequestContext, id: string, input: T, sp: Tx) => Promise<void>
+  ): Promise<Outcome[]> {
+    const ws = job.workspaceId
+    // One import of this kind at a time per workspace: two jobs with the same file never race to a
+    // key (held until the batch commits).
+    await repo.lockImportKind(tx, ws, job.type)
+    const ctx = { workspaceId: ws, actor: job.actor, scopes: new Set<string>(), log: undefined } as unknown as RequestContext
+    const outcomes = new Map<number, Outcome>()
+    const valid: Valid<T>[] = []
+    for (const row of rows) {
+      const parsed = schema.safeParse(row.data)
+      if (!parsed.success) {
+        outcomes.set(row.line, failed(row.line, zodIssuesToFieldErrors(parsed.error.issues), 'The row is not valid'))
+        continue
+      }
+      const input = parsed.data as T
+      const contactField = input.contactId !== undefined ? 'contactId' : input.contactExternalId !== undefined ? 'contactExternalId' : 'contactEmail'
+      valid.push({ line: row.line, input, contactField, ...naturalKey(input as Record<string, unknown>) })
+    }
+    const refs = await contactIdsByRef(tx, ws, {
+      externalIds: valid.flatMap((v) => v.input.contactExternalId ?? []),
+      emails: valid.flatMap((v) => v.input.contactEmail ?? [])
+    })
+    const known = new Map<string, Known>((await repo.findImportKeys(tx, ws, job.type, valid.map((v) => v.key))).map((k) => [k.key, k]))
+    if (job.dryRun) {
+      // What earlier batches of this dry run would have written.
+      for (const e of await repo.appliedRowsWithKeys(tx, ws, job.id, valid.map((v) => v.key))) {
+        const parsed = schema.safeParse(e.data)
+        if (parsed.success && e.key) known.set(e.key, { recordId: DRY_RUN, hash: naturalKey(parsed.data as Record<string, unknown>).hash })
+      }
+    }
+    const written: Array<{ key: string, recordId: string, hash: string }> = []
+    for (const v of valid) {
+      const contactId = v.input.contactId ?? (v.input.contactExternalId !== undefined ? refs.byExternalId.get(v.input.contactExternalId) : refs.byEmail.get(v.input.contactEmail!))
+      if (contactId === undefined) {
+        outcomes.set(v.line, failed(v.line, [{ pointer: v.contactField, message: `No contact has this ${v.contactField === 'contactEmail' ? 'e-mail' : 'externalId'}` }], 'Contact not found'))
+        continue
+      }
+      const before = known.get(v.key)
+      const done = (status: Outcome['status'], recordId: string) => {
+        outcomes.set(v.line, { line: v.line, status, errors: null, key: v.key })
+        known.set(v.key, { recordId, hash: v.hash })
+        if (status !== 'unchanged') written.push({ key: v.key, recordId, hash: v.hash })
+      }
+      if (before?.hash === v.hash) {
+        done('unchanged', before.recordId)
+      } else if (before && transition && termsOf(before.hash) === termsOf(v.hash)) {
+        // In a dry run an earlier batch's record was never written: nothing to move yet.
+        const { error } = before.recordId === DRY_RUN ? {} : await attempt(tx, job.dryRun, (sp) => transition(ctx, before.recordId, v.input, sp))
+        if (error) outcomes.set(v.line, rowError(v.line, error, v.contactField))
+        else done('updated', before.recordId)
+      } else if (before) {
+        outcomes.set(v.line, failed(v.line, [{ pointer: v.input.externalId !== undefined ? 'externalId' : '', message: `Imported before (${before.recordId}) with other values; an import does not change it` }], 'Imported before'))
+      } else {
+        const { value, error } = await attempt(tx, job.dryRun, (sp) => create(ctx, v.input, contactId, sp))
+        if (error) outcomes.set(v.line, rowError(v.line, error, v.contactField))
+        else done('created', job.dryRun ? DRY_RUN : value!)
+      }
+    }
+    if (!job.dryRun) await repo.saveImportKeys(tx, ws, job.type, written)
+    return rows.map((r) => outcomes.get(r.line)!)
+  }
+
+  const strip = <T extends Record<string, unknown>>(input: T, ...keys: string[]) =>
+    Object.fromEntries(Object.entries(input).filter(([k]) => !keys.includes(k)))
+
+  return {
+    interactions: (tx: Tx, job: Job, rows: Row[]) => apply<InteractionImportInput>(tx, job, rows, InteractionImportRow,
+      async (ctx, input, contactId, sp) => {
+        const dto = await deps.interactions.log(ctx, { ...strip(input, 'contactExternalId', 'contactEmail', 'externalId'), contactId } as never, sp)
+        return dto.id
+      }),
+
+    promises: (tx: Tx, job: Job, rows: Row[]) => apply<PromiseImportInput>(tx, job, rows, PromiseImportRow,
+      async (ctx, input, contactId, sp) => {
+        const dto = await deps.promises.create(ctx, { ...strip(input, 'contactExternalId', 'contactEmail', 'externalId', 'status', 'keptAt', 'reason'), contactId } as never, sp)
+        if (input.status !== undefined && input.status !== 'open') await verdict(ctx, dto.id, input, sp)
+        return dto.id
+      },
+      (ctx, id, input, sp) => verdict(ctx, id, input, sp))
+  }
+
+  /** The promise service's own transitions: its state machine refuses what it would refuse over HTTP. */
+  async function verdict (ctx: RequestContext, id: string, input: PromiseImportInput, sp: Tx) {
+    if (input.status === 'kept') await deps.promises.keep(ctx, id, input.keptAt ? { keptAt: input.keptAt } : {}, sp)
+    else if (input.status === 'broken') await deps.promises.break(ctx, id, input.reason, sp)
+    else if (input.status === 'cancelled') await deps.promises.cancel(ctx, id, input.reason, sp)
+    else throw new DomainError('promise.invalid_transition', `Promise ${id} cannot be opened again by an import`)
+  }
+}
