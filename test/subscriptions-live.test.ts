@@ -1,0 +1,149 @@
+import t from 'tap'
+import { buildApp } from '../src/app.js'
+import { openDatabase } from '../src/db/client.js'
+import { build } from './helper.js'
+import { DAY, fixtures, mutableClock } from './support/promises/index.js'
+import { subscribe, untilLive, wsClient, type Received } from './support/subscriptions.js'
+
+// GraphQL subscriptions over WebSocket (graphql-transport-ws) with a real client (graphql-ws + ws)
+// against a listening server: events arrive after commit, filtered by the field's arguments, only
+// from the token's workspace; a bad token or a missing scope is refused; and on PostgreSQL a write
+// through one server process reaches a subscriber connected to another.
+
+const c = mutableClock('2026-06-01T09:00:00.000Z')
+const { app, rest, token, database, config } = await build(t, { clock: c.clock })
+await app.listen({ port: 0, host: '127.0.0.1' })
+const url = (port = (app.server.address() as { port: number }).port) => `ws://127.0.0.1:${port}/graphql`
+
+const acmeToken = token({ workspace: 'sub-acme' })
+const otherToken = token({ workspace: 'sub-other' })
+const acme = fixtures(rest, acmeToken)
+const other = fixtures(rest, otherToken)
+
+function client (auth: Record<string, unknown> | undefined, port?: number) {
+  const cl = wsClient(url(port), auth)
+  t.teardown(() => cl.dispose())
+  return cl
+}
+
+const contactChanged = `subscription ($id: ID) { contactChanged(contactId: $id) { id type occurredAt contactId contact { id displayName company } merge { survivorId mergedId } } }`
+const typesOf = (r: Received[], field: string) => r.map((x) => x.data?.[field]?.type)
+
+t.test('contactChanged: committed changes arrive with the contact after the change', async (t) => {
+  const sub = subscribe(client({ authorization: `Bearer ${acmeToken}` }), contactChanged)
+  await untilLive(sub, () => acme.contact('Probe'))
+  sub.results.length = 0
+  const ada = await acme.contact('Ada')
+  const patched = await rest('PATCH', `/v1/contacts/${ada.id}`, { token: acmeToken, body: { company: 'Engines' } })
+  t.equal(patched.statusCode, 200)
+  t.ok(await sub.until((r) => r.length >= 2), 'two events')
+  const probesLeft = sub.results.filter((r) => r.data?.contactChanged.contact?.displayName === 'Probe')
+  const mine = sub.results.filter((r) => !probesLeft.includes(r))
+  t.same(typesOf(mine, 'contactChanged'), ['contact.created', 'contact.updated'])
+  t.same(mine[1].data!.contactChanged.contact, { id: ada.id, displayName: 'Ada', company: 'Engines' }, 'the contact after the change')
+  t.match(mine[1].data!.contactChanged.id, /^evt_/)
+  t.equal(mine[1].data!.contactChanged.occurredAt, c.now.toISOString())
+
+  // A rolled-back change publishes nothing: a duplicate externalId fails inside the transaction.
+  await rest('PATCH', `/v1/contacts/${ada.id}`, { token: acmeToken, body: { externalId: 'x-1' } })
+  const clash = await rest('POST', '/v1/contacts', { token: acmeToken, body: { displayName: 'Clash', externalId: 'x-1' } })
+  t.equal(clash.statusCode, 409)
+  const grace = await acme.contact('Grace')
+  t.ok(await sub.until((r) => r.some((x) => x.data?.contactChanged.contactId === grace.id)))
+  t.notOk(sub.results.some((x) => x.data?.contactChanged.contact?.displayName === 'Clash'), 'no event for the refused create')
+  sub.dispose()
+})
+
+t.test('contactChanged(contactId) and merges', async (t) => {
+  const a = await acme.contact('Survivor')
+  const b = await acme.contact('Merged')
+  const sub = subscribe(client({ token: acmeToken }), contactChanged, { id: b.id })
+  await untilLive(sub, () => rest('PATCH', `/v1/contacts/${b.id}`, { token: acmeToken, body: { title: 'poke' } }))
+  sub.results.length = 0
+  await rest('PATCH', `/v1/contacts/${a.id}`, { token: acmeToken, body: { title: 'not b' } })
+  const merged = await rest('POST', `/v1/contacts/${a.id}/merge`, { token: acmeToken, body: { contactId: b.id } })
+  t.equal(merged.statusCode, 200, merged.body)
+  t.ok(await sub.until((r) => r.length >= 1))
+  t.same(sub.results.map((r) => r.data?.contactChanged), [{
+    id: sub.results[0].data?.contactChanged.id, type: 'contact.merged', occurredAt: c.now.toISOString(), contactId: a.id, contact: null, merge: { survivorId: a.id, mergedId: b.id }
+  }], 'only the merge that names b (the update of a is filtered out)')
+  sub.dispose()
+})
+
+t.test('interactionReceived filters by contact and channel; promiseChanged by status', async (t) => {
+  const ada = await acme.contact('Ada R')
+  const bob = await acme.contact('Bob R')
+  const channel = await acme.channel('email')
+  const received = subscribe(client({ authorization: `Bearer ${acmeToken}` }),
+    'subscription ($c: ID, $ch: ID) { interactionReceived(contactId: $c, channelId: $ch) { type interaction { id direction contactId channelId contact { id } } } }', { c: ada.id, ch: channel.id })
+  await untilLive(received, () => acme.interaction({ contactId: ada.id, direction: 'inbound', channelId: channel.id }))
+  received.results.length = 0
+  await acme.interaction({ contactId: bob.id, direction: 'inbound', channelId: channel.id })
+  await acme.interaction({ contactId: ada.id, direction: 'inbound' })
+  await acme.interaction({ contactId: ada.id, direction: 'outbound', channelId: channel.id })
+  const wanted = await acme.interaction({ contactId: ada.id, direction: 'inbound', channelId: channel.id })
+  t.ok(await received.until((r) => r.length >= 1))
+  await received.until((r) => r.length >= 2, 300)
+  t.same(received.results.map((r) => r.data?.interactionReceived), [{
+    type: 'interaction.received', interaction: { id: wanted.id, direction: 'INBOUND', contactId: ada.id, channelId: channel.id, contact: { id: ada.id } }
+  }], 'only Ada\'s inbound message on that channel, with nested fields resolved')
+
+  const broken = subscribe(client({ token: acmeToken }), 'subscription { promiseChanged(status: BROKEN) { type promise { id status contact { id } } } }')
+  await untilLive(broken, async () => acme.break((await acme.promise({ contactId: ada.id, dueAt: c.in(DAY) })).id))
+  broken.results.length = 0
+  const p = await acme.promise({ contactId: bob.id, dueAt: c.in(2 * DAY) })
+  await acme.break(p.id, { reason: 'late' })
+  t.ok(await broken.until((r) => r.length >= 1))
+  t.same(broken.results[0].data?.promiseChanged, { type: 'promise.broken', promise: { id: p.id, status: 'BROKEN', contact: { id: bob.id } } }, 'made was filtered out, broken arrives')
+  received.dispose()
+  broken.dispose()
+})
+
+t.test('one workspace never sees another\'s events', async (t) => {
+  const ours = subscribe(client({ token: acmeToken }), contactChanged)
+  const theirs = subscribe(client({ token: otherToken }), contactChanged)
+  await untilLive(ours, () => acme.contact('Probe A'))
+  await untilLive(theirs, () => other.contact('Probe O'))
+  ours.results.length = 0
+  theirs.results.length = 0
+  const secret = await acme.contact('Acme secret')
+  t.ok(await ours.until((r) => r.some((x) => x.data?.contactChanged.contactId === secret.id)))
+  // The relay handles commits in order: once other's later write arrives, acme's was long dispatched.
+  const mark = await other.contact('Other mark')
+  t.ok(await theirs.until((r) => r.some((x) => x.data?.contactChanged.contactId === mark.id)))
+  t.notOk(theirs.results.some((x) => x.data?.contactChanged.contactId === secret.id), 'other workspace did not get acme\'s contact')
+  t.ok(theirs.results.every((x) => x.data?.contactChanged.contact?.displayName !== 'Acme secret'))
+  ours.dispose()
+  theirs.dispose()
+})
+
+t.test('refused: no token, a bad token, a missing scope', async (t) => {
+  for (const [label, auth] of [['no payload', undefined], ['no token', {}], ['bad token', { authorization: 'Bearer nope' }], ['expired', { token: token({ workspace: 'sub-acme', expiresIn: '-1s' }) }]] as const) {
+    const sub = subscribe(client(auth as Record<string, unknown> | undefined), contactChanged)
+    t.ok(await sub.until(() => false, 3000) === false && (sub.failure !== undefined || sub.completed), `${label}: the connection is refused`)
+    t.same(sub.results, [], `${label}: nothing delivered`)
+  }
+  const contactsOnly = token({ workspace: 'sub-acme', scopes: ['contacts:read'] })
+  const sub = subscribe(client({ token: contactsOnly }), 'subscription { promiseChanged { type } }')
+  await sub.until((r) => r.length > 0, 3000)
+  const err = sub.failure as Array<{ message: string, extensions?: Record<string, unknown> }> | undefined
+  t.ok(Array.isArray(err) && err.length > 0, `promiseChanged without promises:read is an error (${JSON.stringify(sub.failure)})`)
+  t.match(err?.[0]?.message ?? '', /promises:read/)
+  t.equal(err?.[0]?.extensions?.code, 'auth.forbidden', 'the same code as REST')
+  t.same(sub.results, [])
+})
+
+t.test('cross-process: a write through one server reaches a subscriber on another', { skip: database.kind === 'pglite' ? 'needs PostgreSQL (DATABASE_URL): the embedded database lives in one process' : false }, async (t) => {
+  const database2 = await openDatabase({ databaseUrl: (database as { url?: string }).url!, poolMax: 3 })
+  const app2 = await buildApp({ config, db: database2.db, logger: false })
+  t.teardown(async () => { await app2.close(); await database2.close() })
+  await app2.listen({ port: 0, host: '127.0.0.1' })
+  const port2 = (app2.server.address() as { port: number }).port
+  const sub = subscribe(client({ token: acmeToken }, port2), contactChanged)
+  // Writes go through the first app (inject), the subscriber listens on the second.
+  await untilLive(sub, () => acme.contact('Cross probe'))
+  sub.results.length = 0
+  const far = await acme.contact('Far away')
+  t.ok(await sub.until((r) => r.some((x) => x.data?.contactChanged.contactId === far.id)), 'the second process delivered the first process\'s write')
+  sub.dispose()
+})
