@@ -8,8 +8,9 @@ import { openDatabase, type Database } from '../src/db/client.js'
 import { runMigrations } from '../src/db/migrate.js'
 import { allScopes } from '../src/lib/context.js'
 import type { Clock } from '../src/lib/clock.js'
+import { openApiValidator } from './support/openapi-validator.js'
 
-interface TapLike { teardown: (fn: () => unknown) => void }
+interface TapLike { teardown: (fn: () => unknown) => void, fail?: (message: string) => unknown }
 
 export interface TokenOptions { workspace?: string, scopes?: readonly string[], sub?: string, expiresIn?: string }
 export interface CallOptions { token?: string | null, body?: unknown, headers?: Record<string, string>, payload?: string | Buffer }
@@ -41,12 +42,42 @@ export async function isolatedDatabase (t: TapLike, opts: { onQuery?: (query: st
   return { ...database, url: url.toString() }
 }
 
+/**
+ * Every REST response the tests provoke is checked against openapi.yaml (status documented,
+ * content type, body schema); a mismatch fails the test that caused it.
+ */
+function checkResponsesAgainstOpenApi (t: TapLike, app: App) {
+  const validator = openApiValidator()
+  const violations: string[] = []
+  app.addHook('onSend', async (request, reply, payload) => {
+    const body = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : payload == null ? '' : undefined
+    const found = validator.check({
+      method: request.method,
+      route: request.routeOptions.url,
+      url: request.url,
+      status: reply.statusCode,
+      contentType: reply.getHeader('content-type') as string | undefined,
+      body
+    })
+    for (const v of found) {
+      const message = `response does not match openapi.yaml (test/support/openapi-validator.ts): ${v}`
+      if (t.fail) t.fail(message)
+      else violations.push(message)
+    }
+    return payload
+  })
+  t.teardown(() => {
+    if (violations.length > 0) throw new Error(violations.join('\n'))
+  })
+}
+
 export interface BuildOptions { config?: Partial<Config>, clock?: Clock, onQuery?: (query: string) => void }
 
 export async function build (t: TapLike, opts: BuildOptions = {}) {
   const database = await isolatedDatabase(t, { onQuery: opts.onQuery })
   const config = testConfig(opts.config)
   const app: App = await buildApp({ config, db: database.db, clock: opts.clock, logger: false })
+  checkResponsesAgainstOpenApi(t, app)
   await app.ready()
   t.teardown(() => app.close())
 

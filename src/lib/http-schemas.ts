@@ -11,7 +11,7 @@ export const Problem = z.object({
   errors: z.array(z.object({ pointer: z.string(), message: z.string(), code: z.string().optional() })).optional()
 }).catchall(z.unknown()).meta({ id: 'Problem', description: 'RFC 9457 problem details' })
 
-const descriptions: Record<number, string> = {
+export const descriptions: Record<number, string> = {
   400: 'Invalid request (validation errors list each field with a JSON pointer)',
   401: 'Missing, invalid or expired bearer token',
   403: 'The token lacks the required scope',
@@ -19,9 +19,10 @@ const descriptions: Record<number, string> = {
   409: 'Conflict with the current state',
   412: 'Precondition failed (If-Match)',
   413: 'Request body too large',
+  414: 'Request URL too long',
   415: 'Unsupported content type',
   422: 'Unprocessable request',
-  429: 'Too many requests',
+  429: 'Too many requests: wait Retry-After seconds',
   500: 'Internal error',
   503: 'Service unavailable'
 }

@@ -3,6 +3,8 @@ import fastifySwaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { createJsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod'
+import { applyConventions } from './openapi-conventions.js'
+import { webhookDocument } from './openapi-webhooks.js'
 
 export const openapiInfo = {
   title: 'Rapport API',
@@ -16,7 +18,8 @@ async function openapiPlugin (app: FastifyInstance) {
     openapi: {
       openapi: '3.1.0',
       info: openapiInfo,
-      servers: [{ url: '/' }],
+      // The same origin that serves the document; partners decide whether it is internet-facing.
+      servers: [{ url: '/', 'x-internal': false } as { url: string }],
       tags: [
         { name: 'contacts', description: 'People, their organizations, identities and merges' },
         { name: 'channels', description: 'Configured channel adapters and their provider webhooks' },
@@ -24,15 +27,30 @@ async function openapiPlugin (app: FastifyInstance) {
         { name: 'promises', description: 'Commitments to contacts, their lifecycle, events and reliability' },
         { name: 'imports', description: 'Bulk imports: streaming CSV/NDJSON jobs' },
         { name: 'workspace', description: 'The tenant: name and time zone' },
-        { name: 'system', description: 'Health and contracts' }
+        { name: 'api-keys', description: 'Workspace API keys and their exchange for short-lived tokens' },
+        { name: 'events', description: 'The global change feed: every event, in order, to catch up after downtime' },
+        { name: 'system', description: 'Health and contracts' },
+        { name: 'webhooks', description: 'Events Rapport sends to your webhook endpoints (Standard Webhooks)' }
       ],
       components: {
-        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } }
+        securitySchemes: {
+          bearerAuth: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'JWT',
+            description: 'A JWT (HS256 only, exp, iss and aud checked, following the RFC8725 best practices) or an API key, as `Authorization: Bearer <token>`'
+          }
+        }
       }
     },
     // GraphQL has its own contract (schema.graphql); only REST routes belong in this document.
     transform: createJsonSchemaTransform({ skipList: ['/graphql', '/graphiql', '/graphiql/main.js', '/graphiql/sw.js', '/graphiql/config.js'] }),
-    transformObject: jsonSchemaTransformObject
+    transformObject: (input) => {
+      const doc = jsonSchemaTransformObject(input) as Record<string, any>
+      const { webhooks, payloads } = webhookDocument(doc.components?.schemas ?? {})
+      doc.components.schemas = { ...doc.components.schemas, ...payloads }
+      return applyConventions(doc, { webhooks }) as typeof doc
+    }
   })
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' })
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger())

@@ -20,14 +20,14 @@ export const ChannelCreate = z.object({
   kind: z.string().min(1).max(40),
   name: z.string().trim().min(1).max(200),
   status: ChannelStatus.optional(),
-  config: z.record(z.string(), z.unknown()).default({})
+  config: z.record(z.string().max(100), z.unknown()).default({})
 }).strict().meta({ id: 'ChannelCreate' })
 export type ChannelCreateInput = z.output<typeof ChannelCreate>
 
 export const ChannelPatch = z.object({
   name: z.string().trim().min(1).max(200).optional(),
   status: ChannelStatus.optional(),
-  config: z.record(z.string(), z.unknown()).optional()
+  config: z.record(z.string().max(100), z.unknown()).optional()
     .meta({ description: 'Merge patch of the config: absent keys unchanged, null removes; secrets may be replaced, never read' })
 }).strict().meta({ id: 'ChannelPatch' })
 export type ChannelPatchInput = z.output<typeof ChannelPatch>
@@ -53,7 +53,7 @@ export const ChannelListQuery = z.object({
   after: z.string().min(1).max(500).optional(),
   kind: z.string().min(1).max(40).optional(),
   status: ChannelStatus.optional(),
-  updatedSince: z.iso.datetime({ offset: true }).optional()
+  updatedSince: z.iso.datetime({ offset: true }).max(40).optional()
 }).strict()
 export type ChannelListInput = z.output<typeof ChannelListQuery>
 export const ChannelIdParams = z.object({ id: z.string().min(1).max(100) })

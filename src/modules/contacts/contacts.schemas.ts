@@ -22,7 +22,11 @@ export const EmailInput = z.union([
 ], { error: 'Must be an e-mail address, or { "address": ..., "primary": true|false }' }).meta({ id: 'EmailAddress', description: 'An address, or an address with its primary flag' })
 
 const Tag = z.string().trim().min(1).max(64)
-const Attributes = z.record(z.string().min(1).max(100), z.json())
+// Any JSON value, with strings and arrays bounded like every other input (z.json() bounds neither).
+const JsonValue: z.ZodType<unknown> = z.lazy(() => z.union([
+  z.string().max(10_000), z.number(), z.boolean(), z.null(), z.array(JsonValue).max(1000), z.record(z.string().max(100), JsonValue)
+]))
+const Attributes = z.record(z.string().min(1).max(100), JsonValue)
   .refine((v) => Object.keys(v).length <= 100, 'At most 100 attributes')
   .meta({ description: 'Custom attributes: any JSON values' })
 
@@ -84,7 +88,7 @@ export const ContactListQuery = z.object({
   tag: Tag.optional(),
   email: Email.optional(),
   externalId: text(200).optional(),
-  updatedSince: z.iso.datetime({ offset: true }).optional()
+  updatedSince: z.iso.datetime({ offset: true }).max(40).optional()
 }).strict()
 export type ContactListInput = z.output<typeof ContactListQuery>
 
@@ -98,7 +102,7 @@ export const ContactIdParams = z.object({ id: z.string().min(1).max(100) })
 export const ContactBatch = z.object({
   upsertOn: z.enum(['externalId', 'email', 'phone']).meta({ description: 'The key that finds an existing contact (email: the first e-mail; phone: the first phone)' }),
   dryRun: z.boolean().optional(),
-  records: z.array(z.record(z.string(), z.unknown())).min(1).max(1000)
+  records: z.array(z.record(z.string().max(100), z.unknown())).min(1).max(1000)
     .meta({ description: 'Up to 1,000 records shaped as ContactCreate; each is validated on its own' })
 }).strict().meta({ id: 'ContactBatch' })
 

@@ -36,7 +36,7 @@ export const InteractionLog = z.object({
   body: z.string().max(100_000).optional(),
   threadId: text(500).optional(),
   providerMessageId: text(500).optional(),
-  occurredAt: z.iso.datetime({ offset: true }).optional(),
+  occurredAt: z.iso.datetime({ offset: true }).max(40).optional(),
   keepsPromiseIds: z.array(text(100)).max(20).optional()
     .meta({ description: 'Promises this (outbound) interaction keeps, as their evidence, in the same transaction' })
 }).strict().meta({ id: 'InteractionLog', description: 'A call, meeting, note, letter, or an exchange that happened elsewhere' })
@@ -59,9 +59,9 @@ export const InteractionListQuery = z.object({
   channelId: text(100).optional(),
   direction: z.enum(directions).optional(),
   kind: z.enum(interactionKinds).optional(),
-  since: z.iso.datetime({ offset: true }).optional(),
-  until: z.iso.datetime({ offset: true }).optional(),
-  updatedSince: z.iso.datetime({ offset: true }).optional()
+  since: z.iso.datetime({ offset: true }).max(40).optional(),
+  until: z.iso.datetime({ offset: true }).max(40).optional(),
+  updatedSince: z.iso.datetime({ offset: true }).max(40).optional()
 }).strict()
 export type InteractionListInput = z.output<typeof InteractionListQuery>
 

@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { promiseEventTypes, promiseStatuses, promisorTypes } from './promises.table.js'
 
 const text = (max: number) => z.string().trim().min(1).max(max)
-const Instant = z.iso.datetime({ offset: true })
+const Instant = z.iso.datetime({ offset: true }).max(40)
 
 export const Promise_ = z.object({
   id: z.string(),

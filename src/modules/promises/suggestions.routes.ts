@@ -16,7 +16,7 @@ export const SuggestionListQuery = z.object({
 }).strict()
 export const SuggestionAccept = z.object({
   description: z.string().trim().min(1).max(2000).optional(),
-  dueAt: z.iso.datetime({ offset: true }).optional(),
+  dueAt: z.iso.datetime({ offset: true }).max(40).optional(),
   kind: z.string().trim().min(1).max(60).optional()
 }).strict().meta({ id: 'PromiseSuggestionAccept', description: 'Corrections to apply before the promise is made' })
 
