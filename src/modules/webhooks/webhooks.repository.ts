@@ -1,0 +1,107 @@
+import { and, asc, desc, eq, lt, lte, sql } from 'drizzle-orm'
+import type { Db, Executor } from '../../db/client.js'
+import { eventConsumers, webhookDeliveries, webhookEndpoints } from './webhooks.table.js'
+
+export type EndpointRow = typeof webhookEndpoints.$inferSelect
+export type DeliveryRow = typeof webhookDeliveries.$inferSelect
+export type NewDelivery = typeof webhookDeliveries.$inferInsert
+
+const endpointKey = (workspaceId: string, id: string) => and(eq(webhookEndpoints.workspaceId, workspaceId), eq(webhookEndpoints.id, id))
+
+export async function insertEndpoint (tx: Executor, row: typeof webhookEndpoints.$inferInsert): Promise<EndpointRow> {
+  const [created] = await tx.insert(webhookEndpoints).values(row).returning()
+  return created
+}
+
+export async function getEndpoint (tx: Executor, workspaceId: string, id: string): Promise<EndpointRow | undefined> {
+  const [row] = await tx.select().from(webhookEndpoints).where(endpointKey(workspaceId, id)).limit(1)
+  return row
+}
+
+export async function listEndpoints (tx: Executor, workspaceId: string, beforeId: string | undefined, limit: number) {
+  return tx.select().from(webhookEndpoints)
+    .where(and(eq(webhookEndpoints.workspaceId, workspaceId), beforeId ? lt(webhookEndpoints.id, beforeId) : undefined))
+    .orderBy(desc(webhookEndpoints.id)).limit(limit)
+}
+
+export async function enabledEndpoints (tx: Executor, workspaceId: string): Promise<EndpointRow[]> {
+  return tx.select().from(webhookEndpoints).where(and(eq(webhookEndpoints.workspaceId, workspaceId), eq(webhookEndpoints.status, 'enabled')))
+}
+
+export async function updateEndpoint (tx: Executor, workspaceId: string, id: string, fields: Partial<typeof webhookEndpoints.$inferInsert>): Promise<EndpointRow> {
+  const [row] = await tx.update(webhookEndpoints).set(fields).where(endpointKey(workspaceId, id)).returning()
+  return row
+}
+
+export async function deleteEndpoint (tx: Executor, workspaceId: string, id: string): Promise<void> {
+  await tx.delete(webhookEndpoints).where(endpointKey(workspaceId, id))
+}
+
+/** Inserts deliveries, skipping any (endpoint, event) pair already queued. */
+export async function insertDeliveries (tx: Executor, rows: NewDelivery[]): Promise<number> {
+  if (rows.length === 0) return 0
+  const inserted = await tx.insert(webhookDeliveries).values(rows).onConflictDoNothing().returning({ id: webhookDeliveries.id })
+  return inserted.length
+}
+
+/** Ends every pending delivery of an endpoint that was just disabled. */
+export async function cancelPending (tx: Executor, workspaceId: string, endpointId: string, reason: string, now: Date): Promise<void> {
+  await tx.update(webhookDeliveries).set({ status: 'cancelled', nextAttemptAt: null, lastError: reason, updatedAt: now })
+    .where(and(eq(webhookDeliveries.workspaceId, workspaceId), eq(webhookDeliveries.endpointId, endpointId), eq(webhookDeliveries.status, 'pending')))
+}
+
+export async function listDeliveries (tx: Executor, workspaceId: string, endpointId: string, f: { beforeId?: string, status?: DeliveryRow['status'] }, limit: number) {
+  return tx.select().from(webhookDeliveries)
+    .where(and(eq(webhookDeliveries.workspaceId, workspaceId), eq(webhookDeliveries.endpointId, endpointId),
+      f.beforeId ? lt(webhookDeliveries.id, f.beforeId) : undefined, f.status ? eq(webhookDeliveries.status, f.status) : undefined))
+    .orderBy(desc(webhookDeliveries.id)).limit(limit)
+}
+
+export async function getDelivery (tx: Executor, workspaceId: string, endpointId: string, id: string): Promise<DeliveryRow | undefined> {
+  const [row] = await tx.select().from(webhookDeliveries)
+    .where(and(eq(webhookDeliveries.workspaceId, workspaceId), eq(webhookDeliveries.endpointId, endpointId), eq(webhookDeliveries.id, id))).limit(1)
+  return row
+}
+
+export async function updateDelivery (tx: Executor, row: Pick<DeliveryRow, 'workspaceId' | 'id'>, fields: Partial<NewDelivery>): Promise<DeliveryRow> {
+  const [updated] = await tx.update(webhookDeliveries).set(fields)
+    .where(and(eq(webhookDeliveries.workspaceId, row.workspaceId), eq(webhookDeliveries.id, row.id))).returning()
+  return updated
+}
+
+/**
+ * Claims one due delivery across workspaces (as the owner: the table's RLS is not forced, see
+ * migration 0016). The claim counts the attempt and pushes nextAttemptAt out by a lease, then
+ * commits, so the HTTP request runs outside any transaction; a worker killed mid-request leaves
+ * the row to be claimed again when the lease ends, with the same webhook-id.
+ */
+export async function claimDueDelivery (db: Db, now: Date, leaseMs: number): Promise<DeliveryRow | undefined> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx.select().from(webhookDeliveries)
+      .where(and(eq(webhookDeliveries.status, 'pending'), lte(webhookDeliveries.nextAttemptAt, now)))
+      .orderBy(asc(webhookDeliveries.nextAttemptAt)).limit(1).for('update', { skipLocked: true })
+    if (!row) return undefined
+    const [claimed] = await tx.update(webhookDeliveries).set({
+      attempts: sql`${webhookDeliveries.attempts} + 1`,
+      totalAttempts: sql`${webhookDeliveries.totalAttempts} + 1`,
+      nextAttemptAt: new Date(now.getTime() + leaseMs),
+      updatedAt: now
+    }).where(and(eq(webhookDeliveries.workspaceId, row.workspaceId), eq(webhookDeliveries.id, row.id))).returning()
+    return claimed
+  })
+}
+
+/**
+ * Locks a log consumer's cursor for the rest of the transaction (SKIP LOCKED: a second process
+ * fanning out at the same moment gets nothing and tries again later). Owner connection only.
+ */
+export async function lockConsumer (tx: Executor, name: string): Promise<{ position: string | null } | undefined> {
+  await tx.insert(eventConsumers).values({ name }).onConflictDoNothing()
+  const [row] = await tx.select({ position: eventConsumers.position }).from(eventConsumers)
+    .where(eq(eventConsumers.name, name)).limit(1).for('update', { skipLocked: true })
+  return row
+}
+
+export async function moveConsumer (tx: Executor, name: string, position: string): Promise<void> {
+  await tx.update(eventConsumers).set({ position, updatedAt: sql`now()` }).where(eq(eventConsumers.name, name))
+}

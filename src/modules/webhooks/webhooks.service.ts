@@ -1,0 +1,181 @@
+import type { Db, Tx } from '../../db/client.js'
+import { inWorkspace } from '../../db/tenant.js'
+import type { Clock } from '../../lib/clock.js'
+import type { RequestContext } from '../../lib/context.js'
+import { decodeCursor, toPage, type Page } from '../../lib/cursor.js'
+import { assertVersion } from '../../lib/etag.js'
+import { DomainError, notFound, validationError } from '../../lib/errors.js'
+import { newId } from '../../lib/ids.js'
+import type { SecretBox } from '../../lib/secrets.js'
+import { eventTypes, readScopeOf } from '../events/event-types.js'
+import * as repo from './webhooks.repository.js'
+import type {
+  WebhookDeliveryDto, WebhookDeliveryListInput, WebhookEndpointCreateInput, WebhookEndpointDto,
+  WebhookEndpointListInput, WebhookEndpointPatchInput
+} from './webhooks.schemas.js'
+import { newSigningSecret } from './webhooks.signing.js'
+import { UrlRefusedError, type UrlPolicy } from './url-policy.js'
+
+export interface WebhooksDeps { db: Db, clock: Clock, secrets: SecretBox, urlPolicy: UrlPolicy, onWork?: () => void }
+
+export function createWebhooksService ({ db, clock, secrets, urlPolicy, onWork }: WebhooksDeps) {
+  const ws = <T>(ctx: Pick<RequestContext, 'workspaceId'>, fn: (tx: Tx) => Promise<T>) => inWorkspace(db, ctx.workspaceId, fn)
+
+  async function checkUrl (url: string): Promise<void> {
+    try {
+      await urlPolicy.assertAllowed(url)
+    } catch (err) {
+      if (err instanceof UrlRefusedError) throw validationError([{ pointer: '/url', message: err.message, code: 'url_refused' }], 'The webhook URL is not allowed')
+      throw err
+    }
+  }
+
+  // An endpoint receives the data of its events: subscribing needs the scope that reads them,
+  // or webhooks:write alone would be a way around contacts:read.
+  function checkReadable (ctx: RequestContext, types: readonly string[]): void {
+    const wanted = types.includes('*') ? eventTypes : types
+    const missing = [...new Set(wanted.map(readScopeOf))].filter((s) => !ctx.scopes.has(s))
+    if (missing.length) throw new DomainError('auth.forbidden', `Subscribing to these events needs the scope ${missing[0]}`, { requiredScope: missing[0] })
+  }
+
+  async function requireEndpoint (tx: Tx, workspaceId: string, id: string) {
+    const row = await repo.getEndpoint(tx, workspaceId, id)
+    if (!row) throw notFound('webhook_endpoint.not_found', id)
+    return row
+  }
+
+  return {
+    /** For the delivery worker: the URL guard and an endpoint's signing secret in clear. */
+    urlPolicy,
+    signingSecret: (row: repo.EndpointRow): string => secrets.open<string>(row.secret),
+
+    async create (ctx: RequestContext, input: WebhookEndpointCreateInput): Promise<WebhookEndpointDto & { secret: string }> {
+      checkReadable(ctx, input.eventTypes)
+      await checkUrl(input.url)
+      const secret = newSigningSecret()
+      const now = clock.now()
+      const row = await ws(ctx, (tx) => repo.insertEndpoint(tx, {
+        workspaceId: ctx.workspaceId,
+        id: newId('webhookEndpoint'),
+        url: input.url,
+        description: input.description ?? null,
+        eventTypes: input.eventTypes,
+        status: input.status ?? 'enabled',
+        disabledReason: input.status === 'disabled' ? 'created disabled' : null,
+        secret: secrets.seal(secret),
+        createdAt: now,
+        updatedAt: now
+      }))
+      return { ...toEndpointDto(row), secret }
+    },
+
+    async get (ctx: RequestContext, id: string): Promise<WebhookEndpointDto> {
+      return ws(ctx, async (tx) => toEndpointDto(await requireEndpoint(tx, ctx.workspaceId, id)))
+    },
+
+    async list (ctx: RequestContext, q: WebhookEndpointListInput): Promise<Page<WebhookEndpointDto>> {
+      const before = q.after ? decodeCursor<{ id: string }>(q.after, ['id']).id : undefined
+      const rows = await ws(ctx, (tx) => repo.listEndpoints(tx, ctx.workspaceId, before, q.limit + 1))
+      const page = toPage(rows, q.limit, (r) => ({ id: r.id }))
+      return { ...page, items: page.items.map(toEndpointDto) }
+    },
+
+    async update (ctx: RequestContext, id: string, patch: WebhookEndpointPatchInput, opts: { expectedVersion?: number } = {}): Promise<WebhookEndpointDto> {
+      if (patch.eventTypes) checkReadable(ctx, patch.eventTypes)
+      if (patch.url !== undefined) await checkUrl(patch.url)
+      return ws(ctx, async (tx) => {
+        const row = await requireEndpoint(tx, ctx.workspaceId, id)
+        assertVersion(opts.expectedVersion, row.version)
+        const now = clock.now()
+        const fields: Partial<repo.EndpointRow> = { version: row.version + 1, updatedAt: now }
+        if (patch.url !== undefined) fields.url = patch.url
+        if (patch.eventTypes !== undefined) fields.eventTypes = patch.eventTypes
+        if (patch.description !== undefined) fields.description = patch.description
+        if (patch.status === 'enabled') Object.assign(fields, { status: 'enabled', disabledReason: null })
+        if (patch.status === 'disabled' && row.status === 'enabled') {
+          Object.assign(fields, { status: 'disabled', disabledReason: `disabled by ${ctx.actor}` })
+          await repo.cancelPending(tx, ctx.workspaceId, id, 'the endpoint was disabled', now)
+        }
+        return toEndpointDto(await repo.updateEndpoint(tx, ctx.workspaceId, id, fields))
+      })
+    },
+
+    async remove (ctx: RequestContext, id: string, opts: { expectedVersion?: number } = {}): Promise<void> {
+      await ws(ctx, async (tx) => {
+        const row = await requireEndpoint(tx, ctx.workspaceId, id)
+        assertVersion(opts.expectedVersion, row.version)
+        // Its deliveries go with it (foreign key on delete cascade).
+        await repo.deleteEndpoint(tx, ctx.workspaceId, id)
+      })
+    },
+
+    /** A new signing secret, shown once; the old one stops signing at once. */
+    async rotateSecret (ctx: RequestContext, id: string): Promise<WebhookEndpointDto & { secret: string }> {
+      const secret = newSigningSecret()
+      const row = await ws(ctx, async (tx) => {
+        const current = await requireEndpoint(tx, ctx.workspaceId, id)
+        return repo.updateEndpoint(tx, ctx.workspaceId, id, { secret: secrets.seal(secret), version: current.version + 1, updatedAt: clock.now() })
+      })
+      return { ...toEndpointDto(row), secret }
+    },
+
+    async deliveries (ctx: RequestContext, endpointId: string, q: WebhookDeliveryListInput): Promise<Page<WebhookDeliveryDto>> {
+      const before = q.after ? decodeCursor<{ id: string }>(q.after, ['id']).id : undefined
+      const rows = await ws(ctx, async (tx) => {
+        await requireEndpoint(tx, ctx.workspaceId, endpointId)
+        return repo.listDeliveries(tx, ctx.workspaceId, endpointId, { beforeId: before, status: q.status }, q.limit + 1)
+      })
+      const page = toPage(rows, q.limit, (r) => ({ id: r.id }))
+      return { ...page, items: page.items.map(toDeliveryDto) }
+    },
+
+    /** Sends a delivery again from its first attempt (same webhook-id, fresh retry schedule). */
+    async redeliver (ctx: RequestContext, endpointId: string, deliveryId: string): Promise<WebhookDeliveryDto> {
+      const dto = await ws(ctx, async (tx) => {
+        const endpoint = await requireEndpoint(tx, ctx.workspaceId, endpointId)
+        const row = await repo.getDelivery(tx, ctx.workspaceId, endpointId, deliveryId)
+        if (!row) throw notFound('webhook_delivery.not_found', deliveryId)
+        if (endpoint.status !== 'enabled') throw new DomainError('webhook_endpoint.disabled', `Webhook endpoint ${endpointId} is disabled; enable it before redelivering`)
+        const now = clock.now()
+        return toDeliveryDto(await repo.updateDelivery(tx, row, { status: 'pending', attempts: 0, nextAttemptAt: now, lastError: null, updatedAt: now }))
+      })
+      onWork?.()
+      return dto
+    }
+  }
+}
+
+export type WebhooksService = ReturnType<typeof createWebhooksService>
+
+export function toEndpointDto (row: repo.EndpointRow): WebhookEndpointDto {
+  return {
+    id: row.id,
+    url: row.url,
+    description: row.description,
+    eventTypes: row.eventTypes as WebhookEndpointDto['eventTypes'],
+    status: row.status,
+    disabledReason: row.disabledReason,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+    version: row.version
+  }
+}
+
+export function toDeliveryDto (row: repo.DeliveryRow): WebhookDeliveryDto {
+  return {
+    id: row.id,
+    endpointId: row.endpointId,
+    eventId: row.eventId,
+    eventType: row.eventType,
+    status: row.status,
+    attempts: row.attempts,
+    totalAttempts: row.totalAttempts,
+    lastStatusCode: row.lastStatusCode,
+    lastLatencyMs: row.lastLatencyMs,
+    lastError: row.lastError,
+    lastAttemptAt: row.lastAttemptAt?.toISOString() ?? null,
+    nextAttemptAt: row.status === 'pending' ? (row.nextAttemptAt?.toISOString() ?? null) : null,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString()
+  }
+}
