@@ -20,11 +20,14 @@ export async function createWorld (ctx: TestApp, workspace: string, n = 1): Prom
   const token = ctx.token({ workspace, sub: `${workspace}-owner` })
   const rest = (method: string, url: string, o: Parameters<TestApp['rest']>[2] = {}) => ctx.rest(method, url, { token, ...o })
 
+  // A webhook endpoint first, so that the contacts below give it deliveries (see the end).
+  const endpoint = must(await rest('POST', '/v1/webhook-endpoints', { body: { url: `http://127.0.0.1:9/${workspace}-hook`, eventTypes: ['contact.created'] } }), 201, 'webhook endpoint')
   const contact = must(await rest('POST', '/v1/contacts', { body: { displayName: `${workspace} main`, emails: [`main@${workspace}.example`], externalId: `${workspace}-main`, tags: ['vip'], attributes: { tier: 'gold' } } }), 201, 'contact')
   const contact2 = must(await rest('POST', '/v1/contacts', { body: { displayName: `${workspace} second` } }), 201, 'contact2')
   const contact3 = must(await rest('POST', '/v1/contacts', { body: { displayName: `${workspace} third` } }), 201, 'contact3')
   const merge = must(await rest('POST', `/v1/contacts/${contact2.id}/merge`, { body: { contactId: contact3.id } }), 200, 'merge')
   const identity = must(await rest('POST', `/v1/contacts/${contact.id}/identities`, { body: { kind: 'phone', address: `+1415555267${n}` } }), 201, 'identity')
+  const apiKey = must(await rest('POST', '/v1/api-keys', { body: { name: `${workspace} key`, scopes: ['contacts:read'] } }), 201, 'api key')
   const channel = must(await rest('POST', '/v1/channels', { body: { kind: 'note', name: `${workspace} notes`, config: {} } }), 201, 'channel')
   const interaction = must(await rest('POST', '/v1/interactions', {
     body: { contactId: contact.id, channelId: channel.id, direction: 'outbound', kind: 'note', body: "I'll send you the quote by Friday." }
@@ -44,10 +47,24 @@ export async function createWorld (ctx: TestApp, workspace: string, n = 1): Prom
     throw new Error(`import job did not finish: ${JSON.stringify(finished)}`)
   }
 
+  // The fan-out may take a few rounds on a shared PostgreSQL (the log waits for older transactions).
+  let deliveries: Array<{ id: string }> = []
+  for (let round = 0; round < 300 && deliveries.length === 0; round++) {
+    await ctx.app.jobs.webhookFanout.drain()
+    deliveries = must(await rest('GET', `/v1/webhook-endpoints/${endpoint.id}/deliveries`), 200, 'webhook deliveries').data
+    if (deliveries.length === 0) await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  if (deliveries.length === 0) throw new Error('the webhook fan-out queued no delivery')
+  // Disabled (its pending deliveries cancelled), so that nothing changes between two snapshots.
+  must(await rest('PATCH', `/v1/webhook-endpoints/${endpoint.id}`, { body: { status: 'disabled' } }), 200, 'disable webhook endpoint')
+  await ctx.app.jobs.webhookDelivery.drain()
+
   return {
     workspace,
     token,
     ids: {
+      endpoint: endpoint.id,
+      delivery: deliveries[0].id,
       contact: contact.id,
       contact2: contact2.id,
       channel: channel.id,
@@ -56,7 +73,8 @@ export async function createWorld (ctx: TestApp, workspace: string, n = 1): Prom
       import: job.id,
       suggestion: suggestions[0].id,
       identity: identity.id,
-      merge: merge.id
+      merge: merge.id,
+      key: apiKey.id
     }
   }
 }
