@@ -1,6 +1,7 @@
 import t from 'tap'
 import { buildApp } from '../src/app.js'
 import { openDatabase } from '../src/db/client.js'
+import { fakeProvider } from './adapters/fake-server.js'
 import { build } from './helper.js'
 import { DAY, fixtures, mutableClock } from './support/promises/index.js'
 import { subscribe, untilLive, wsClient, type Received } from './support/subscriptions.js'
@@ -9,6 +10,9 @@ import { subscribe, untilLive, wsClient, type Received } from './support/subscri
 // against a listening server: events arrive after commit, filtered by the field's arguments, only
 // from the token's workspace; a bad token or a missing scope is refused; and on PostgreSQL a write
 // through one server process reaches a subscriber connected to another.
+
+// Real sockets and real workers: generous under a loaded machine.
+t.setTimeout(300_000)
 
 const c = mutableClock('2026-06-01T09:00:00.000Z')
 const { app, rest, token, database, config } = await build(t, { clock: c.clock })
@@ -97,6 +101,28 @@ t.test('interactionReceived filters by contact and channel; promiseChanged by st
   t.same(broken.results[0].data?.promiseChanged, { type: 'promise.broken', promise: { id: p.id, status: 'BROKEN', contact: { id: bob.id } } }, 'made was filtered out, broken arrives')
   received.dispose()
   broken.dispose()
+})
+
+t.test('interactionStatusChanged: the outbound worker\'s status change arrives', async (t) => {
+  const provider = await fakeProvider(t, { status: 200, body: { ok: true, result: { message_id: 77, chat: { id: 1111111111 }, date: 1717006600, text: 'x' } } })
+  const ch = await rest('POST', '/v1/channels', { token: acmeToken, body: { kind: 'telegram', name: 'tg', config: { botToken: '123456:ABC-DEF', secretToken: 'tg-secret', apiBaseUrl: provider.url } } })
+  t.equal(ch.statusCode, 201, ch.body)
+  const maria = await acme.contact('Maria')
+  await rest('POST', `/v1/contacts/${maria.id}/identities`, { token: acmeToken, body: { kind: 'telegram:user', address: '1111111111' } })
+  const send = async (text: string) => (await rest('POST', `/v1/contacts/${maria.id}/messages`, { token: acmeToken, body: { channelId: ch.data.id, text } })).data
+  const sub = subscribe(client({ token: acmeToken }),
+    'subscription ($c: ID) { interactionStatusChanged(contactId: $c) { type interaction { id status } } }', { c: maria.id })
+  await untilLive(sub, () => send('probe'))
+  sub.results.length = 0
+  const queued = await send('Your order shipped')
+  t.ok(await sub.until((r) => r.some((x) => x.data?.interactionStatusChanged.interaction.id === queued.id)), 'the status change of the queued message arrived')
+  // The fake provider answers the same message id twice, so the worker may record sent or failed:
+  // either way the stream says what the API now says.
+  const now = (await rest('GET', `/v1/interactions/${queued.id}`, { token: acmeToken })).data
+  t.not(now.status, 'queued')
+  t.same(sub.results.find((x) => x.data?.interactionStatusChanged.interaction.id === queued.id)!.data!.interactionStatusChanged,
+    { type: 'interaction.status_changed', interaction: { id: queued.id, status: now.status.toUpperCase() } })
+  sub.dispose()
 })
 
 t.test('one workspace never sees another\'s events', async (t) => {

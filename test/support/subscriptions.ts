@@ -40,7 +40,8 @@ export type Subscription = ReturnType<typeof subscribe>
 
 /**
  * There is no "subscribed" message in the protocol: `poke` (a write the stream will carry) is
- * repeated until the first result shows the subscription live. Returns how many pokes it took.
+ * repeated until the first result shows the subscription live; every poke must yield exactly one
+ * result. Clears the results and returns how many pokes it took.
  */
 export async function untilLive (sub: Subscription, poke: () => Promise<unknown>, ms = 10_000): Promise<number> {
   const end = Date.now() + ms
@@ -48,8 +49,11 @@ export async function untilLive (sub: Subscription, poke: () => Promise<unknown>
   while (Date.now() < end && sub.results.length === 0 && sub.failure === undefined && !sub.completed) {
     await poke()
     pokes++
-    await sub.until((r) => r.length > 0, 200)
+    await sub.until((r) => r.length > 0, 500)
   }
   if (sub.results.length === 0) throw new Error(`subscription never went live: ${String((sub.failure as Error)?.message ?? JSON.stringify(sub.failure) ?? 'no result')}`)
+  // Each poke yields one result: wait for the late ones too, then start the test from a clean slate.
+  await sub.until((r) => r.length >= pokes, 10_000)
+  sub.results.length = 0
   return pokes
 }
