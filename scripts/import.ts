@@ -1,13 +1,13 @@
 #!/usr/bin/env -S node --import tsx
 // Uploads a CSV/NDJSON file as an import job and follows it to the end:
-//   npm run import -- contacts.csv [--type contacts] [--upsert-on email] [--url http://127.0.0.1:3000] [--token …]
+//   npm run import -- contacts.csv [--type contacts|interactions|promises] [--upsert-on email] [--url http://127.0.0.1:3000] [--token …]
 // Exits 0 when every row imported, 1 when some rows failed (see the errors report), 2 on usage or transport errors.
 import { createReadStream, statSync } from 'node:fs'
 import { Readable } from 'node:stream'
 import { parseArgs } from 'node:util'
 import cliProgress from 'cli-progress'
 
-const usage = 'Usage: npm run import -- <file.csv|file.ndjson[.gz]> [--type contacts] [--upsert-on externalId|email|phone] [--dry-run] [--delimiter ;] [--mapping \'{"E-mail":"email"}\'] [--url URL] [--token TOKEN] [--idempotency-key KEY]'
+const usage = 'Usage: npm run import -- <file.csv|file.ndjson[.gz]> [--type contacts|interactions|promises] [--upsert-on externalId|email|phone (contacts; default email)] [--dry-run] [--delimiter ;] [--mapping \'{"E-mail":"email"}\'] [--url URL] [--token TOKEN] [--idempotency-key KEY]'
 
 function fail (message: string, code = 2): never {
   console.error(message)
@@ -20,7 +20,8 @@ try {
     allowPositionals: true,
     options: {
       type: { type: 'string', default: 'contacts' },
-      'upsert-on': { type: 'string', default: 'email' },
+      // No default: the server's depends on the type (contacts: email; interactions, promises: externalId).
+      'upsert-on': { type: 'string' },
       'dry-run': { type: 'boolean', default: false },
       delimiter: { type: 'string' },
       mapping: { type: 'string' },
@@ -47,7 +48,7 @@ try {
 const gz = file.endsWith('.gz')
 const base = gz ? file.slice(0, -3) : file
 const format = base.endsWith('.ndjson') || base.endsWith('.jsonl') ? 'ndjson' : 'csv'
-const query = new URLSearchParams({ type: values.type, format, upsertOn: values['upsert-on'], dryRun: String(values['dry-run']) })
+const query = new URLSearchParams({ type: values.type, format, dryRun: String(values['dry-run']), ...(values['upsert-on'] ? { upsertOn: values['upsert-on'] } : {}) })
 if (values.delimiter) query.set('delimiter', values.delimiter)
 if (values.mapping) query.set('mapping', values.mapping)
 const headers: Record<string, string> = {
