@@ -16,6 +16,7 @@ export function testConfig (overrides: Partial<Config> = {}): Config {
     workerPollMs: 50,
     promiseRiskWindowMs: 86_400_000,
     outbox: { maxAttempts: 3, backoffBaseMs: 20, leaseMs: 5000 },
+    imports: { maxBytes: 2 * 1024 ** 3, uploadLeaseMs: 600_000 },
     notes: [],
     ...overrides
   }

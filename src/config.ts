@@ -24,7 +24,9 @@ const envSchema = z.object({
   OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(10),
   OUTBOX_BACKOFF_MS: z.coerce.number().int().min(1).max(3_600_000).default(2000),
   PROMISE_AT_RISK_MS: z.coerce.number().int().min(0).default(86_400_000),
-  OUTBOX_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000)
+  OUTBOX_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
+  IMPORT_MAX_BYTES: z.coerce.number().int().min(1024).default(2 * 1024 ** 3),
+  IMPORT_UPLOAD_LEASE_MS: z.coerce.number().int().min(1000).max(86_400_000).default(600_000)
 })
 
 export interface Config {
@@ -44,6 +46,8 @@ export interface Config {
   workers: boolean
   workerPollMs: number
   outbox: { maxAttempts: number, backoffBaseMs: number, leaseMs: number }
+  /** Import uploads: the most bytes one may send (after gunzip), and how long an upload may go silent before its job fails. */
+  imports: { maxBytes: number, uploadLeaseMs: number }
   /** How long before its due date an open promise turns at_risk. */
   promiseRiskWindowMs: number
   /** Human-readable notes for the startup log (generated secrets and where they live). */
@@ -80,6 +84,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     workerPollMs: e.WORKER_POLL_MS,
     promiseRiskWindowMs: e.PROMISE_AT_RISK_MS,
     outbox: { maxAttempts: e.OUTBOX_MAX_ATTEMPTS, backoffBaseMs: e.OUTBOX_BACKOFF_MS, leaseMs: e.OUTBOX_LEASE_MS },
+    imports: { maxBytes: e.IMPORT_MAX_BYTES, uploadLeaseMs: e.IMPORT_UPLOAD_LEASE_MS },
     notes
   }
 }

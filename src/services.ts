@@ -23,6 +23,8 @@ export interface ServiceDeps {
   fetch?: typeof fetch
   /** Called when a request queued work, so that a worker starts at once instead of at its next tick. */
   kick?: { inbox: () => void, outbox: () => void, imports: () => void }
+  /** Import upload limits (config IMPORT_MAX_BYTES, IMPORT_UPLOAD_LEASE_MS). */
+  imports?: { maxBytes: number, uploadLeaseMs: number }
 }
 
 /** Every service, built once with explicit dependencies; REST, GraphQL and jobs share them. */
@@ -39,7 +41,7 @@ export function createServices (deps: ServiceDeps) {
   interactions.setPromiseHooks({ keep: promises.keepWith, suggest: suggestions.suggestFrom })
   const merges = createMergesService({ db, contacts, identities, interactions, participants: [{ name: 'promises', move: promises.moveAll }] })
   const relationships = createRelationshipsService({ db, clock, contacts, promises })
-  const imports = createImportsService({ db, clock, onWork: () => deps.kick?.imports() })
+  const imports = createImportsService({ db, clock, interactions, promises, limits: deps.imports, onWork: () => deps.kick?.imports() })
   return { workspaces, contacts, channels, identities, interactions, inbound, merges, promises, suggestions, relationships, imports }
 }
 

@@ -140,16 +140,16 @@ export function createPromisesService (deps: Deps) {
       })
     },
 
-    async keep (ctx: RequestContext, id: string, input: PromiseKeepInput): Promise<PromiseDto> {
-      return ws(ctx, async (t) => toPromiseDto(await keep(t, ctx, await requireRow(t, ctx, id), input)))
+    async keep (ctx: RequestContext, id: string, input: PromiseKeepInput, tx?: Tx): Promise<PromiseDto> {
+      return ws(ctx, async (t) => toPromiseDto(await keep(t, ctx, await requireRow(t, ctx, id), input)), tx)
     },
 
-    async break (ctx: RequestContext, id: string, reason?: string): Promise<PromiseDto> {
-      return ws(ctx, async (t) => toPromiseDto(await close(t, ctx, await requireRow(t, ctx, id), 'broken', { reason })))
+    async break (ctx: RequestContext, id: string, reason?: string, tx?: Tx): Promise<PromiseDto> {
+      return ws(ctx, async (t) => toPromiseDto(await close(t, ctx, await requireRow(t, ctx, id), 'broken', { reason })), tx)
     },
 
-    async cancel (ctx: RequestContext, id: string, reason?: string): Promise<PromiseDto> {
-      return ws(ctx, async (t) => toPromiseDto(await close(t, ctx, await requireRow(t, ctx, id), 'cancelled', { reason })))
+    async cancel (ctx: RequestContext, id: string, reason?: string, tx?: Tx): Promise<PromiseDto> {
+      return ws(ctx, async (t) => toPromiseDto(await close(t, ctx, await requireRow(t, ctx, id), 'cancelled', { reason })), tx)
     },
 
     /** New terms without erasing the old: the event keeps who, when, why, and through which interaction. */
