@@ -12,13 +12,22 @@ const envSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(1000).default(10),
+  DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
+  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+  MAX_IN_FLIGHT: z.coerce.number().int().min(0).max(1_000_000).default(200),
   DATA_DIR: z.string().min(1).default('./data'),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   SECRETS_KEY: z.string().regex(/^[0-9a-f]{64}$/i, 'must be 64 hex characters (32 bytes)').optional(),
   LOG_LEVEL: z.enum(logLevels).default('info'),
   BODY_LIMIT: z.coerce.number().int().min(1024).default(1_048_576),
   GRAPHIQL: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  GRAPHQL_MAX_COST: z.coerce.number().int().min(1).default(50_000),
+  GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(0).default(30),
   PUBLIC_URL: z.url().optional(),
+  RATE_LIMIT_MAX: z.coerce.number().int().min(0).default(1000),
+  RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1000).max(86_400_000).default(60_000),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').optional(),
   WORKERS: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   WORKER_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
   OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(10),
@@ -26,7 +35,15 @@ const envSchema = z.object({
   PROMISE_AT_RISK_MS: z.coerce.number().int().min(0).default(86_400_000),
   OUTBOX_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
   IMPORT_MAX_BYTES: z.coerce.number().int().min(1024).default(2 * 1024 ** 3),
-  IMPORT_UPLOAD_LEASE_MS: z.coerce.number().int().min(1000).max(86_400_000).default(600_000)
+  IMPORT_UPLOAD_LEASE_MS: z.coerce.number().int().min(1000).max(86_400_000).default(600_000),
+  // Outbound webhooks: hosts (names, IPs or CIDR ranges) exempt from the private-address refusal,
+  // or every private address at once; the retry delays in seconds (the default spans ~3 days).
+  WEBHOOK_ALLOW_HOSTS: z.string().default('').transform((s) => s.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean)),
+  WEBHOOK_ALLOW_PRIVATE: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  WEBHOOK_RETRY_SCHEDULE: z.string().regex(/^\s*\d+(\s*,\s*\d+)*\s*$/, 'must be comma-separated seconds').default('5,300,1800,7200,18000,36000,50400,72000,72000')
+    .transform((s) => s.split(',').map((n) => Number(n.trim()) * 1000)),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
+  WEBHOOK_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000)
 })
 
 export interface Config {
@@ -34,12 +51,26 @@ export interface Config {
   host: string
   databaseUrl?: string
   databasePoolMax: number
+  /** Opening a database connection fails after this long (then requests get a 503). */
+  databaseConnectTimeoutMs: number
+  /** PostgreSQL cancels a statement running longer than this (0: no limit). */
+  databaseStatementTimeoutMs: number
+  /** On SIGTERM/SIGINT, how long in-flight requests and jobs may take before the process exits anyway. */
+  shutdownGraceMs: number
+  /** Requests handled at once; beyond it a request gets 503 with Retry-After at once (0: no limit). */
+  maxInFlight: number
   dataDir: string
   jwtSecret: string
   secretsKey: string
   logLevel: (typeof logLevels)[number]
   bodyLimit: number
   graphiql: boolean
+  /** GraphQL limits: nodes a query may ask for (GitHub's node limit), aliased fields per document. */
+  graphql: { maxCost: number, maxAliases: number }
+  /** Requests per window per API key or token subject (per IP on public routes); max 0 turns limits off. */
+  rateLimit: { max: number, windowMs: number, /** Prefix of the Redis keys (tests give each app its own). */ namespace?: string }
+  /** Shared store for rate limits, so that they hold across server processes. */
+  redisUrl?: string
   /** Public origin of this server, as providers see it (Twilio signs the full URL). */
   publicUrl?: string
   /** Run the background workers (inbox, outbox) in this process. */
@@ -48,11 +79,18 @@ export interface Config {
   outbox: { maxAttempts: number, backoffBaseMs: number, leaseMs: number }
   /** Import uploads: the most bytes one may send (after gunzip), and how long an upload may go silent before its job fails. */
   imports: { maxBytes: number, uploadLeaseMs: number }
+  /**
+   * Outbound webhooks: URL policy (private addresses refused unless allowed), the delay before each
+   * retry (its length is the number of retries), the per-request timeout and the claim lease.
+   */
+  webhooks: WebhookConfig
   /** How long before its due date an open promise turns at_risk. */
   promiseRiskWindowMs: number
   /** Human-readable notes for the startup log (generated secrets and where they live). */
   notes: string[]
 }
+
+export interface WebhookConfig { allowHosts: string[], allowPrivate: boolean, retryScheduleMs: number[], timeoutMs: number, leaseMs: number }
 
 export class ConfigError extends Error {}
 
@@ -73,18 +111,33 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
     databasePoolMax: e.DATABASE_POOL_MAX,
+    databaseConnectTimeoutMs: e.DATABASE_CONNECT_TIMEOUT_MS,
+    databaseStatementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    maxInFlight: e.MAX_IN_FLIGHT,
     dataDir,
     jwtSecret,
     secretsKey,
     logLevel: e.LOG_LEVEL,
     bodyLimit: e.BODY_LIMIT,
     graphiql: e.GRAPHIQL,
+    graphql: { maxCost: e.GRAPHQL_MAX_COST, maxAliases: e.GRAPHQL_MAX_ALIASES },
+    rateLimit: { max: e.RATE_LIMIT_MAX, windowMs: e.RATE_LIMIT_WINDOW_MS },
+    redisUrl: e.REDIS_URL,
     publicUrl: e.PUBLIC_URL,
     workers: e.WORKERS,
     workerPollMs: e.WORKER_POLL_MS,
     promiseRiskWindowMs: e.PROMISE_AT_RISK_MS,
     outbox: { maxAttempts: e.OUTBOX_MAX_ATTEMPTS, backoffBaseMs: e.OUTBOX_BACKOFF_MS, leaseMs: e.OUTBOX_LEASE_MS },
     imports: { maxBytes: e.IMPORT_MAX_BYTES, uploadLeaseMs: e.IMPORT_UPLOAD_LEASE_MS },
+    webhooks: {
+      allowHosts: e.WEBHOOK_ALLOW_HOSTS,
+      allowPrivate: e.WEBHOOK_ALLOW_PRIVATE,
+      retryScheduleMs: e.WEBHOOK_RETRY_SCHEDULE,
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      // A claim must outlive the request it covers, or a slow receiver would get the event twice.
+      leaseMs: Math.max(e.WEBHOOK_LEASE_MS, e.WEBHOOK_TIMEOUT_MS + 5000)
+    },
     notes
   }
 }

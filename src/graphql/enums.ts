@@ -1,5 +1,7 @@
 // GraphQL enums are UPPER_CASE by convention; REST and the database use lower case.
-export const enumOut = (value: string | null | undefined) => value == null ? value : value.toUpperCase()
+type EnumOut<T> = T extends string ? Uppercase<T> : T
+export const enumOut = <T extends string | null | undefined>(value: T): EnumOut<T> =>
+  (value == null ? value : value.toUpperCase()) as EnumOut<T>
 export const enumIn = <T extends string | null | undefined>(value: T): T => (typeof value === 'string' ? value.toLowerCase() : value) as T
 
 /** Lower-cases the named enum fields of an input object, leaving the rest as given. */

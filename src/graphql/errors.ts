@@ -20,7 +20,9 @@ export function formatGraphQLErrors (execution: Execution, context: MercuriusCon
     if (domain.status >= 500) log.error({ err: original }, 'resolver failed')
     return [{ message: domain.message, locations: error.locations, path: error.path, extensions: { code: domain.code, ...domain.details } }]
   })
-  return { statusCode: statusOf(execution, context), response: { data: execution.data ?? null, errors } }
+  // A request refused before execution has no `data` entry at all (GraphQL spec, "Response").
+  const response = 'data' in execution ? { data: execution.data ?? null, errors } : { errors }
+  return { statusCode: statusOf(execution, context), response }
 }
 
 /**
@@ -29,8 +31,13 @@ export function formatGraphQLErrors (execution: Execution, context: MercuriusCon
  */
 function statusOf (execution: Execution, context: MercuriusContext): number {
   if ('data' in execution) return execution.data ? 200 : (execution.statusCode ?? 200)
-  const original = execution.errors[0]?.originalError
-  if (!(original instanceof DomainError)) return execution.statusCode ?? 400
+  const original = execution.errors[0]?.originalError as (Error & { statusCode?: number }) | undefined
+  if (!(original instanceof DomainError)) {
+    // mercurius' own refusals carry their status: 405 for a mutation sent over GET.
+    const status = execution.statusCode ?? original?.statusCode ?? 400
+    if (status === 405) context.reply?.header('allow', 'POST')
+    return status
+  }
   if (original.status === 401) context.reply?.header('www-authenticate', 'Bearer realm="rapport", error="invalid_token"')
   return original.status
 }

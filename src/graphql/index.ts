@@ -8,14 +8,17 @@ import { identitiesLoaders, identitiesResolvers } from '../modules/identities/id
 import { interactionsLoaders, interactionsResolvers } from '../modules/interactions/interactions.resolvers.js'
 import { promisesLoaders, promisesResolvers } from '../modules/promises/promises.resolvers.js'
 import { suggestionsResolvers } from '../modules/promises/suggestions.resolvers.js'
-import { DomainError } from '../lib/errors.js'
 import type { Config } from '../config.js'
 import type { Services } from '../services.js'
 import type { GraphQLContext } from './context.js'
+import { connectionResolvers } from './connection.js'
 import { formatGraphQLErrors } from './errors.js'
+import { registerGraphQLOverHttp } from './http.js'
 import { aliasLimitRule, registerCostLimit } from './limits.js'
 import { nodeResolvers } from './node.resolvers.js'
 import { DateTime, JSONScalar } from './scalars.js'
+import { setupSubscriptions } from './subscriptions.js'
+import type { Db } from '../db/client.js'
 
 export const schemaPath = new URL('../../schema.graphql', import.meta.url)
 
@@ -35,30 +38,24 @@ function nodeType (obj: { id: string }): string | undefined {
   return typeByPrefix[obj.id.split('_')[0]]
 }
 
-async function graphqlPlugin (app: FastifyInstance, opts: { services: Services, graphiql: boolean, limits: Config['graphql'] }) {
-  // mercurius takes a non-string `query` for a parsed document and then fails deep inside
-  // validation; a query is text, anything else is the client's mistake.
-  app.addHook('preValidation', async (request) => {
-    if (!request.url.startsWith('/graphql')) return
-    const source = request.method === 'GET' ? (request.query as Record<string, unknown>) : (request.body as Record<string, unknown> | undefined)
-    const query = source?.query
-    if (query !== undefined && query !== null && typeof query !== 'string') {
-      throw new DomainError('graphql.invalid_query', 'The query must be a GraphQL document as a string')
-    }
-  })
+async function graphqlPlugin (app: FastifyInstance, opts: { services: Services, db: Db, graphiql: boolean, limits: Config['graphql'] }) {
+  const subscriptions = setupSubscriptions(app, { db: opts.db, services: opts.services, workspaces: opts.services.workspaces, apiKeys: opts.services.apiKeys })
+  registerGraphQLOverHttp(app)
 
   await app.register(mercurius, {
     schema: readFileSync(schemaPath, 'utf8'),
     resolvers: mergeResolvers(
       { DateTime, JSON: JSONScalar } as unknown as IResolvers,
       { Node: { resolveType: nodeType } } as unknown as IResolvers,
+      connectionResolvers(['Contact', 'Channel', 'Identity', 'Interaction', 'Promise', 'PromiseSuggestion'].map((t) => `${t}Connection`)) as unknown as IResolvers,
       contactsResolvers,
       identitiesResolvers,
       channelsResolvers,
       interactionsResolvers,
       promisesResolvers,
       suggestionsResolvers,
-      nodeResolvers
+      nodeResolvers,
+      subscriptions.resolvers
     ),
     loaders: mergeResolvers(identitiesLoaders as IResolvers, interactionsLoaders as IResolvers, promisesLoaders as IResolvers) as never,
     context: (request): GraphQLContext => ({ ctx: request.ctx, services: opts.services }),
@@ -70,7 +67,9 @@ async function graphqlPlugin (app: FastifyInstance, opts: { services: Services, 
     // Deep enough for the standard introspection query (GraphiQL, codegen), which nests 15 levels.
     queryDepth: 15,
     validationRules: [aliasLimitRule(opts.limits.maxAliases)],
-    path: '/graphql'
+    path: '/graphql',
+    // Live updates over WebSocket on the same path (graphql-transport-ws); see subscriptions.ts.
+    subscription: subscriptions.options as never
   })
   registerCostLimit(app, opts.limits.maxCost)
 }

@@ -5,6 +5,7 @@ import {
 } from 'graphql'
 import type { FastifyInstance } from 'fastify'
 import { DomainError } from '../lib/errors.js'
+import { DEFAULT_PAGE_SIZE } from './connection.js'
 
 export interface Cost { requested: number, limit: number }
 
@@ -62,7 +63,9 @@ function pageSize (args: readonly GraphQLArgument[], given: readonly ArgumentNod
     const value = node ? valueFromAST(node.value, def.type, variables) : def.defaultValue
     if (typeof value === 'number') size = Math.max(size ?? 0, value)
   }
-  return size
+  // A connection given neither reads its default first page (pageRequest).
+  const isConnection = args.some((a) => a.name === 'last')
+  return size ?? (isConnection ? DEFAULT_PAGE_SIZE : null)
 }
 
 /** Rejects a document with more aliased fields than `max` (aliases multiply work at no cost to the client). */

@@ -1,10 +1,11 @@
-import type { IResolvers } from 'mercurius'
+import type { GqlResolvers as Resolvers, GqlResolversInterfaceTypes, GqlResolversTypes } from './generated.js'
 import type { RequestContext } from '../lib/context.js'
 import { DomainError } from '../lib/errors.js'
 import { requireScope } from '../plugins/auth.js'
 import type { Services } from '../services.js'
 
-type Loader = (ctx: RequestContext, services: Services, ids: string[]) => Promise<Array<object | null>>
+type NodeValue = GqlResolversInterfaceTypes<GqlResolversTypes>['Node']
+type Loader = (ctx: RequestContext, services: Services, ids: string[]) => Promise<Array<NodeValue | null>>
 
 // Relay Global Object Identification: the id's prefix names its type and the service that reads it.
 const loaders: Record<string, { scope: Parameters<typeof requireScope>[1], load: Loader }> = {
@@ -19,8 +20,8 @@ function nullIfNotFound (err: unknown): null {
   throw err
 }
 
-async function lookup (ctx: RequestContext, services: Services, ids: string[]): Promise<Array<object | null>> {
-  const out: Array<object | null> = ids.map(() => null)
+async function lookup (ctx: RequestContext, services: Services, ids: string[]): Promise<Array<NodeValue | null>> {
+  const out: Array<NodeValue | null> = ids.map(() => null)
   const byPrefix = new Map<string, number[]>()
   ids.forEach((id, i) => {
     const prefix = id.split('_')[0]
@@ -35,7 +36,7 @@ async function lookup (ctx: RequestContext, services: Services, ids: string[]): 
   return out
 }
 
-export const nodeResolvers: IResolvers = {
+export const nodeResolvers: Resolvers = {
   Query: {
     node: async (_root, { id }, { ctx, services }) => (await lookup(ctx, services, [id]))[0],
     nodes: async (_root, { ids }, { ctx, services }) => {

@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, inArray, isNull, lt, type SQL } from 'drizzle-orm'
+import { and, asc, desc, eq, gt, gte, inArray, isNull, lt, type SQL } from 'drizzle-orm'
 import type { Executor } from '../../db/client.js'
 import { channels, inboundRoutes } from './channels.table.js'
 
@@ -28,13 +28,26 @@ export async function deleteChannel (tx: Executor, workspaceId: string, id: stri
   return rows.length > 0
 }
 
-export async function listChannels (tx: Executor, workspaceId: string, f: { kind?: string, status?: string, updatedSince?: Date, beforeId?: string }, limit: number) {
-  const where: (SQL | undefined)[] = [live(workspaceId)]
+export interface ChannelFilter { kind?: string, status?: string, updatedSince?: Date }
+
+/** Keyset: ids below `beforeId` and above `newerThanId`, read from the newest end unless `oldestFirst`. */
+export async function listChannels (tx: Executor, workspaceId: string, f: ChannelFilter & { beforeId?: string, newerThanId?: string, oldestFirst?: boolean }, limit: number) {
+  const where = channelConditions(workspaceId, f)
   if (f.beforeId) where.push(lt(channels.id, f.beforeId))
+  if (f.newerThanId) where.push(gt(channels.id, f.newerThanId))
+  return tx.select().from(channels).where(and(...where)).orderBy(f.oldestFirst ? asc(channels.id) : desc(channels.id)).limit(limit)
+}
+
+export async function countChannels (tx: Executor, workspaceId: string, f: ChannelFilter): Promise<number> {
+  return tx.$count(channels, and(...channelConditions(workspaceId, f)))
+}
+
+function channelConditions (workspaceId: string, f: ChannelFilter): (SQL | undefined)[] {
+  const where: (SQL | undefined)[] = [live(workspaceId)]
   if (f.kind) where.push(eq(channels.kind, f.kind))
   if (f.status) where.push(eq(channels.status, f.status as 'active'))
   if (f.updatedSince) where.push(gte(channels.updatedAt, f.updatedSince))
-  return tx.select().from(channels).where(and(...where)).orderBy(desc(channels.id)).limit(limit)
+  return where
 }
 
 /** The workspace of a channel id, read before any workspace is known (provider webhooks). */

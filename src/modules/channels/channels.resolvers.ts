@@ -1,11 +1,11 @@
-import type { IResolvers } from 'mercurius'
-import { toConnection } from '../../graphql/connection.js'
+import type { GqlResolvers as Resolvers } from '../../graphql/generated.js'
+import { orderIn, pageRequest, toConnection } from '../../graphql/connection.js'
 import { enumOut, enumsIn, withoutNulls } from '../../graphql/enums.js'
 import { parseInput } from '../../lib/validation.js'
 import { requireScope } from '../../plugins/auth.js'
 import { ChannelCreate, ChannelListQuery, ChannelPatch } from './channels.schemas.js'
 
-export const channelsResolvers: IResolvers = {
+export const channelsResolvers: Resolvers = {
   Query: {
     channelKinds: async (_root, _args, { ctx, services }) => {
       requireScope(ctx, 'channels:read')
@@ -15,10 +15,11 @@ export const channelsResolvers: IResolvers = {
       requireScope(ctx, 'channels:read')
       return services.channels.get(ctx, id)
     },
-    channels: async (_root, { first, after, filter }, { ctx, services }) => {
+    channels: async (_root, args, { ctx, services }) => {
       requireScope(ctx, 'channels:read')
-      const query = parseInput(ChannelListQuery, { limit: first, after: after ?? undefined, ...enumsIn(withoutNulls(filter), ['status']) }, { limit: 'first' })
-      return toConnection(await services.channels.list(ctx, query), Boolean(after))
+      const page = pageRequest(args)
+      const filter = parseInput(ChannelListQuery, enumsIn(withoutNulls(args.filter), ['status']))
+      return toConnection(await services.channels.list(ctx, { ...filter, ...page, ...orderIn(args.orderBy) }), () => services.channels.count(ctx, filter))
     }
   },
   Mutation: {

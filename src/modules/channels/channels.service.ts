@@ -2,12 +2,15 @@ import { z } from 'zod'
 import type { Db, Tx } from '../../db/client.js'
 import { inWorkspace } from '../../db/tenant.js'
 import type { RequestContext } from '../../lib/context.js'
-import { decodeCursor, toPage, type Page } from '../../lib/cursor.js'
+import { decodeCursor, keysetRead, toDirectedPage, type Page, type PageRequest } from '../../lib/cursor.js'
 import { DomainError, notFound, validationError } from '../../lib/errors.js'
+import { assertVersion } from '../../lib/etag.js'
 import { newId } from '../../lib/ids.js'
 import { inKeyOrder } from '../../lib/key-order.js'
 import { mergePatch } from '../../lib/merge-patch.js'
 import type { SecretBox } from '../../lib/secrets.js'
+import type { Clock } from '../../lib/clock.js'
+import { appendEvent } from '../events/events.log.js'
 import { zodIssuesToFieldErrors } from '../../lib/validation.js'
 import type { ChannelAdapter } from './adapters/channel-adapter.js'
 import { getAdapter, listAdapters } from './adapters/registry.js'
@@ -16,7 +19,12 @@ import type { ChannelCreateInput, ChannelDto, ChannelListInput, ChannelPatchInpu
 
 export interface ChannelRuntime { channel: repo.ChannelRow, adapter: ChannelAdapter, config: Record<string, unknown> }
 
-export function createChannelsService ({ db, secrets }: { db: Db, secrets: SecretBox }) {
+export function createChannelsService ({ db, secrets, clock }: { db: Db, secrets: SecretBox, clock: Clock }) {
+  // channel.* events carry the public representation: secrets never reach the log.
+  const record = async (tx: Tx, workspaceId: string, type: 'channel.created' | 'channel.updated' | 'channel.deleted', dto: ChannelDto) => {
+    await appendEvent(tx, { workspaceId, type, subjectId: dto.id, data: dto, occurredAt: clock.now() })
+    return dto
+  }
   const ws = <T>(ctx: Pick<RequestContext, 'workspaceId'>, fn: (tx: Tx) => Promise<T>, tx?: Tx) => inWorkspace(db, ctx.workspaceId, fn, tx)
 
   function adapterOf (kind: string): ChannelAdapter {
@@ -76,7 +84,7 @@ export function createChannelsService ({ db, secrets }: { db: Db, secrets: Secre
     async create (ctx: RequestContext, input: ChannelCreateInput, tx?: Tx): Promise<ChannelDto> {
       const adapter = adapterOf(input.kind)
       const { plain, secret } = splitConfig(adapter, input.config)
-      return ws(ctx, async (t) => toDto(await repo.insertChannel(t, {
+      return ws(ctx, async (t) => record(t, ctx.workspaceId, 'channel.created', toDto(await repo.insertChannel(t, {
         workspaceId: ctx.workspaceId,
         id: newId('channel'),
         kind: adapter.kind,
@@ -84,7 +92,7 @@ export function createChannelsService ({ db, secrets }: { db: Db, secrets: Secre
         status: input.status ?? 'active',
         config: plain,
         secrets: Object.keys(secret).length > 0 ? secrets.seal(secret) : null
-      })), tx)
+      }))), tx)
     },
 
     async get (ctx: RequestContext, id: string, tx?: Tx): Promise<ChannelDto> {
@@ -97,18 +105,24 @@ export function createChannelsService ({ db, secrets }: { db: Db, secrets: Secre
       return inKeyOrder(ids, rows.map(toDto))
     },
 
-    async list (ctx: RequestContext, q: ChannelListInput): Promise<Page<ChannelDto>> {
-      const beforeId = q.after ? decodeCursor<{ id: string }>(q.after, ['id']).id : undefined
+    async list (ctx: RequestContext, q: ChannelListInput & PageRequest): Promise<Page<ChannelDto>> {
+      const read = keysetRead(q, (c) => decodeCursor<{ id: string }>(c, ['id']).id)
       const rows = await ws(ctx, (t) => repo.listChannels(t, ctx.workspaceId, {
-        kind: q.kind, status: q.status, updatedSince: q.updatedSince ? new Date(q.updatedSince) : undefined, beforeId
+        ...channelFilter(q), beforeId: read.below, newerThanId: read.above, oldestFirst: read.lowFirst
       }, q.limit + 1))
-      const page = toPage(rows, q.limit, (r) => ({ id: r.id }))
-      return { items: page.items.map(toDto), nextCursor: page.nextCursor }
+      const page = toDirectedPage(rows, q, (r) => ({ id: r.id }))
+      return { ...page, items: page.items.map(toDto) }
     },
 
-    async update (ctx: RequestContext, id: string, patch: ChannelPatchInput, tx?: Tx): Promise<ChannelDto> {
+    /** How many channels match a list's filters (GraphQL totalCount). */
+    async count (ctx: RequestContext, q: Omit<ChannelListInput, 'limit'>): Promise<number> {
+      return ws(ctx, (t) => repo.countChannels(t, ctx.workspaceId, channelFilter(q)))
+    },
+
+    async update (ctx: RequestContext, id: string, patch: ChannelPatchInput, tx?: Tx, opts: { expectedVersion?: number } = {}): Promise<ChannelDto> {
       return ws(ctx, async (t) => {
         const row = await requireRow(t, ctx.workspaceId, id)
+        assertVersion(opts.expectedVersion, row.version)
         const fields: Parameters<typeof repo.updateChannel>[3] = { version: row.version + 1, updatedAt: new Date() }
         if (patch.name !== undefined) fields.name = patch.name
         if (patch.status !== undefined) fields.status = patch.status
@@ -117,12 +131,17 @@ export function createChannelsService ({ db, secrets }: { db: Db, secrets: Secre
           fields.config = plain
           fields.secrets = Object.keys(secret).length > 0 ? secrets.seal(secret) : null
         }
-        return toDto(await repo.updateChannel(t, ctx.workspaceId, id, fields))
+        return record(t, ctx.workspaceId, 'channel.updated', toDto(await repo.updateChannel(t, ctx.workspaceId, id, fields)))
       }, tx)
     },
 
-    async remove (ctx: RequestContext, id: string): Promise<void> {
-      if (!await ws(ctx, (t) => repo.deleteChannel(t, ctx.workspaceId, id))) throw notFound('channel.not_found', id)
+    async remove (ctx: RequestContext, id: string, opts: { expectedVersion?: number } = {}): Promise<void> {
+      await ws(ctx, async (t) => {
+        const row = await requireRow(t, ctx.workspaceId, id)
+        assertVersion(opts.expectedVersion, row.version)
+        if (!await repo.deleteChannel(t, ctx.workspaceId, id)) throw notFound('channel.not_found', id)
+        await record(t, ctx.workspaceId, 'channel.deleted', toDto(row))
+      })
     },
 
     /** The adapter and decrypted config of a channel, for the inbound and outbound paths. */
@@ -143,3 +162,7 @@ export function createChannelsService ({ db, secrets }: { db: Db, secrets: Secre
 }
 
 export type ChannelsService = ReturnType<typeof createChannelsService>
+
+function channelFilter (q: Omit<ChannelListInput, 'limit'>): repo.ChannelFilter {
+  return { kind: q.kind, status: q.status, updatedSince: q.updatedSince ? new Date(q.updatedSince) : undefined }
+}

@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, inArray, isNull, lt, ne, sql, type SQL } from 'drizzle-orm'
+import { and, asc, desc, eq, gt, gte, inArray, isNull, lt, ne, sql, type SQL } from 'drizzle-orm'
 import type { Executor } from '../../db/client.js'
 import { contactEmails, contacts, type EmailEntry } from './contacts.table.js'
 
@@ -104,11 +104,25 @@ export interface ContactFilter {
   updatedSince?: Date
   /** Keyset: only ids before this one (the list runs newest first). */
   beforeId?: string
+  /** Keyset, the other bound: only ids after this one (GraphQL `before`). */
+  newerThanId?: string
+  /** Read from the oldest end (GraphQL `last`); the caller reverses the rows. */
+  oldestFirst?: boolean
 }
 
 export async function listContacts (tx: Executor, workspaceId: string, f: ContactFilter, limit: number): Promise<ContactRow[]> {
-  const where: (SQL | undefined)[] = [live(workspaceId)]
+  const where = contactConditions(workspaceId, f)
   if (f.beforeId) where.push(lt(contacts.id, f.beforeId))
+  if (f.newerThanId) where.push(gt(contacts.id, f.newerThanId))
+  return tx.select().from(contacts).where(and(...where)).orderBy(f.oldestFirst ? asc(contacts.id) : desc(contacts.id)).limit(limit)
+}
+
+export async function countContacts (tx: Executor, workspaceId: string, f: ContactFilter): Promise<number> {
+  return tx.$count(contacts, and(...contactConditions(workspaceId, f)))
+}
+
+function contactConditions (workspaceId: string, f: ContactFilter): (SQL | undefined)[] {
+  const where: (SQL | undefined)[] = [live(workspaceId)]
   if (f.tag) where.push(sql`${contacts.tags} @> array[${f.tag}]::text[]`)
   if (f.externalId) where.push(eq(contacts.externalId, f.externalId))
   if (f.updatedSince) where.push(gte(contacts.updatedAt, f.updatedSince))
@@ -117,7 +131,7 @@ export async function listContacts (tx: Executor, workspaceId: string, f: Contac
       and e.contact_id = ${contacts.id} and e.email = ${f.email})`)
   }
   if (f.q) where.push(searchCondition(f.q))
-  return tx.select().from(contacts).where(and(...where)).orderBy(desc(contacts.id)).limit(limit)
+  return where
 }
 
 function searchCondition (q: string): SQL {

@@ -1,21 +1,22 @@
-import type { IResolvers } from 'mercurius'
+import type { GqlResolvers as Resolvers, GqlUpsertOutcome } from '../../graphql/generated.js'
 import { requireScope } from '../../plugins/auth.js'
-import { toConnection } from '../../graphql/connection.js'
+import { orderIn, pageRequest, toConnection } from '../../graphql/connection.js'
 import { parseInput } from '../../lib/validation.js'
 import { ContactBatch, ContactCreate, ContactListQuery, ContactPatch } from './contacts.schemas.js'
 import { summarize } from './contacts.upsert.js'
 
 // Resolvers stay thin: scope, the same zod schema as REST, one service call.
-export const contactsResolvers: IResolvers = {
+export const contactsResolvers: Resolvers = {
   Query: {
     contact: async (_root, { id }, { ctx, services }) => {
       requireScope(ctx, 'contacts:read')
       return services.contacts.get(ctx, id)
     },
-    contacts: async (_root, { first, after, filter }, { ctx, services }) => {
+    contacts: async (_root, args, { ctx, services }) => {
       requireScope(ctx, 'contacts:read')
-      const query = parseInput(ContactListQuery, { limit: first, after: after ?? undefined, ...stripNulls(filter) }, { limit: 'first' })
-      return toConnection(await services.contacts.list(ctx, query), Boolean(after))
+      const page = pageRequest(args)
+      const filter = parseInput(ContactListQuery, stripNulls(args.filter))
+      return toConnection(await services.contacts.list(ctx, { ...filter, ...page, ...orderIn(args.orderBy) }), () => services.contacts.count(ctx, filter))
     }
   },
   Mutation: {
@@ -33,7 +34,7 @@ export const contactsResolvers: IResolvers = {
       const upsertOn = ({ EXTERNAL_ID: 'externalId', EMAIL: 'email', PHONE: 'phone' } as const)[input.upsertOn as 'EMAIL']
       const batch = parseInput(ContactBatch, stripNulls({ ...input, upsertOn, records: input.records.map(stripNulls) }))
       const out = summarize(await services.contacts.upsertMany(ctx, batch.upsertOn, batch.records, { dryRun: batch.dryRun }))
-      return { summary: out.summary, results: out.results.map((r) => ({ ...r, result: r.result.toUpperCase() })) }
+      return { summary: out.summary, results: out.results.map((r) => ({ ...r, result: r.result.toUpperCase() as GqlUpsertOutcome })) }
     },
     deleteContact: async (_root, { input }, { ctx, services }) => {
       requireScope(ctx, 'contacts:write')

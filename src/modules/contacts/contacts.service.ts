@@ -2,10 +2,11 @@ import type { Db, Tx } from '../../db/client.js'
 import { inWorkspace } from '../../db/tenant.js'
 import type { Clock } from '../../lib/clock.js'
 import type { RequestContext } from '../../lib/context.js'
-import { decodeCursor, toPage, type Page } from '../../lib/cursor.js'
+import { decodeCursor, keysetRead, toDirectedPage, type Page, type PageRequest } from '../../lib/cursor.js'
 import { notFound } from '../../lib/errors.js'
 import { assertVersion } from '../../lib/etag.js'
 import { newId } from '../../lib/ids.js'
+import { appendEvent } from '../events/events.log.js'
 import { inKeyOrder } from '../../lib/key-order.js'
 import { mergePatch } from '../../lib/merge-patch.js'
 import { assertNoDuplicates, isUniqueViolation, mapUniqueViolation } from './contacts.duplicates.js'
@@ -35,8 +36,11 @@ export function toContactDto (row: repo.ContactRow): ContactDto {
   }
 }
 
-export function createContactsService ({ db }: ContactsServiceDeps) {
+export function createContactsService ({ db, clock }: ContactsServiceDeps) {
   const ws = <T>(ctx: RequestContext, fn: (tx: Tx) => Promise<T>, tx?: Tx) => inWorkspace(db, ctx.workspaceId, fn, tx)
+  // Recorded in the change's transaction: the event log (feed, subscriptions, webhooks) never disagrees with the data.
+  const record = (tx: Tx, workspaceId: string, type: 'contact.created' | 'contact.updated' | 'contact.deleted', dto: ContactDto) =>
+    appendEvent(tx, { workspaceId, type, subjectId: dto.id, data: dto, occurredAt: clock.now() })
 
   // A merged contact's id keeps working: it resolves to the survivor.
   async function requireRow (tx: Tx, ctx: Pick<RequestContext, 'workspaceId'>, id: string, forUpdate = false) {
@@ -80,6 +84,7 @@ export function createContactsService ({ db }: ContactsServiceDeps) {
         phones: sender.kind === 'phone' ? [sender.address] : []
       })
       await repo.replaceEmails(tx, ctx.workspaceId, row.id, emails)
+      await record(tx, ctx.workspaceId, 'contact.created', toContactDto(row))
       return row.id
     },
 
@@ -93,18 +98,18 @@ export function createContactsService ({ db }: ContactsServiceDeps) {
       return inKeyOrder(ids, rows.map(toContactDto))
     },
 
-    async list (ctx: RequestContext, query: ContactListInput, tx?: Tx): Promise<Page<ContactDto>> {
-      const beforeId = query.after ? decodeCursor<{ id: string }>(query.after, ['id']).id : undefined
+    async list (ctx: RequestContext, query: ContactListInput & PageRequest, tx?: Tx): Promise<Page<ContactDto>> {
+      const read = keysetRead(query, (c) => decodeCursor<{ id: string }>(c, ['id']).id)
       const rows = await ws(ctx, (t) => repo.listContacts(t, ctx.workspaceId, {
-        q: query.q,
-        tag: query.tag,
-        email: query.email,
-        externalId: query.externalId,
-        updatedSince: query.updatedSince ? new Date(query.updatedSince) : undefined,
-        beforeId
+        ...contactFilter(query), beforeId: read.below, newerThanId: read.above, oldestFirst: read.lowFirst
       }, query.limit + 1), tx)
-      const page = toPage(rows, query.limit, (r) => ({ id: r.id }))
-      return { items: page.items.map(toContactDto), nextCursor: page.nextCursor }
+      const page = toDirectedPage(rows, query, (r) => ({ id: r.id }))
+      return { ...page, items: page.items.map(toContactDto) }
+    },
+
+    /** How many contacts match a list's filters (GraphQL totalCount). */
+    async count (ctx: RequestContext, query: Omit<ContactListInput, 'limit'>): Promise<number> {
+      return ws(ctx, (t) => repo.countContacts(t, ctx.workspaceId, contactFilter(query)))
     },
 
     async create (ctx: RequestContext, input: ContactCreateInput, tx?: Tx): Promise<ContactDto> {
@@ -125,7 +130,9 @@ export function createContactsService ({ db }: ContactsServiceDeps) {
         await assertNoDuplicates(t, ctx.workspaceId, emails, fields.externalId)
         const row = await repo.insertContact(t, { workspaceId: ctx.workspaceId, id: newId('contact'), displayName, ...fields })
         await repo.replaceEmails(t, ctx.workspaceId, row.id, emails)
-        return toContactDto(row)
+        const dto = toContactDto(row)
+        await record(t, ctx.workspaceId, 'contact.created', dto)
+        return dto
       }, tx), emails, fields.externalId)
     },
 
@@ -139,7 +146,9 @@ export function createContactsService ({ db }: ContactsServiceDeps) {
         await assertNoDuplicates(t, ctx.workspaceId, emailsChanged ? next.emails : [], patch.externalId ?? null, id)
         const row = await repo.updateContact(t, ctx.workspaceId, id, next)
         if (emailsChanged) await repo.replaceEmails(t, ctx.workspaceId, id, next.emails)
-        return toContactDto(row)
+        const dto = toContactDto(row)
+        await record(t, ctx.workspaceId, 'contact.updated', dto)
+        return dto
       }, tx), patch.emails ? normalizeEmails(patch.emails) : [], patch.externalId ?? null, id)
     },
 
@@ -150,7 +159,7 @@ export function createContactsService ({ db }: ContactsServiceDeps) {
     async upsertMany (ctx: RequestContext, key: UpsertKey, records: unknown[], opts: { dryRun?: boolean } = {}, tx?: Tx): Promise<UpsertResult[]> {
       for (let attempt = 1; ; attempt++) {
         try {
-          return await ws(ctx, (t) => upsertContacts(t, ctx.workspaceId, key, records, opts), tx)
+          return await ws(ctx, (t) => upsertContacts(t, ctx.workspaceId, key, records, { ...opts, now: clock.now() }), tx)
         } catch (err) {
           if (tx || attempt >= 3 || !isUniqueViolation(err)) throw err
         }
@@ -162,6 +171,7 @@ export function createContactsService ({ db }: ContactsServiceDeps) {
         const current = await requireRow(t, ctx, id, true)
         assertVersion(opts.expectedVersion, current.version)
         await repo.softDeleteContact(t, ctx.workspaceId, current.id)
+        await record(t, ctx.workspaceId, 'contact.deleted', toContactDto(current))
       }, tx)
     }
   }
@@ -188,4 +198,14 @@ function applyPatch (current: repo.ContactRow, patch: ContactPatchInput) {
   // An explicit null asks for the derived name; absence keeps the current one.
   const displayName = patch.displayName === undefined ? current.displayName : (patch.displayName ?? deriveDisplayName(fields))
   return { ...fields, displayName }
+}
+
+function contactFilter (query: Omit<ContactListInput, 'limit'>): repo.ContactFilter {
+  return {
+    q: query.q,
+    tag: query.tag,
+    email: query.email,
+    externalId: query.externalId,
+    updatedSince: query.updatedSince ? new Date(query.updatedSince) : undefined
+  }
 }

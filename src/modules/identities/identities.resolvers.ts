@@ -1,7 +1,6 @@
-import type { IResolvers, MercuriusLoaders } from 'mercurius'
-import { toConnection } from '../../graphql/connection.js'
-import { toPage } from '../../lib/cursor.js'
-import { decodeCursor } from '../../lib/cursor.js'
+import type { MercuriusLoaders } from 'mercurius'
+import type { GqlResolvers as Resolvers } from '../../graphql/generated.js'
+import { pageOfList, pageRequest, toConnection } from '../../graphql/connection.js'
 import { parseInput } from '../../lib/validation.js'
 import { requireScope } from '../../plugins/auth.js'
 import type { MergeDto } from '../contacts/merges.service.js'
@@ -9,7 +8,7 @@ import { IdentityCreate } from './identities.schemas.js'
 
 const mergeOut = (m: MergeDto) => ({ ...m, movedIdentityIds: m.moved.identities, movedInteractionIds: m.moved.interactions })
 
-export const identitiesResolvers: IResolvers = {
+export const identitiesResolvers: Resolvers = {
   Mutation: {
     addIdentity: async (_root, { input }, { ctx, services }) => {
       requireScope(ctx, 'contacts:write')
@@ -42,11 +41,7 @@ export const identitiesLoaders: MercuriusLoaders = {
   Contact: {
     identities: async (queries, { ctx, services }) => {
       const lists = await services.identities.listMany(ctx, queries.map((q) => q.obj.id))
-      return lists.map((list, i) => {
-        const { first = 50, after } = queries[i].params as { first?: number, after?: string }
-        const start = after ? list.findIndex((x) => x.id === decodeCursor<{ id: string }>(after, ['id']).id) + 1 : 0
-        return toConnection(toPage(list.slice(start), Math.min(Math.max(first, 1), 100), (x) => ({ id: x.id })), Boolean(after))
-      })
+      return lists.map((list, i) => toConnection(pageOfList(list, pageRequest(queries[i].params)), async () => list.length))
     }
   }
 }

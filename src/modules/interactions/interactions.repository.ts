@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm'
+import { and, asc, desc, eq, gt, gte, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm'
 import type { Executor } from '../../db/client.js'
 import { contacts } from '../contacts/contacts.table.js'
 import { interactions } from './interactions.table.js'
@@ -16,6 +16,10 @@ export interface InteractionFilter {
   updatedSince?: Date
   /** Keyset: rows strictly older than (occurredAt, id). */
   before?: { occurredAt: Date, id: string }
+  /** Keyset, the other bound: rows strictly newer than (occurredAt, id) (GraphQL `before`). */
+  newerThan?: { occurredAt: Date, id: string }
+  /** Read from the oldest end (GraphQL `last`); the caller reverses the rows. */
+  oldestFirst?: boolean
 }
 
 // A deleted contact takes its log with it from every read (the rows stay, for an undelete).
@@ -39,6 +43,24 @@ export async function insertInteraction (tx: Executor, row: NewInteractionRow): 
 }
 
 export async function listInteractions (tx: Executor, workspaceId: string, f: InteractionFilter, limit: number) {
+  const where = interactionConditions(workspaceId, f)
+  if (f.before) {
+    where.push(or(lt(interactions.occurredAt, f.before.occurredAt),
+      and(eq(interactions.occurredAt, f.before.occurredAt), lt(interactions.id, f.before.id))))
+  }
+  if (f.newerThan) {
+    where.push(or(gt(interactions.occurredAt, f.newerThan.occurredAt),
+      and(eq(interactions.occurredAt, f.newerThan.occurredAt), gt(interactions.id, f.newerThan.id))))
+  }
+  const order = f.oldestFirst ? [asc(interactions.occurredAt), asc(interactions.id)] : [desc(interactions.occurredAt), desc(interactions.id)]
+  return tx.select().from(interactions).where(and(...where)).orderBy(...order).limit(limit)
+}
+
+export async function countInteractions (tx: Executor, workspaceId: string, f: InteractionFilter): Promise<number> {
+  return tx.$count(interactions, and(...interactionConditions(workspaceId, f)))
+}
+
+function interactionConditions (workspaceId: string, f: InteractionFilter): (SQL | undefined)[] {
   const where: (SQL | undefined)[] = [eq(interactions.workspaceId, workspaceId), contactIsLive]
   if (f.contactId) where.push(eq(interactions.contactId, f.contactId))
   if (f.channelId) where.push(eq(interactions.channelId, f.channelId))
@@ -47,12 +69,7 @@ export async function listInteractions (tx: Executor, workspaceId: string, f: In
   if (f.since) where.push(gte(interactions.occurredAt, f.since))
   if (f.until) where.push(lte(interactions.occurredAt, f.until))
   if (f.updatedSince) where.push(gte(interactions.updatedAt, f.updatedSince))
-  if (f.before) {
-    where.push(or(lt(interactions.occurredAt, f.before.occurredAt),
-      and(eq(interactions.occurredAt, f.before.occurredAt), lt(interactions.id, f.before.id))))
-  }
-  return tx.select().from(interactions).where(and(...where))
-    .orderBy(desc(interactions.occurredAt), desc(interactions.id)).limit(limit)
+  return where
 }
 
 const statusRank = sql`array_position(array['queued','sent','delivered','read']::text[], ${interactions.status})`

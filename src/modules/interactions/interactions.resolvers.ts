@@ -1,22 +1,26 @@
-import type { IResolvers, MercuriusLoaders } from 'mercurius'
-import { toConnection } from '../../graphql/connection.js'
+import type { MercuriusLoaders } from 'mercurius'
+import type { GqlResolvers as Resolvers } from '../../graphql/generated.js'
+import { orderIn, pageRequest, toConnection } from '../../graphql/connection.js'
+import type { Page, PageRequest } from '../../lib/cursor.js'
 import { enumOut, enumsIn, withoutNulls } from '../../graphql/enums.js'
 import { parseInput } from '../../lib/validation.js'
 import { requireScope } from '../../plugins/auth.js'
-import { InteractionListQuery, InteractionLog, MessageSend, TimelineQuery } from './interactions.schemas.js'
+import { InteractionListQuery, InteractionLog, MessageSend, type InteractionDto } from './interactions.schemas.js'
 
 const enumFields = ['direction', 'kind']
 
-export const interactionsResolvers: IResolvers = {
+export const interactionsResolvers: Resolvers = {
   Query: {
     interaction: async (_root, { id }, { ctx, services }) => {
       requireScope(ctx, 'interactions:read')
       return services.interactions.get(ctx, id, { includeRaw: true })
     },
-    interactions: async (_root, { first, after, filter }, { ctx, services }) => {
+    interactions: async (_root, args, { ctx, services }) => {
       requireScope(ctx, 'interactions:read')
-      const query = parseInput(InteractionListQuery, { limit: first, after: after ?? undefined, ...enumsIn(withoutNulls(filter), enumFields) }, { limit: 'first' })
-      return toConnection(await services.interactions.list(ctx, query), Boolean(after), timelineKey)
+      const page = pageRequest(args)
+      const filter = parseInput(InteractionListQuery, enumsIn(withoutNulls(args.filter), enumFields))
+      const list = await services.interactions.list(ctx, { ...filter, ...page, ...orderIn(args.orderBy) })
+      return toConnection(list, () => services.interactions.count(ctx, filter), timelineKey)
     }
   },
   Mutation: {
@@ -43,19 +47,21 @@ const timelineKey = (i: { occurredAt: string, id: string }) => ({ t: i.occurredA
 // Nested objects load in one query per request and type, whatever the number of parents.
 export const interactionsLoaders: MercuriusLoaders = {
   Contact: {
-    // First pages of every contact's timeline in one statement; later pages (after) page alone.
+    // First pages of every contact's timeline in one statement; any other page reads alone.
     timeline: async (queries, { ctx, services }) => {
       requireScope(ctx, 'interactions:read')
-      const parsed = queries.map((q) => parseInput(TimelineQuery, withoutNulls({ limit: q.params.first, after: q.params.after }), { limit: 'first' }))
-      const firstPages = new Map<number, Awaited<ReturnType<typeof services.interactions.timelines>>>()
-      for (const limit of new Set(parsed.filter((p) => !p.after).map((p) => p.limit))) {
-        const idx = parsed.map((p, i) => (!p.after && p.limit === limit ? i : -1)).filter((i) => i >= 0)
+      const parsed = queries.map((q) => pageRequest(q.params))
+      const isFirstPage = (p: PageRequest) => !p.after && !p.before && !p.backward
+      const firstPages = new Map<number, Page<InteractionDto>>()
+      for (const limit of new Set(parsed.filter(isFirstPage).map((p) => p.limit))) {
+        const idx = parsed.map((p, i) => (isFirstPage(p) && p.limit === limit ? i : -1)).filter((i) => i >= 0)
         const pages = await services.interactions.timelines(ctx, idx.map((i) => queries[i].obj.id), limit)
-        idx.forEach((i, k) => firstPages.set(i, [pages[k]]))
+        idx.forEach((i, k) => firstPages.set(i, pages[k]))
       }
       return Promise.all(parsed.map(async (p, i) => {
-        const page = firstPages.get(i)?.[0] ?? await services.interactions.timeline(ctx, queries[i].obj.id, p)
-        return toConnection(page, Boolean(p.after), timelineKey)
+        const contactId = queries[i].obj.id
+        const page = firstPages.get(i) ?? await services.interactions.timeline(ctx, contactId, p)
+        return toConnection(page, () => services.interactions.count(ctx, { contactId }), timelineKey)
       }))
     }
   },

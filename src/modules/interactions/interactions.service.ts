@@ -2,7 +2,7 @@ import type { Db, Tx } from '../../db/client.js'
 import { inWorkspace } from '../../db/tenant.js'
 import type { Clock } from '../../lib/clock.js'
 import type { RequestContext } from '../../lib/context.js'
-import { decodeCursor, toPage, type Page } from '../../lib/cursor.js'
+import { decodeCursor, keysetRead, toDirectedPage, toPage, type Page, type PageRequest } from '../../lib/cursor.js'
 import { DomainError, notFound } from '../../lib/errors.js'
 import { newId } from '../../lib/ids.js'
 import { inKeyOrder } from '../../lib/key-order.js'
@@ -12,6 +12,8 @@ import type { IdentitiesService } from '../identities/identities.service.js'
 import { enqueueOutbox, listAttempts } from '../../jobs/outbox.repository.js'
 import type { InboundEvent } from '../channels/adapters/channel-adapter.js'
 import * as repo from './interactions.repository.js'
+import { appendEvent } from '../events/events.log.js'
+import { changeStatus, changeStatusUpTo } from './interactions.status.js'
 import type { InteractionDto, InteractionListInput, InteractionLogInput, MessageSendInput } from './interactions.schemas.js'
 
 export const SEND_TOPIC = 'message.send'
@@ -59,12 +61,32 @@ export function createInteractionsService (deps: Deps) {
   let hooks: PromiseHooks | undefined
   const ws = <T>(ctx: Pick<RequestContext, 'workspaceId'>, fn: (tx: Tx) => Promise<T>, tx?: Tx) => inWorkspace(db, ctx.workspaceId, fn, tx)
 
-  async function page (tx: Tx, ctx: RequestContext, filter: repo.InteractionFilter, limit: number, after?: string): Promise<Page<InteractionDto>> {
-    const before = after ? decodeCursor<{ t: string, id: string }>(after, ['t', 'id']) : undefined
-    const rows = await repo.listInteractions(tx, ctx.workspaceId, { ...filter, before: before && { occurredAt: new Date(before.t), id: before.id } }, limit + 1)
-    const p = toPage(rows, limit, (r) => ({ t: r.occurredAt.toISOString(), id: r.id }))
-    return { items: p.items.map((r) => toInteractionDto(r)), nextCursor: p.nextCursor }
+  async function page (tx: Tx, ctx: RequestContext, filter: repo.InteractionFilter, q: PageRequest): Promise<Page<InteractionDto>> {
+    const read = keysetRead(q, (c) => {
+      const key = decodeCursor<{ t: string, id: string }>(c, ['t', 'id'])
+      return { occurredAt: new Date(key.t), id: key.id }
+    })
+    const rows = await repo.listInteractions(tx, ctx.workspaceId, { ...filter, before: read.below, newerThan: read.above, oldestFirst: read.lowFirst }, q.limit + 1)
+    const p = toDirectedPage(rows, q, (r) => ({ t: r.occurredAt.toISOString(), id: r.id }))
+    return { ...p, items: p.items.map((r) => toInteractionDto(r)) }
   }
+
+  async function listFilter (t: Tx, ctx: RequestContext, q: Omit<InteractionListInput, 'limit'>): Promise<repo.InteractionFilter> {
+    return {
+      contactId: q.contactId ? await contacts.resolveIdIn(t, ctx.workspaceId, q.contactId) ?? q.contactId : undefined,
+      channelId: q.channelId,
+      direction: q.direction,
+      kind: q.kind,
+      since: q.since ? new Date(q.since) : undefined,
+      until: q.until ? new Date(q.until) : undefined,
+      updatedSince: q.updatedSince ? new Date(q.updatedSince) : undefined
+    }
+  }
+
+  // interaction.received for what a contact sent us, interaction.created for what we sent or logged.
+  const recordNew = (tx: Tx, row: repo.InteractionRow) => appendEvent(tx, {
+    workspaceId: row.workspaceId, type: row.direction === 'inbound' ? 'interaction.received' : 'interaction.created', subjectId: row.id, data: toInteractionDto(row), occurredAt: clock.now()
+  })
 
   return {
     async get (ctx: RequestContext, id: string, opts: { includeRaw?: boolean } = {}, tx?: Tx): Promise<InteractionDto> {
@@ -75,21 +97,18 @@ export function createInteractionsService (deps: Deps) {
       }, tx)
     },
 
-    async list (ctx: RequestContext, q: InteractionListInput): Promise<Page<InteractionDto>> {
-      return ws(ctx, async (t) => page(t, ctx, {
-        contactId: q.contactId ? await contacts.resolveIdIn(t, ctx.workspaceId, q.contactId) ?? q.contactId : undefined,
-        channelId: q.channelId,
-        direction: q.direction,
-        kind: q.kind,
-        since: q.since ? new Date(q.since) : undefined,
-        until: q.until ? new Date(q.until) : undefined,
-        updatedSince: q.updatedSince ? new Date(q.updatedSince) : undefined
-      }, q.limit, q.after))
+    async list (ctx: RequestContext, q: InteractionListInput & PageRequest): Promise<Page<InteractionDto>> {
+      return ws(ctx, async (t) => page(t, ctx, await listFilter(t, ctx, q), q))
+    },
+
+    /** How many interactions match a list's filters (GraphQL totalCount). */
+    async count (ctx: RequestContext, q: Omit<InteractionListInput, 'limit'>): Promise<number> {
+      return ws(ctx, async (t) => repo.countInteractions(t, ctx.workspaceId, await listFilter(t, ctx, q)))
     },
 
     /** Every exchange with one contact, on every channel, newest first. */
-    async timeline (ctx: RequestContext, contactId: string, q: { limit: number, after?: string }): Promise<Page<InteractionDto>> {
-      return ws(ctx, async (t) => page(t, ctx, { contactId: await contacts.resolveId(ctx, contactId, t) }, q.limit, q.after))
+    async timeline (ctx: RequestContext, contactId: string, q: PageRequest): Promise<Page<InteractionDto>> {
+      return ws(ctx, async (t) => page(t, ctx, { contactId: await contacts.resolveId(ctx, contactId, t) }, q))
     },
 
     /** First timeline pages of many contacts at once (GraphQL loader), in the order of `contactIds`. */
@@ -120,6 +139,7 @@ export function createInteractionsService (deps: Deps) {
           authorId: input.direction === 'outbound' ? ctx.actor : null
         })
         if (!row) throw new DomainError('validation.failed', 'This channel already logged that provider message id', { errors: [{ pointer: '/providerMessageId', message: 'Already logged', code: 'duplicate' }] })
+        await recordNew(t, row)
         if (input.keepsPromiseIds?.length) await hooks?.keep(t, ctx, input.keepsPromiseIds, row.id, row.occurredAt)
         if (row.direction === 'outbound') await hooks?.suggest(t, ctx, row)
         return toInteractionDto(row)
@@ -145,6 +165,7 @@ export function createInteractionsService (deps: Deps) {
           subject: input.subject ?? null, body: input.text, threadId: input.threadId ?? null, status: 'queued', counterpart: to,
           occurredAt: clock.now(), authorId: ctx.actor
         })
+        await recordNew(t, row!)
         await enqueueOutbox(t, { workspaceId: ctx.workspaceId, topic: SEND_TOPIC, idempotencyKey: id, payload: { interactionId: id } })
         await hooks?.suggest(t, ctx, row!)
         return toInteractionDto(row!)
@@ -158,18 +179,20 @@ export function createInteractionsService (deps: Deps) {
       for (const event of events) {
         if (event.type === 'status') {
           if (event.watermark) {
-            if (event.status === 'delivered' || event.status === 'read') await repo.applyStatusWatermark(tx, ctx.workspaceId, channelId, event.watermark.recipient, event.watermark.before, event.status)
+            if (event.status === 'delivered' || event.status === 'read') await changeStatusUpTo(tx, clock.now(), ctx.workspaceId, channelId, event.watermark.recipient, event.watermark.before, event.status)
           } else {
-            await repo.applyStatus(tx, ctx.workspaceId, { channelId, providerMessageId: event.providerMessageId }, event.status, event.error)
+            await changeStatus(tx, clock.now(), ctx.workspaceId, { channelId, providerMessageId: event.providerMessageId }, event.status, event.error)
           }
           continue
         }
         const contactId = await identities.resolveSender(tx, ctx, { kind: event.identityKind, address: event.sender.handle, name: event.sender.name, seenAt: event.sentAt })
-        await repo.insertInteraction(tx, {
+        const row = await repo.insertInteraction(tx, {
           workspaceId: ctx.workspaceId, id: newId('interaction'), contactId, channelId, direction: 'inbound', kind: event.interactionKind,
           subject: event.subject ?? null, body: event.text ?? null, threadId: event.threadId ?? null, providerMessageId: event.providerMessageId,
           counterpart: event.sender.handle, attachments: event.attachments as unknown[], occurredAt: event.sentAt, raw
         })
+        // No row: the provider redelivered a message already recorded.
+        if (row) await recordNew(tx, row)
       }
     },
 

@@ -56,12 +56,22 @@ export interface PromiseFilter {
   dueBefore?: Date
   dueAfter?: Date
   updatedSince?: Date
-  beforeId?: string
 }
 
-export async function listPromises (tx: Executor, workspaceId: string, f: PromiseFilter, limit: number) {
-  const where: (SQL | undefined)[] = [inWs(workspaceId)]
+/** Keyset: ids below `beforeId` and above `newerThanId`, read from the newest end unless `oldestFirst`. */
+export async function listPromises (tx: Executor, workspaceId: string, f: PromiseFilter & { beforeId?: string, newerThanId?: string, oldestFirst?: boolean }, limit: number) {
+  const where = promiseConditions(workspaceId, f)
   if (f.beforeId) where.push(lt(promises.id, f.beforeId))
+  if (f.newerThanId) where.push(gt(promises.id, f.newerThanId))
+  return tx.select().from(promises).where(and(...where)).orderBy(f.oldestFirst ? asc(promises.id) : desc(promises.id)).limit(limit)
+}
+
+export async function countPromises (tx: Executor, workspaceId: string, f: PromiseFilter): Promise<number> {
+  return tx.$count(promises, and(...promiseConditions(workspaceId, f)))
+}
+
+function promiseConditions (workspaceId: string, f: PromiseFilter): (SQL | undefined)[] {
+  const where: (SQL | undefined)[] = [inWs(workspaceId)]
   if (f.status) where.push(eq(promises.status, f.status))
   if (f.contactId) where.push(eq(promises.contactId, f.contactId))
   if (f.promisor) where.push(eq(promises.promisor, f.promisor))
@@ -69,7 +79,7 @@ export async function listPromises (tx: Executor, workspaceId: string, f: Promis
   if (f.dueBefore) where.push(lt(promises.dueAt, f.dueBefore))
   if (f.dueAfter) where.push(gte(promises.dueAt, f.dueAfter))
   if (f.updatedSince) where.push(gte(promises.updatedAt, f.updatedSince))
-  return tx.select().from(promises).where(and(...where)).orderBy(desc(promises.id)).limit(limit)
+  return where
 }
 
 export async function listEventsOf (tx: Executor, workspaceId: string, promiseId: string) {

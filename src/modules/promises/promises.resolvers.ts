@@ -1,23 +1,25 @@
-import type { IResolvers, MercuriusLoaders } from 'mercurius'
-import { toConnection } from '../../graphql/connection.js'
+import type { MercuriusLoaders } from 'mercurius'
+import type { GqlResolvers as Resolvers } from '../../graphql/generated.js'
+import { orderIn, pageRequest, toConnection } from '../../graphql/connection.js'
 import { enumIn, enumOut, enumsIn, withoutNulls } from '../../graphql/enums.js'
 import { parseInput } from '../../lib/validation.js'
 import { requireScope } from '../../plugins/auth.js'
 import { AttentionQuery } from '../relationships/relationships.schemas.js'
 import { EventFeedQuery, PromiseClose, PromiseCreate, PromiseKeep, PromiseListQuery, PromiseRenegotiate, StatsQuery } from './promises.schemas.js'
 
-const eventOut = (e: { type: string }) => ({ ...e, type: enumOut(e.type) })
+const eventOut = <E extends { type: string }>(e: E) => ({ ...e, type: enumOut(e.type) })
 
-export const promisesResolvers: IResolvers = {
+export const promisesResolvers: Resolvers = {
   Query: {
     promise: async (_root, { id }, { ctx, services }) => {
       requireScope(ctx, 'promises:read')
       return services.promises.get(ctx, id)
     },
-    promises: async (_root, { first, after, filter }, { ctx, services }) => {
+    promises: async (_root, args, { ctx, services }) => {
       requireScope(ctx, 'promises:read')
-      const q = parseInput(PromiseListQuery, { limit: first, after: after ?? undefined, ...enumsIn(withoutNulls(filter), ['status']) }, { limit: 'first' })
-      return toConnection(await services.promises.list(ctx, q), Boolean(after))
+      const page = pageRequest(args)
+      const filter = parseInput(PromiseListQuery, enumsIn(withoutNulls(args.filter), ['status']))
+      return toConnection(await services.promises.list(ctx, { ...filter, ...page, ...orderIn(args.orderBy) }), () => services.promises.count(ctx, filter))
     },
     promiseStats: async (_root, args, { ctx, services }) => {
       requireScope(ctx, 'promises:read')
@@ -74,16 +76,20 @@ export const promisesLoaders: MercuriusLoaders = {
     // First pages for a whole page of contacts in one statement; a page after a cursor reads alone.
     promises: async (queries, { ctx, services }) => {
       requireScope(ctx, 'promises:read')
-      const parsed = queries.map((q) => parseInput(PromiseListQuery, withoutNulls({ limit: q.params.first, after: q.params.after, status: enumIn(q.params.status), contactId: q.obj.id }), { limit: 'first' }))
+      const parsed = queries.map((q) => ({
+        ...parseInput(PromiseListQuery, withoutNulls({ status: enumIn(q.params.status), contactId: q.obj.id })),
+        ...pageRequest(q.params)
+      }))
       const groups = new Map<string, number[]>()
-      parsed.forEach((p, i) => { if (!p.after) groups.set(`${p.status}:${p.limit}`, [...(groups.get(`${p.status}:${p.limit}`) ?? []), i]) })
+      parsed.forEach((p, i) => { if (!p.after && !p.before && !p.backward) groups.set(`${p.status}:${p.limit}`, [...(groups.get(`${p.status}:${p.limit}`) ?? []), i]) })
       const pages = new Map<number, Awaited<ReturnType<typeof services.promises.list>>>()
       for (const idx of groups.values()) {
         const { status, limit } = parsed[idx[0]]
         const found = await services.promises.firstPages(ctx, idx.map((i) => queries[i].obj.id), { status, limit })
         idx.forEach((i, k) => pages.set(i, found[k]))
       }
-      return Promise.all(parsed.map(async (p, i) => toConnection(pages.get(i) ?? await services.promises.list(ctx, p), Boolean(p.after))))
+      return Promise.all(parsed.map(async (p, i) => toConnection(pages.get(i) ?? await services.promises.list(ctx, p),
+        () => services.promises.count(ctx, { status: p.status, contactId: p.contactId }))))
     }
   },
   Promise: {

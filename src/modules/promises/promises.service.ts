@@ -2,13 +2,14 @@ import type { Db, Tx } from '../../db/client.js'
 import { enterWorkspace, inWorkspace } from '../../db/tenant.js'
 import type { Clock } from '../../lib/clock.js'
 import type { RequestContext } from '../../lib/context.js'
-import { decodeCursor, encodeCursor, toPage, type Page } from '../../lib/cursor.js'
+import { decodeCursor, encodeCursor, keysetRead, toDirectedPage, toPage, type Page, type PageRequest } from '../../lib/cursor.js'
 import { DomainError, notFound, validationError, type FieldError } from '../../lib/errors.js'
 import { newId } from '../../lib/ids.js'
 import type { ChannelsService } from '../channels/channels.service.js'
 import type { ContactsService } from '../contacts/contacts.service.js'
 import type { InteractionsService } from '../interactions/interactions.service.js'
 import * as repo from './promises.repository.js'
+import { appendEvent } from '../events/events.log.js'
 import { assertTransition, keptStatus, nextCheck, standing } from './promises.rules.js'
 import type { PromiseCreateInput, PromiseDto, PromiseEventDto, PromiseKeepInput, PromiseListInput, PromiseRenegotiateInput, PromiseStatsRowDto, StatsInput } from './promises.schemas.js'
 
@@ -38,6 +39,24 @@ function withRates (r: StatsRow): PromiseStatsRowDto {
 export function createPromisesService (deps: Deps) {
   const { db, clock, riskWindowMs, contacts, interactions } = deps
   const ws = <T>(ctx: Pick<RequestContext, 'workspaceId'>, fn: (tx: Tx) => Promise<T>, tx?: Tx) => inWorkspace(db, ctx.workspaceId, fn, tx)
+
+  // The workspace event log (feed, subscriptions, webhooks), next to the promise's own history.
+  const record = (tx: Tx, type: 'made' | 'at_risk' | 'renegotiated' | 'kept' | 'kept_late' | 'broken' | 'cancelled', row: repo.PromiseRow) => appendEvent(tx, {
+    workspaceId: row.workspaceId, type: `promise.${type === 'kept_late' ? 'kept' : type}`, subjectId: row.id, data: toPromiseDto(row), occurredAt: clock.now()
+  })
+
+  /** A list's filters as the repository takes them; a merged contact's id lists the survivor's. */
+  async function promiseFilter (t: Tx, ctx: RequestContext, q: Omit<PromiseListInput, 'limit'>): Promise<repo.PromiseFilter> {
+    return {
+      status: q.status,
+      contactId: q.contactId ? await contacts.resolveIdIn(t, ctx.workspaceId, q.contactId) ?? q.contactId : undefined,
+      promisor: q.promisor,
+      kind: q.kind,
+      dueBefore: q.dueBefore ? new Date(q.dueBefore) : undefined,
+      dueAfter: q.dueAfter ? new Date(q.dueAfter) : undefined,
+      updatedSince: q.updatedSince ? new Date(q.updatedSince) : undefined
+    }
+  }
 
   async function requireRow (tx: Tx, ctx: Pick<RequestContext, 'workspaceId'>, id: string) {
     const row = await repo.getPromiseForChange(tx, ctx.workspaceId, id)
@@ -75,6 +94,7 @@ export function createPromisesService (deps: Deps) {
       interactionId: extra.interactionId ?? extra.evidence?.[0] ?? null,
       data: { ...(extra.reason ? { reason: extra.reason } : {}), ...(extra.keptAt ? { keptAt: extra.keptAt.toISOString(), dueAt: row.dueAt.toISOString() } : {}) }
     })
+    await record(tx, to, updated)
     await repo.scheduleCheck(tx, ctx.workspaceId, row.id, null)
     return updated
   }
@@ -109,6 +129,7 @@ export function createPromisesService (deps: Deps) {
           // The injected clock, not the database's: evidence and the scheduler compare against it.
           createdAt: clock.now(), updatedAt: clock.now()
         })
+        await record(t, 'made', row)
         await repo.appendEvent(t, { workspaceId: ctx.workspaceId, promiseId: row.id, type: 'made', actor: ctx.actor, interactionId: row.madeInInteractionId, data: { dueAt: row.dueAt.toISOString() }, occurredAt: clock.now() })
         // Made already inside the warning window: the scheduler looks at once (it turns at_risk).
         const now = clock.now()
@@ -125,19 +146,20 @@ export function createPromisesService (deps: Deps) {
       })
     },
 
-    async list (ctx: RequestContext, q: PromiseListInput): Promise<Page<PromiseDto>> {
-      const beforeId = q.after ? decodeCursor<{ id: string }>(q.after, ['id']).id : undefined
+    async list (ctx: RequestContext, q: PromiseListInput & PageRequest): Promise<Page<PromiseDto>> {
+      const read = keysetRead(q, (c) => decodeCursor<{ id: string }>(c, ['id']).id)
       return ws(ctx, async (t) => {
-        const contactId = q.contactId ? await contacts.resolveIdIn(t, ctx.workspaceId, q.contactId) ?? q.contactId : undefined
         const rows = await repo.listPromises(t, ctx.workspaceId, {
-          status: q.status, contactId, promisor: q.promisor, kind: q.kind, beforeId,
-          dueBefore: q.dueBefore ? new Date(q.dueBefore) : undefined,
-          dueAfter: q.dueAfter ? new Date(q.dueAfter) : undefined,
-          updatedSince: q.updatedSince ? new Date(q.updatedSince) : undefined
+          ...await promiseFilter(t, ctx, q), beforeId: read.below, newerThanId: read.above, oldestFirst: read.lowFirst
         }, q.limit + 1)
-        const page = toPage(rows, q.limit, (r) => ({ id: r.id }))
-        return { items: page.items.map(toPromiseDto), nextCursor: page.nextCursor }
+        const page = toDirectedPage(rows, q, (r) => ({ id: r.id }))
+        return { ...page, items: page.items.map(toPromiseDto) }
       })
+    },
+
+    /** How many promises match a list's filters (GraphQL totalCount). */
+    async count (ctx: RequestContext, q: Omit<PromiseListInput, 'limit'>): Promise<number> {
+      return ws(ctx, async (t) => repo.countPromises(t, ctx.workspaceId, await promiseFilter(t, ctx, q)))
     },
 
     async keep (ctx: RequestContext, id: string, input: PromiseKeepInput, tx?: Tx): Promise<PromiseDto> {
@@ -170,6 +192,7 @@ export function createPromisesService (deps: Deps) {
           workspaceId: ctx.workspaceId, promiseId: id, type: 'renegotiated', actor: ctx.actor, interactionId: input.interactionId ?? null, occurredAt: now,
           data: { fromDueAt: row.dueAt.toISOString(), toDueAt: dueAt.toISOString(), reason: input.reason, fromStatus: row.status, toStatus: status }
         })
+        await record(t, 'renegotiated', updated)
         await repo.scheduleCheck(t, ctx.workspaceId, id, nextCheck(dueAt, now, riskWindowMs))
         return toPromiseDto(updated)
       })
@@ -247,7 +270,7 @@ export function createPromisesService (deps: Deps) {
               return
             }
             if (where === 'at_risk' && row.status === 'open') {
-              await repo.updatePromise(t, d.workspaceId, row.id, { status: 'at_risk' })
+              await record(t, 'at_risk', await repo.updatePromise(t, d.workspaceId, row.id, { status: 'at_risk' }))
               await repo.appendEvent(t, { workspaceId: d.workspaceId, promiseId: row.id, type: 'at_risk', actor: 'scheduler', interactionId: null, occurredAt: now, data: { dueAt: row.dueAt.toISOString() } })
             }
             await repo.scheduleCheck(t, d.workspaceId, row.id, nextCheck(row.dueAt, now, riskWindowMs))

@@ -1,18 +1,19 @@
-import type { IResolvers } from 'mercurius'
-import { toConnection } from '../../graphql/connection.js'
+import type { GqlResolvers as Resolvers } from '../../graphql/generated.js'
+import { pageRequest, toConnection } from '../../graphql/connection.js'
 import { enumIn, enumOut, withoutNulls } from '../../graphql/enums.js'
 import { parseInput } from '../../lib/validation.js'
 import { requireScope } from '../../plugins/auth.js'
 import { WorkspacePatch } from '../workspaces/workspaces.schemas.js'
 import { SuggestionAccept, SuggestionListQuery } from './suggestions.routes.js'
 
-export const suggestionsResolvers: IResolvers = {
+export const suggestionsResolvers: Resolvers = {
   Query: {
     workspace: async (_root, _args, { ctx, services }) => services.workspaces.get(ctx),
-    promiseSuggestions: async (_root, { first, after, status, contactId }, { ctx, services }) => {
+    promiseSuggestions: async (_root, args, { ctx, services }) => {
       requireScope(ctx, 'promises:read')
-      const q = parseInput(SuggestionListQuery, withoutNulls({ limit: first, after, status: enumIn(status), contactId }), { limit: 'first' })
-      return toConnection(await services.suggestions.list(ctx, q), Boolean(after))
+      const page = pageRequest(args)
+      const filter = parseInput(SuggestionListQuery, withoutNulls({ status: enumIn(args.status), contactId: args.contactId }))
+      return toConnection(await services.suggestions.list(ctx, { ...filter, ...page }), () => services.suggestions.count(ctx, filter))
     }
   },
   Mutation: {

@@ -1,9 +1,9 @@
-import { and, desc, eq, lt, type SQL } from 'drizzle-orm'
+import { and, asc, desc, eq, gt, lt, type SQL } from 'drizzle-orm'
 import { z } from 'zod'
 import type { Db, Tx } from '../../db/client.js'
 import { inWorkspace } from '../../db/tenant.js'
 import type { RequestContext } from '../../lib/context.js'
-import { decodeCursor, toPage, type Page } from '../../lib/cursor.js'
+import { decodeCursor, keysetRead, toDirectedPage, type Page, type PageRequest } from '../../lib/cursor.js'
 import { DomainError, notFound } from '../../lib/errors.js'
 import { newId } from '../../lib/ids.js'
 import type { WorkspacesService } from '../workspaces/workspaces.service.js'
@@ -62,17 +62,22 @@ export function createSuggestionsService ({ db, promises, workspaces }: { db: Db
       })))
     },
 
-    async list (ctx: RequestContext, q: { status?: Row['status'], contactId?: string, limit: number, after?: string }): Promise<Page<SuggestionDto>> {
-      const beforeId = q.after ? decodeCursor<{ id: string }>(q.after, ['id']).id : undefined
+    async list (ctx: RequestContext, q: SuggestionFilter & PageRequest): Promise<Page<SuggestionDto>> {
+      const read = keysetRead(q, (c) => decodeCursor<{ id: string }>(c, ['id']).id)
       const rows = await ws(ctx, (tx) => {
-        const where: (SQL | undefined)[] = [eq(promiseSuggestions.workspaceId, ctx.workspaceId)]
-        if (q.status) where.push(eq(promiseSuggestions.status, q.status))
-        if (q.contactId) where.push(eq(promiseSuggestions.contactId, q.contactId))
-        if (beforeId) where.push(lt(promiseSuggestions.id, beforeId))
-        return tx.select().from(promiseSuggestions).where(and(...where)).orderBy(desc(promiseSuggestions.id)).limit(q.limit + 1)
+        const where = suggestionConditions(ctx, q)
+        if (read.below) where.push(lt(promiseSuggestions.id, read.below))
+        if (read.above) where.push(gt(promiseSuggestions.id, read.above))
+        const order = read.lowFirst ? asc(promiseSuggestions.id) : desc(promiseSuggestions.id)
+        return tx.select().from(promiseSuggestions).where(and(...where)).orderBy(order).limit(q.limit + 1)
       })
-      const page = toPage(rows, q.limit, (r) => ({ id: r.id }))
-      return { items: page.items.map(toDto), nextCursor: page.nextCursor }
+      const page = toDirectedPage(rows, q, (r) => ({ id: r.id }))
+      return { ...page, items: page.items.map(toDto) }
+    },
+
+    /** How many suggestions match a list's filters (GraphQL totalCount). */
+    async count (ctx: RequestContext, q: SuggestionFilter): Promise<number> {
+      return ws(ctx, (tx) => tx.$count(promiseSuggestions, and(...suggestionConditions(ctx, q))))
     },
 
     /** Makes the promise (made in the interaction the words came from), with any correction. */
@@ -104,3 +109,12 @@ export function createSuggestionsService ({ db, promises, workspaces }: { db: Db
 }
 
 export type SuggestionsService = ReturnType<typeof createSuggestionsService>
+
+interface SuggestionFilter { status?: Row['status'], contactId?: string }
+
+function suggestionConditions (ctx: RequestContext, q: SuggestionFilter): (SQL | undefined)[] {
+  const where: (SQL | undefined)[] = [eq(promiseSuggestions.workspaceId, ctx.workspaceId)]
+  if (q.status) where.push(eq(promiseSuggestions.status, q.status))
+  if (q.contactId) where.push(eq(promiseSuggestions.contactId, q.contactId))
+  return where
+}

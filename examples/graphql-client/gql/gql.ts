@@ -1,0 +1,38 @@
+/* eslint-disable */
+import * as types from './graphql.js';
+
+
+
+/**
+ * Map of all GraphQL operations in the project.
+ *
+ * This map has several performance disadvantages:
+ * 1. It is not tree-shakeable, so it will include all operations in the project.
+ * 2. It is not minifiable, so the string of a GraphQL query will be multiple times inside the bundle.
+ * 3. It does not support dead code elimination, so it will add unused operations.
+ *
+ * Therefore it is highly recommended to use the babel or swc plugin for production.
+ * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
+ */
+type Documents = {
+    "\n  mutation CreateContact($input: CreateContactInput!) {\n    createContact(input: $input) {\n      contact { id displayName emails { address primary } tags }\n    }\n  }\n": typeof types.CreateContactDocument,
+    "\n  query NewestContacts($first: Int!, $tag: String) {\n    contacts(first: $first, filter: { tag: $tag }) {\n      totalCount\n      edges { cursor node { id displayName timeline(first: 3) { nodes { id kind occurredAt } } } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": typeof types.NewestContactsDocument,
+};
+const documents: Documents = {
+    "\n  mutation CreateContact($input: CreateContactInput!) {\n    createContact(input: $input) {\n      contact { id displayName emails { address primary } tags }\n    }\n  }\n": types.CreateContactDocument,
+    "\n  query NewestContacts($first: Int!, $tag: String) {\n    contacts(first: $first, filter: { tag: $tag }) {\n      totalCount\n      edges { cursor node { id displayName timeline(first: 3) { nodes { id kind occurredAt } } } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n": types.NewestContactsDocument,
+};
+
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateContact($input: CreateContactInput!) {\n    createContact(input: $input) {\n      contact { id displayName emails { address primary } tags }\n    }\n  }\n"): typeof import('./graphql.js').CreateContactDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query NewestContacts($first: Int!, $tag: String) {\n    contacts(first: $first, filter: { tag: $tag }) {\n      totalCount\n      edges { cursor node { id displayName timeline(first: 3) { nodes { id kind occurredAt } } } }\n      pageInfo { hasNextPage endCursor }\n    }\n  }\n"): typeof import('./graphql.js').NewestContactsDocument;
+
+
+export function graphql(source: string) {
+  return (documents as any)[source] ?? {};
+}

@@ -1,0 +1,155 @@
+import t, { type Test } from 'tap'
+import { build } from './helper.js'
+
+// Every list is a full Relay connection: first/after and last/before over the same keyset
+// cursors, pageInfo right in both directions, totalCount counted only when asked for.
+
+type Gql = Awaited<ReturnType<typeof build>>['gql']
+interface Conn { edges: Array<{ cursor: string, node: { id: string } }>, nodes: Array<{ id: string }>, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, totalCount?: number }
+
+const pageFields = 'edges { cursor node { id } } nodes { id } pageInfo { hasNextPage hasPreviousPage startCursor endCursor }'
+
+/** `field` is a path to the connection in the answer; `query` takes $first $after $last $before. */
+async function fetchPage (gql: Gql, query: string, field: string[], vars: Record<string, unknown>, token?: string) {
+  const res = await gql(query, vars, { token })
+  if (res.errors) return { errors: res.errors, conn: undefined as unknown as Conn }
+  return { errors: undefined, conn: field.reduce((v: any, k) => v[k], res.data) as Conn }
+}
+
+async function assertConnection (t: Test, gql: Gql, name: string, query: string, field: string[], expected: string[], extra: Record<string, unknown> = {}) {
+  const page = (vars: Record<string, unknown>) => fetchPage(gql, query, field, { ...extra, ...vars })
+  await t.test(name, async (t) => {
+    // Forward, two at a time.
+    const forward: string[] = []
+    let after: string | null = null
+    for (let i = 0; ; i++) {
+      const { conn, errors } = await page({ first: 2, after })
+      t.same(errors, undefined)
+      t.same(conn.nodes.map((n) => n.id), conn.edges.map((e) => e.node.id), 'nodes and edges agree')
+      t.equal(conn.pageInfo.startCursor, conn.edges[0]?.cursor ?? null)
+      t.equal(conn.pageInfo.endCursor, conn.edges.at(-1)?.cursor ?? null)
+      t.equal(conn.pageInfo.hasPreviousPage, i > 0, `forward page ${i}: hasPreviousPage`)
+      forward.push(...conn.nodes.map((n) => n.id))
+      if (!conn.pageInfo.hasNextPage) break
+      after = conn.pageInfo.endCursor
+      if (i > expected.length) { t.fail('no end'); break }
+    }
+    t.same(forward, expected, 'first/after walks the whole list in order')
+
+    // Backward, two at a time, from the end.
+    const backward: string[] = []
+    let before: string | null = null
+    for (let i = 0; ; i++) {
+      const { conn, errors } = await page({ last: 2, before })
+      t.same(errors, undefined)
+      t.equal(conn.pageInfo.hasNextPage, i > 0, `backward page ${i}: hasNextPage`)
+      t.ok(conn.nodes.length <= 2)
+      backward.unshift(...conn.nodes.map((n) => n.id))
+      if (!conn.pageInfo.hasPreviousPage) break
+      before = conn.pageInfo.startCursor
+      if (i > expected.length) { t.fail('no end'); break }
+    }
+    t.same(backward, expected, 'last/before walks the whole list back, each page in list order')
+
+    // Boundaries.
+    const all = await page({ first: expected.length })
+    t.same(all.conn.nodes.map((n) => n.id), expected)
+    t.equal(all.conn.pageInfo.hasNextPage, false, 'first = size: no next page')
+    const tail = await page({ last: expected.length })
+    t.same(tail.conn.nodes.map((n) => n.id), expected)
+    t.equal(tail.conn.pageInfo.hasPreviousPage, false, 'last = size: no previous page')
+    const short = await page({ last: expected.length - 1 })
+    t.same(short.conn.nodes.map((n) => n.id), expected.slice(1), 'last n: the n at the end')
+    t.equal(short.conn.pageInfo.hasPreviousPage, true)
+    const between = await page({ first: 100, after: all.conn.edges[0].cursor, before: all.conn.edges.at(-1)!.cursor })
+    t.same(between.conn.nodes.map((n) => n.id), expected.slice(1, -1), 'after and before together bound the range')
+    const max = await page({ first: 100 })
+    t.same(max.conn.nodes.map((n) => n.id), expected, 'first: 100 is allowed')
+    const afterEnd = await page({ first: 2, after: all.conn.pageInfo.endCursor })
+    t.same(afterEnd.conn.nodes, [], 'after the last item: empty')
+    t.equal(afterEnd.conn.pageInfo.hasNextPage, false)
+    t.equal(afterEnd.conn.pageInfo.hasPreviousPage, true)
+
+    for (const [vars, pointer, code] of [
+      [{ first: 101 }, '/first', 'too_big'],
+      [{ last: 101 }, '/last', 'too_big'],
+      [{ first: 0 }, '/first', 'too_small'],
+      [{ last: -1 }, '/last', 'too_small'],
+      [{ first: 2, last: 2 }, '/last', 'first_and_last']
+    ] as const) {
+      const { errors } = await page(vars)
+      t.equal(errors?.[0].extensions.code, 'validation.failed', `${JSON.stringify(vars)} refused`)
+      t.match(errors?.[0].extensions.errors, [{ pointer, code }])
+    }
+    const bad = await page({ first: 2, after: 'not-a-cursor' })
+    t.equal(bad.errors?.[0].extensions.code, 'request.invalid_cursor')
+  })
+}
+
+t.test('every connection pages both ways', async (t) => {
+  const { gql, rest, token } = await build(t)
+  const contacts: string[] = []
+  for (let i = 0; i < 5; i++) contacts.push((await rest('POST', '/v1/contacts', { body: { displayName: `Person ${i}`, tags: ['vip'] } })).data.id)
+  const ada = contacts[0]
+  const channels: string[] = []
+  for (let i = 0; i < 3; i++) channels.push((await rest('POST', '/v1/channels', { body: { kind: 'note', name: `Notes ${i}` } })).data.id)
+  const interactions: string[] = []
+  for (let i = 0; i < 5; i++) {
+    const body = { contactId: ada, channelId: channels[0], direction: 'outbound', kind: 'note', body: `I will send the report by Friday ${i}`, occurredAt: `2026-01-0${i + 1}T10:00:00Z` }
+    interactions.push((await rest('POST', '/v1/interactions', { body })).data.id)
+  }
+  const promises: string[] = []
+  for (let i = 0; i < 4; i++) promises.push((await rest('POST', '/v1/promises', { body: { contactId: ada, description: `call ${i}`, dueAt: '2099-01-01T00:00:00Z' } })).data.id)
+  const identities: string[] = []
+  for (let i = 0; i < 3; i++) identities.push((await rest('POST', `/v1/contacts/${ada}/identities`, { body: { kind: 'external', address: `ext-${i}` } })).data.id)
+  const suggestions = (await rest('GET', '/v1/promise-suggestions?limit=100')).data.data.map((s: { id: string }) => s.id)
+  t.ok(suggestions.length >= 3, 'outbound commitments made suggestions')
+
+  const newestFirst = (ids: string[]) => [...ids].reverse()
+  const args = '$first: Int, $after: String, $last: Int, $before: String'
+  const page = 'first: $first, after: $after, last: $last, before: $before'
+  await assertConnection(t, gql, 'contacts', `query (${args}) { contacts(${page}) { ${pageFields} } }`, ['contacts'], newestFirst(contacts))
+  await assertConnection(t, gql, 'contacts, filtered and oldest first', `query (${args}) { contacts(${page}, filter: { tag: "vip" }, orderBy: { direction: ASC }) { ${pageFields} } }`, ['contacts'], contacts)
+  await assertConnection(t, gql, 'channels', `query (${args}) { channels(${page}) { ${pageFields} } }`, ['channels'], newestFirst(channels))
+  await assertConnection(t, gql, 'interactions', `query (${args}) { interactions(${page}) { ${pageFields} } }`, ['interactions'], newestFirst(interactions))
+  await assertConnection(t, gql, 'interactions by occurredAt ascending', `query (${args}) { interactions(${page}, orderBy: { field: OCCURRED_AT, direction: ASC }) { ${pageFields} } }`, ['interactions'], interactions)
+  await assertConnection(t, gql, 'promises', `query (${args}) { promises(${page}) { ${pageFields} } }`, ['promises'], newestFirst(promises))
+  await assertConnection(t, gql, 'promises oldest first', `query (${args}) { promises(${page}, orderBy: { direction: ASC }) { ${pageFields} } }`, ['promises'], promises)
+  await assertConnection(t, gql, 'promiseSuggestions', `query (${args}) { promiseSuggestions(${page}) { ${pageFields} } }`, ['promiseSuggestions'], suggestions)
+  await assertConnection(t, gql, 'Contact.timeline', `query (${args}, $id: ID!) { contact(id: $id) { timeline(${page}) { ${pageFields} } } }`, ['contact', 'timeline'], newestFirst(interactions), { id: ada })
+  await assertConnection(t, gql, 'Contact.promises', `query (${args}, $id: ID!) { contact(id: $id) { promises(${page}) { ${pageFields} } } }`, ['contact', 'promises'], newestFirst(promises), { id: ada })
+  await assertConnection(t, gql, 'Contact.identities', `query (${args}, $id: ID!) { contact(id: $id) { identities(${page}) { ${pageFields} } } }`, ['contact', 'identities'], identities, { id: ada })
+
+  await t.test('totalCount counts what the filters match, on every page', async (t) => {
+    const res = await gql(`query ($id: ID!) {
+      contacts(first: 1) { totalCount }
+      vip: contacts(last: 2, filter: { tag: "vip" }) { totalCount nodes { id } }
+      none: contacts(first: 1, filter: { tag: "nobody" }) { totalCount }
+      channels(first: 1) { totalCount }
+      interactions(first: 1, filter: { direction: OUTBOUND }) { totalCount }
+      promises(first: 1) { totalCount }
+      promiseSuggestions(first: 1) { totalCount }
+      contact(id: $id) { timeline(first: 1) { totalCount } promises(first: 1) { totalCount } identities(first: 1) { totalCount } }
+    }`, { id: ada })
+    t.same(res.errors, undefined)
+    t.equal(res.data.contacts.totalCount, 5)
+    t.equal(res.data.vip.totalCount, 5)
+    t.equal(res.data.vip.nodes.length, 2)
+    t.equal(res.data.none.totalCount, 0)
+    t.equal(res.data.channels.totalCount, 3)
+    t.equal(res.data.interactions.totalCount, 5)
+    t.equal(res.data.promises.totalCount, 4)
+    t.equal(res.data.promiseSuggestions.totalCount, suggestions.length)
+    t.same(res.data.contact, { timeline: { totalCount: 5 }, promises: { totalCount: 4 }, identities: { totalCount: 3 } })
+  })
+
+  await t.test('another workspace sees none of it, whatever the cursor', async (t) => {
+    const globex = token({ workspace: 'globex' })
+    const res = await gql('{ contacts(last: 5) { totalCount nodes { id } } channels(first: 5) { totalCount } interactions(last: 5) { totalCount nodes { id } } promises(first: 5) { totalCount } promiseSuggestions(first: 5) { totalCount } }', {}, { token: globex })
+    t.same(res.errors, undefined)
+    t.same(res.data, { contacts: { totalCount: 0, nodes: [] }, channels: { totalCount: 0 }, interactions: { totalCount: 0, nodes: [] }, promises: { totalCount: 0 }, promiseSuggestions: { totalCount: 0 } })
+    const cursor = (await gql('{ contacts(first: 5) { pageInfo { endCursor } } }')).data.contacts.pageInfo.endCursor
+    const leak = await gql('query ($c: String) { contacts(last: 5, before: $c) { nodes { id } } }', { c: cursor }, { token: globex })
+    t.same(leak.data.contacts.nodes, [], 'an acme cursor reads nothing in globex')
+  })
+})
