@@ -25,6 +25,7 @@ const headers: Json = {
   'X-RateLimit-Remaining': { description: 'Requests left in the current window', schema: { type: 'integer', format: 'int32', minimum: 0, maximum: 1_000_000_000 } },
   'X-RateLimit-Reset': { description: 'Seconds until the current window resets', schema: { type: 'integer', format: 'int32', minimum: 0, maximum: 86_400 } },
   'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer', format: 'int32', minimum: 0, maximum: 86_400 } },
+  'Idempotent-Replayed': { description: '`true` when this answer is the stored first response to the same Idempotency-Key, replayed', schema: { type: 'string', enum: ['true'] } },
   ETag: { description: 'Strong entity tag of this version of the resource, e.g. `"v3"`: send it back in If-None-Match or If-Match', schema: { type: 'string', maxLength: 64 } }
 }
 
@@ -103,6 +104,7 @@ function completeOperation (path: string, method: string, op: Json) {
     response.headers ??= {}
     for (const name of rateLimitHeaderNames) response.headers[name] ??= headerRef(name)
     if (status === '429' || status === '503') response.headers['Retry-After'] ??= headerRef('Retry-After')
+    if (method === 'post' && op.security.length > 0 && /^[24]\d\d$/.test(status)) response.headers['Idempotent-Replayed'] ??= headerRef('Idempotent-Replayed')
     if ((conditionalRead || conditionalWrite) && /^2\d\d$|^304$/.test(status) && status !== '204') response.headers.ETag ??= headerRef('ETag')
   }
 }

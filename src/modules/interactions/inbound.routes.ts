@@ -36,8 +36,18 @@ export const inboundRoutes: FastifyPluginAsyncZod<{ inbound: InboundService, pub
     description: 'No bearer token: the adapter verifies the provider signature over the raw body. ' +
       'Handshakes (Meta hub.challenge, X CRC, Slack url_verification) are answered here. 401 stores nothing.',
     params: z.object({ id: z.string().min(1).max(100) }),
+    // The body is what the provider expects, already written by the adapter (Fastify sends a
+    // string as is): JSON for most, TwiML for Twilio, the bare challenge for handshakes.
     response: {
-      200: z.string().describe('Accepted (stored durably before this answer), or the handshake answer; the body is what the provider expects'),
+      200: {
+        description: 'Accepted (stored durably before this answer), or the handshake answer',
+        content: {
+          'application/json': { schema: z.record(z.string(), z.unknown()) },
+          'text/plain': { schema: z.string() },
+          'text/xml': { schema: z.string() }
+        }
+      },
+      403: { description: 'Handshake refused (Meta: wrong verify token)', content: { 'text/plain': { schema: z.string() } } },
       ...errorResponses([400, 401, 404], { authenticated: false })
     }
   }
