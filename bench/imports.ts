@@ -65,9 +65,14 @@ function copySeconds (path: string, n: number): number {
   return seconds
 }
 
+/** The server's resident memory in MB (NaN once it is gone: the run then fails on its next request). */
 const rssOf = (pid: number, field: 'VmRSS' | 'VmHWM') => {
-  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-  return m ? Number(m[1]) / 1024 : NaN
+  try {
+    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+    return m ? Number(m[1]) / 1024 : NaN
+  } catch {
+    return NaN
+  }
 }
 
 async function startServer () {
@@ -161,7 +166,7 @@ try {
     '',
     '| file | rows | MB | API rows/s | upload s | total s | `\\copy` rows/s | ratio to `\\copy` | server RSS before → peak (MB) | counts |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|',
-    ...results.map(({ label, run, copy, bytes }) => `| ${label} | ${run.rows} | ${(bytes / 1e6).toFixed(0)} | ${run.rowsPerSecond.toFixed(0)} | ${run.uploadSeconds.toFixed(1)} | ${run.seconds.toFixed(1)} | ${(run.rows / copy).toFixed(0)} | ${(run.rowsPerSecond / (run.rows / copy)).toFixed(2)} | ${run.startRssMb.toFixed(0)} → ${run.peakRssMb.toFixed(0)} | ${Object.entries(run.counts).filter(([k]) => k !== 'processed').map(([k, v]) => `${k} ${v}`).join(', ')} |`),
+    ...results.map(({ label, run, copy, bytes }) => `| ${label} | ${run.rows} | ${(bytes / 1e6).toFixed(0)} | ${run.rowsPerSecond.toFixed(0)} | ${run.uploadSeconds.toFixed(1)} | ${run.seconds.toFixed(1)} | ${(run.rows / copy).toFixed(0)} | ${(run.rowsPerSecond / (run.rows / copy)).toPrecision(2)} | ${run.startRssMb.toFixed(0)} → ${run.peakRssMb.toFixed(0)} | ${Object.entries(run.counts).filter(([k]) => k !== 'processed').map(([k, v]) => `${k} ${v}`).join(', ')} |`),
     '',
     `Server peak RSS over the whole run (VmHWM): ${hwm.toFixed(0)} MB.`
   )
