@@ -13,7 +13,11 @@ export const idPrefixes = {
   inbox: 'inb',
   outbox: 'obx',
   attempt: 'att',
-  suggestion: 'psg'
+  suggestion: 'psg',
+  apiKey: 'key',
+  event: 'evt',
+  webhookEndpoint: 'whe',
+  webhookDelivery: 'whd'
 } as const
 
 export type IdKind = keyof typeof idPrefixes

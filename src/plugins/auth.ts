@@ -4,13 +4,20 @@ import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
 import type { RequestContext, Scope } from '../lib/context.js'
 import { DomainError } from '../lib/errors.js'
+import { API_KEY_PREFIX, type ApiKeysService } from '../modules/api-keys/api-keys.service.js'
 import type { WorkspacesService } from '../modules/workspaces/workspaces.service.js'
 
 export const TOKEN_ISSUER = 'rapport'
 export const TOKEN_AUDIENCE = 'rapport-api'
 
 /** Claims Rapport puts in its bearer tokens (`scope` is space-separated, RFC 8693 style). */
-export interface TokenClaims { sub: string, wid: string, scope: string }
+export interface TokenClaims {
+  sub: string
+  wid: string
+  scope: string
+  /** The API key a token was exchanged for (POST /v1/auth/token): revoking the key ends the token. */
+  akid?: string
+}
 
 // RFC 8725: one pinned algorithm, a required expiry, and our own issuer and audience only.
 export function jwtOptions (config: Pick<Config, 'jwtSecret'>): FastifyJWTOptions {
@@ -41,8 +48,24 @@ export function requireScope (ctx: RequestContext, scope: Scope): void {
 
 const workspaceIdShape = /^[a-z0-9][a-z0-9-]{0,62}$/
 
-async function authenticate (request: FastifyRequest, workspaces: WorkspacesService): Promise<RequestContext> {
+export interface AuthDeps { workspaces: WorkspacesService, apiKeys: ApiKeysService }
+
+const bearerKey = new RegExp(`^Bearer\\s+(${API_KEY_PREFIX}\\S+)\\s*$`, 'i')
+
+/**
+ * An API key used directly as the bearer token. It is looked up on every request (one indexed
+ * read, no cache), so a revoked or expired key fails at once, in every server process.
+ */
+async function authenticateKey (request: FastifyRequest, secret: string, apiKeys: ApiKeysService): Promise<RequestContext> {
+  const principal = await apiKeys.authenticate(secret)
+  if (!principal) throw new DomainError('auth.unauthenticated', 'The API key is invalid, revoked or expired')
+  return { workspaceId: principal.workspaceId, actor: `apikey:${principal.keyId}`, scopes: new Set(principal.scopes), log: request.log }
+}
+
+export async function authenticate (request: FastifyRequest, { workspaces, apiKeys }: AuthDeps): Promise<RequestContext> {
   if (!request.headers.authorization) throw new DomainError('auth.unauthenticated', 'Missing bearer token')
+  const key = bearerKey.exec(request.headers.authorization)?.[1]
+  if (key) return authenticateKey(request, key, apiKeys)
   let claims: TokenClaims
   try {
     claims = await request.jwtVerify<TokenClaims>()
@@ -50,6 +73,9 @@ async function authenticate (request: FastifyRequest, workspaces: WorkspacesServ
     throw new DomainError('auth.unauthenticated', 'The bearer token is invalid or expired')
   }
   if (typeof claims.wid !== 'string' || !workspaceIdShape.test(claims.wid)) throw new DomainError('auth.unauthenticated', 'The token names no valid workspace')
+  if (claims.akid !== undefined && !(typeof claims.akid === 'string' && await apiKeys.isUsable(claims.akid, claims.wid))) {
+    throw new DomainError('auth.unauthenticated', 'The API key this token was exchanged for is revoked or expired')
+  }
   const ctx: RequestContext = {
     workspaceId: claims.wid,
     actor: String(claims.sub),
@@ -60,13 +86,16 @@ async function authenticate (request: FastifyRequest, workspaces: WorkspacesServ
   return ctx
 }
 
-async function authPlugin (app: FastifyInstance, opts: { config: Config, workspaces: WorkspacesService }) {
+async function authPlugin (app: FastifyInstance, opts: { config: Config } & AuthDeps) {
   await app.register(fastifyJwt, jwtOptions(opts.config))
   app.decorateRequest('ctx', null as unknown as RequestContext)
   app.addHook('onRequest', async (request) => {
     const routeConfig = request.routeOptions.config
     if (routeConfig.public || request.is404) return
-    request.ctx = await authenticate(request, opts.workspaces)
+    // A GraphQL WebSocket upgrade carries its token in connection_init (browsers cannot set
+    // headers on it): src/graphql/subscriptions.ts authenticates it there, with authenticate().
+    if ((request as { ws?: boolean }).ws) return
+    request.ctx = await authenticate(request, opts)
     if (routeConfig.scope) requireScope(request.ctx, routeConfig.scope)
   })
 }
