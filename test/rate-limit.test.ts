@@ -29,7 +29,7 @@ t.test('per-subject limits with RateLimit, RateLimit-Policy and X-RateLimit head
   const limited = await rest('GET', '/v1/contacts')
   t.equal(limited.statusCode, 429)
   t.match(limited.headers['content-type'], /^application\/problem\+json/)
-  t.equal(limited.data.code, 'rate_limited')
+  t.equal(limited.data.code, 'request.rate_limited')
   t.equal(limited.data.status, 429)
   t.ok(Number(limited.headers['retry-after']) > 0 && Number(limited.headers['retry-after']) <= 60, 'Retry-After in seconds')
   t.equal(limited.headers['x-ratelimit-remaining'], '0')
@@ -43,7 +43,7 @@ t.test('per-subject limits with RateLimit, RateLimit-Policy and X-RateLimit head
 
   const gql = await rest('POST', '/graphql', { body: { query: '{ __typename }' } })
   t.equal(gql.statusCode, 429, 'GraphQL shares the budget')
-  t.equal(gql.data.errors[0].extensions.code, 'rate_limited')
+  t.equal(gql.data.errors[0].extensions.code, 'request.rate_limited')
 
   t.equal((await rest('GET', '/healthz', { token: null })).statusCode, 200, 'health probes are never limited')
   t.notOk((await rest('GET', '/healthz', { token: null })).headers['x-ratelimit-limit'])
@@ -80,7 +80,7 @@ t.test('with REDIS_URL the budget is shared by every server process', { skip: re
   t.equal((await one.rest('GET', '/v1/contacts')).statusCode, 200)
   const limited = await two.rest('GET', '/v1/contacts')
   t.equal(limited.statusCode, 429)
-  t.equal(limited.data.code, 'rate_limited')
+  t.equal(limited.data.code, 'request.rate_limited')
 })
 
 t.test('limits are off with RATE_LIMIT_MAX=0 (the test default)', async (t) => {

@@ -103,8 +103,10 @@ async function idempotencyPlugin (app: FastifyInstance, { db, clock = systemCloc
   app.addHook('onSend', async (request, reply, payload) => {
     const claim = claimOf.get(request)
     if (!claim || claim.settled) return payload
-    // A server error is not an answer worth keeping: the client may retry with the same key.
-    if (reply.statusCode >= 500 || !(typeof payload === 'string' || Buffer.isBuffer(payload) || payload === null || payload === undefined)) {
+    // A server error is not an answer worth keeping: the client may retry with the same key. An
+    // answer marked no-store (it holds a one-time secret) must not be written down here either.
+    const noStore = /no-store/i.test(String(reply.getHeader('cache-control') ?? ''))
+    if (reply.statusCode >= 500 || noStore || !(typeof payload === 'string' || Buffer.isBuffer(payload) || payload === null || payload === undefined)) {
       await release(claim)
       return payload
     }

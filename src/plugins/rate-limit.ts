@@ -42,7 +42,7 @@ async function rateLimitPlugin (app: FastifyInstance, { config }: { config: Pick
     keyGenerator: limitKey,
     allowList: (request) => unlimitedRoutes.has(request.routeOptions.url ?? ''),
     errorResponseBuilder: (_request, context) =>
-      new DomainError('rate_limited', `Rate limit of ${context.max} requests exceeded; retry in ${context.after}`, { retryAfterSeconds: Math.ceil(context.ttl / 1000) })
+      new DomainError('request.rate_limited', `Rate limit of ${context.max} requests exceeded; retry in ${context.after}`, { retryAfterSeconds: Math.ceil(context.ttl / 1000) })
   })
   const windowS = Math.ceil(windowMs / 1000)
   app.addHook('onSend', async (_request, reply, payload) => {

@@ -68,7 +68,7 @@ export function createApiKeysService ({ db, clock }: { db: Db, clock: Clock }) {
 
     async get (ctx: RequestContext, id: string): Promise<ApiKeyDto> {
       const row = await ws(ctx, (tx) => repo.find(tx, ctx.workspaceId, id))
-      if (!row) throw notFound('api_key.not_found', id)
+      if (!row) throw notFound('apikey.not_found', id)
       return toDto(row)
     },
 
@@ -83,7 +83,7 @@ export function createApiKeysService ({ db, clock }: { db: Db, clock: Clock }) {
     async revoke (ctx: RequestContext, id: string, opts: { expectedVersion?: number } = {}): Promise<void> {
       await ws(ctx, async (tx) => {
         const row = await repo.find(tx, ctx.workspaceId, id)
-        if (!row) throw notFound('api_key.not_found', id)
+        if (!row) throw notFound('apikey.not_found', id)
         assertVersion(opts.expectedVersion, row.version)
         if (row.revokedAt === null) await repo.revoke(tx, ctx.workspaceId, id, clock.now())
       })

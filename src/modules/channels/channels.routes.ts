@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
+import { expectedVersion, sendWithETag } from '../../lib/etag.js'
 import { bodyErrors, errorResponses } from '../../lib/http-schemas.js'
 import { sendPage } from '../../lib/link-header.js'
 import type { ChannelsService } from './channels.service.js'
@@ -32,19 +33,19 @@ export const channelsRoutes: FastifyPluginAsyncZod<{ channels: ChannelsService }
 
   app.get('/v1/channels/:id', {
     config: { scope: 'channels:read' },
-    schema: { operationId: 'getChannel', tags, security, summary: 'Get a channel (secrets are never returned)', params: ChannelIdParams, response: { 200: Channel, ...errorResponses([404]) } }
-  }, async (request) => channels.get(request.ctx, request.params.id))
+    schema: { operationId: 'getChannel', tags, security, summary: 'Get a channel (secrets are never returned)', params: ChannelIdParams, response: { 200: Channel, 304: z.null().describe('Not modified (If-None-Match)'), ...errorResponses([404]) } }
+  }, async (request, reply) => sendWithETag(request, reply, await channels.get(request.ctx, request.params.id)))
 
   app.patch('/v1/channels/:id', {
     config: { scope: 'channels:write' },
-    schema: { operationId: 'updateChannel', tags, security, summary: 'Rename, pause or reconfigure a channel', params: ChannelIdParams, body: ChannelPatch, response: { 200: Channel, ...errorResponses([...bodyErrors, 404]) } }
-  }, async (request) => channels.update(request.ctx, request.params.id, request.body))
+    schema: { operationId: 'updateChannel', tags, security, summary: 'Rename, pause or reconfigure a channel', params: ChannelIdParams, body: ChannelPatch, response: { 200: Channel, ...errorResponses([...bodyErrors, 404, 412]) } }
+  }, async (request, reply) => sendWithETag(request, reply, await channels.update(request.ctx, request.params.id, request.body, undefined, { expectedVersion: expectedVersion(request) })))
 
   app.delete('/v1/channels/:id', {
     config: { scope: 'channels:write' },
-    schema: { operationId: 'deleteChannel', tags, security, summary: 'Delete a channel (its webhook URL stops answering)', params: ChannelIdParams, response: { 204: z.null().describe('Deleted'), ...errorResponses([404]) } }
+    schema: { operationId: 'deleteChannel', tags, security, summary: 'Delete a channel (its webhook URL stops answering)', params: ChannelIdParams, response: { 204: z.null().describe('Deleted'), ...errorResponses([404, 412]) } }
   }, async (request, reply) => {
-    await channels.remove(request.ctx, request.params.id)
+    await channels.remove(request.ctx, request.params.id, { expectedVersion: expectedVersion(request) })
     return reply.code(204).send(null)
   })
 }

@@ -1,4 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { sendWithETag } from '../../lib/etag.js'
 import { bodyErrors, errorResponses } from '../../lib/http-schemas.js'
 import { sendPage } from '../../lib/link-header.js'
 import type { PromisesService } from './promises.service.js'
@@ -36,8 +38,8 @@ export const promisesRoutes: FastifyPluginAsyncZod<{ promises: PromisesService }
 
   app.get('/v1/promises/:id', {
     config: read,
-    schema: { operationId: 'getPromise', tags, security, summary: 'Get a promise', params: PromiseIdParams, response: { 200: Promise_, ...errorResponses([404]) } }
-  }, async (request) => promises.get(request.ctx, request.params.id))
+    schema: { operationId: 'getPromise', tags, security, summary: 'Get a promise', params: PromiseIdParams, response: { 200: Promise_, 304: z.null().describe('Not modified (If-None-Match)'), ...errorResponses([404]) } }
+  }, async (request, reply) => sendWithETag(request, reply, await promises.get(request.ctx, request.params.id)))
 
   app.post('/v1/promises/:id/keep', {
     config: write,
