@@ -1171,6 +1171,26 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "webhook.test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * webhook.test event
+         * @description Sent to every webhook endpoint subscribed to this type. Answer 2xx quickly; any other answer or a timeout is retried with exponential backoff and jitter for about three days (Retry-After honoured); 410 Gone disables the endpoint.
+         */
+        post: operations["onWebhookTest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface components {
     schemas: {
@@ -1639,7 +1659,7 @@ export interface components {
             detail?: string;
             instance?: string;
             /** @enum {string} */
-            code: "validation.failed" | "graphql.invalid_query" | "graphql.cost_limit_exceeded" | "graphql.alias_limit_exceeded" | "request.malformed" | "request.invalid_cursor" | "auth.unauthenticated" | "auth.forbidden" | "route.not_found" | "contact.not_found" | "channel.not_found" | "interaction.not_found" | "identity.not_found" | "merge.not_found" | "promise.not_found" | "import.not_found" | "suggestion.not_found" | "apikey.not_found" | "webhook_endpoint.not_found" | "webhook_delivery.not_found" | "webhook_endpoint.disabled" | "idempotency.in_progress" | "idempotency.key_reused" | "request.rate_limited" | "contact.duplicate" | "identity.duplicate" | "contact.merge_invalid" | "merge.already_undone" | "promise.invalid_transition" | "promise.evidence_required" | "suggestion.already_decided" | "import.not_cancellable" | "import.malformed" | "channel.paused" | "channel.cannot_send" | "message.no_recipient" | "inbound.unauthenticated" | "inbound.malformed" | "precondition.failed" | "request.uri_too_long" | "request.too_large" | "request.unsupported_media_type" | "service.unavailable" | "internal";
+            code: "validation.failed" | "graphql.invalid_query" | "graphql.cost_limit_exceeded" | "graphql.alias_limit_exceeded" | "request.malformed" | "request.invalid_cursor" | "auth.unauthenticated" | "auth.forbidden" | "route.not_found" | "contact.not_found" | "channel.not_found" | "interaction.not_found" | "identity.not_found" | "merge.not_found" | "promise.not_found" | "import.not_found" | "suggestion.not_found" | "apikey.not_found" | "webhook.not_found" | "delivery.not_found" | "webhook.disabled" | "idempotency.in_progress" | "idempotency.key_reused" | "request.rate_limited" | "contact.duplicate" | "identity.duplicate" | "contact.merge_invalid" | "merge.already_undone" | "promise.invalid_transition" | "promise.evidence_required" | "suggestion.already_decided" | "import.not_cancellable" | "import.malformed" | "channel.paused" | "channel.cannot_send" | "message.no_recipient" | "inbound.unauthenticated" | "inbound.malformed" | "precondition.failed" | "request.uri_too_long" | "request.too_large" | "request.unsupported_media_type" | "service.unavailable" | "internal";
             errors?: {
                 pointer: string;
                 message: string;
@@ -2071,6 +2091,20 @@ export interface components {
              */
             timestamp: string;
             data: components["schemas"]["Channel"];
+        };
+        /** @description Body of a `webhook.test` delivery */
+        WebhookEvent_WebhookTest: {
+            /** @constant */
+            type: "webhook.test";
+            /**
+             * Format: date-time
+             * @description When the event happened
+             */
+            timestamp: string;
+            data: {
+                endpointId: string;
+                eventId: string;
+            };
         };
         JsonValue: string | number | boolean | null | components["schemas"]["JsonValue"][] | {
             [key: string]: components["schemas"]["JsonValue"];
@@ -12921,6 +12955,42 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["WebhookEvent_ChannelDeleted"];
+            };
+        };
+        responses: {
+            /** @description Received: the delivery is done */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: disables the endpoint, no more deliveries */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onWebhookTest: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Unique message id (the event id): use it to drop duplicate deliveries */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed: refuse old ones to stop replays */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` signatures with the endpoint secret (Standard Webhooks); verify with the standardwebhooks package */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookEvent_WebhookTest"];
             };
         };
         responses: {

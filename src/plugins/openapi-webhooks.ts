@@ -31,7 +31,13 @@ const signatureHeaders = [
 export function webhookDocument (schemas: Json): { webhooks: Json, payloads: Json } {
   const payloads: Json = {}
   const webhooks: Json = {}
-  for (const type of eventTypes) {
+  // webhook.test: the ping `POST /v1/webhook-endpoints/{id}/test` sends to one endpoint.
+  const pingData = {
+    type: 'object',
+    properties: { endpointId: { type: 'string', maxLength: 100 }, eventId: { type: 'string', maxLength: 100 } },
+    required: ['endpointId', 'eventId']
+  }
+  for (const type of [...eventTypes, 'webhook.test']) {
     const dataName = dataSchemaOf(type)
     payloads[payloadName(type)] = {
       type: 'object',
@@ -39,7 +45,9 @@ export function webhookDocument (schemas: Json): { webhooks: Json, payloads: Jso
       properties: {
         type: { type: 'string', const: type },
         timestamp: { type: 'string', format: 'date-time', maxLength: 40, description: 'When the event happened' },
-        data: schemas[dataName] ? { $ref: `#/components/schemas/${dataName}` } : { type: 'object', description: 'The subject of the event' }
+        data: type === 'webhook.test'
+          ? pingData
+          : schemas[dataName] ? { $ref: `#/components/schemas/${dataName}` } : { type: 'object', description: 'The subject of the event' }
       },
       required: ['type', 'timestamp', 'data']
     }
