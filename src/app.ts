@@ -4,11 +4,18 @@ import type { Config } from './config.js'
 import type { Db } from './db/client.js'
 import graphql from './graphql/index.js'
 import { systemClock, type Clock } from './lib/clock.js'
+import { eventsRoutes } from './modules/events/events.routes.js'
 import { contactsRoutes } from './modules/contacts/contacts.routes.js'
 import { healthRoutes } from './modules/health/health.routes.js'
+import websocket from '@fastify/websocket'
 import auth from './plugins/auth.js'
 import openapi from './plugins/openapi.js'
 import problem, { sendProblem, toDomainError } from './plugins/problem.js'
+import underPressure from './plugins/under-pressure.js'
+import idempotency from './plugins/idempotency.js'
+import rateLimit from './plugins/rate-limit.js'
+import { apiKeysRoutes } from './modules/api-keys/api-keys.routes.js'
+import { authTokenRoutes } from './modules/api-keys/auth-token.routes.js'
 import { fastSerializerCompiler } from './plugins/serializer.js'
 import { createJobs } from './jobs/index.js'
 import { channelsRoutes } from './modules/channels/channels.routes.js'
@@ -21,6 +28,7 @@ import { promisesRoutes } from './modules/promises/promises.routes.js'
 import { suggestionsRoutes } from './modules/promises/suggestions.routes.js'
 import { workspacesRoutes } from './modules/workspaces/workspaces.routes.js'
 import { relationshipsRoutes } from './modules/relationships/relationships.routes.js'
+import { webhooksRoutes } from './modules/webhooks/webhooks.routes.js'
 import { createServices } from './services.js'
 
 export interface AppOptions {
@@ -91,7 +99,8 @@ export async function buildApp ({ config, db, clock = systemClock, logger, fetch
   })
 
   const kick = { inbox: () => jobs.inbox.kick(), outbox: () => jobs.outbox.kick(), imports: () => jobs.imports.kick() }
-  const services = createServices({ db, clock, secretsKey: config.secretsKey, promiseRiskWindowMs: config.promiseRiskWindowMs, imports: config.imports, fetch, kick })
+  const services = createServices({ db, clock, secretsKey: config.secretsKey, promiseRiskWindowMs: config.promiseRiskWindowMs, imports: config.imports, fetch, kick,
+    webhookUrls: config.webhooks, kickWebhooks: () => jobs.webhookDelivery.kick() })
   const jobs = createJobs({ config, db, clock, services, log: app.log, fetch })
   app.decorate('jobs', jobs)
   app.addHook('onReady', async () => jobs.start())
@@ -99,7 +108,12 @@ export async function buildApp ({ config, db, clock = systemClock, logger, fetch
   app.addHook('onClose', async () => jobs.stop())
 
   await app.register(problem)
-  await app.register(auth, { config, workspaces: services.workspaces })
+  await app.register(underPressure, { maxInFlight: config.maxInFlight })
+  // Before auth: it marks WebSocket upgrades (request.ws), which authenticate in connection_init instead.
+  await app.register(websocket, { options: { maxPayload: 1_048_576 } })
+  await app.register(auth, { config, workspaces: services.workspaces, apiKeys: services.apiKeys })
+  await app.register(rateLimit, { config })
+  await app.register(idempotency, { db, clock })
   await app.register(openapi)
   // REST validates and serializes with zod; mercurius keeps Fastify's own JSON-schema compilers.
   await app.register(async (rest) => {
@@ -115,10 +129,14 @@ export async function buildApp ({ config, db, clock = systemClock, logger, fetch
     await rest.register(relationshipsRoutes, { relationships: services.relationships })
     await rest.register(suggestionsRoutes, { suggestions: services.suggestions })
     await rest.register(workspacesRoutes, { workspaces: services.workspaces })
+    await rest.register(apiKeysRoutes, { apiKeys: services.apiKeys })
+    await rest.register(authTokenRoutes, { apiKeys: services.apiKeys })
     await rest.register(importsRoutes, { imports: services.imports })
+    await rest.register(eventsRoutes, { events: services.events })
+    await rest.register(webhooksRoutes, { webhooks: services.webhooks })
     await rest.register(inboundRoutes, { inbound: services.inbound, publicUrl: config.publicUrl })
   })
-  await app.register(graphql, { services, graphiql: config.graphiql })
+  await app.register(graphql, { services, db, graphiql: config.graphiql, limits: config.graphql })
 
   return app
 }

@@ -25,6 +25,10 @@ export interface DatabaseOptions {
   /** Directory for the embedded database; undefined keeps it in memory (tests). */
   dataDir?: string
   poolMax?: number
+  /** How long opening a connection may take before the query fails (PostgreSQL only). */
+  connectTimeoutMs?: number
+  /** Server-side cap on one statement, so a stuck query frees its connection (PostgreSQL only). */
+  statementTimeoutMs?: number
   /** Sees every statement the query builder sends (tests count them to catch N+1 queries). */
   onQuery?: (query: string) => void
 }
@@ -34,9 +38,14 @@ export async function openDatabase (opts: DatabaseOptions): Promise<Database> {
     const client = postgres(opts.databaseUrl, {
       max: opts.poolMax ?? 10,
       onnotice: () => {},
-      // Fail fast instead of queueing forever when the server is gone (see /readyz).
-      connect_timeout: 5,
-      connection: { application_name: 'rapport' }
+      // Fail fast instead of queueing forever when the server is gone (see /readyz); postgres.js
+      // takes seconds (fractions work). A dead connection is dropped and the next query opens a fresh one, which
+      // is how the pool recovers by itself when the database comes back.
+      connect_timeout: (opts.connectTimeoutMs ?? 5000) / 1000,
+      connection: {
+        application_name: 'rapport',
+        ...(opts.statementTimeoutMs ? { statement_timeout: opts.statementTimeoutMs } : {})
+      }
     })
     const db = drizzlePostgres({ client, schema, logger: queryLogger(opts) }) as unknown as Db
     return { db, kind: 'postgres', close: once(() => client.end({ timeout: 5 })) }
@@ -53,4 +62,26 @@ const queryLogger = (opts: DatabaseOptions) => opts.onQuery ? { logQuery: (query
 function once (fn: () => Promise<void>): () => Promise<void> {
   let done: Promise<void> | undefined
   return () => (done ??= fn())
+}
+
+// postgres.js connection failures, Node socket errors and PostgreSQL's own "not now" answers:
+// admin shutdown, cannot connect now, too many connections, connection exceptions (class 08),
+// and a statement cancelled by statement_timeout.
+const unavailableCodes = new Set([
+  'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_DESTROYED', 'CONNECTION_ENDED',
+  'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN',
+  '57P01', '57P02', '57P03', '53300', '57014'
+])
+
+/**
+ * Whether an error (or one of its causes: drizzle wraps the driver's) means the database cannot
+ * answer right now, as opposed to a bug or a bad value: the client should retry later (503).
+ */
+export function isDatabaseUnavailable (err: unknown): boolean {
+  for (let e = err as { code?: unknown, cause?: unknown, message?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (typeof e.code === 'string' && (unavailableCodes.has(e.code) || e.code.startsWith('08'))) return true
+    // PGlite after close (tests simulate an outage that way).
+    if (typeof e.message === 'string' && /PGlite is closed/i.test(e.message)) return true
+  }
+  return false
 }

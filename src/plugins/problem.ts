@@ -3,6 +3,7 @@ import fp from 'fastify-plugin'
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
 import { DomainError, errorCatalog, problemType, validationError, type ErrorCode, type FieldError } from '../lib/errors.js'
 import { toPointer } from '../lib/validation.js'
+import { isDatabaseUnavailable } from '../db/client.js'
 
 export const PROBLEM_JSON = 'application/problem+json'
 
@@ -36,6 +37,8 @@ export function toDomainError (err: unknown): DomainError {
   const e = err as FastifyError & { validation?: unknown[], validationContext?: string }
   if (hasZodFastifySchemaValidationErrors(e)) return new DomainError('validation.failed', 'The request is not valid', { errors: fieldErrors(e) })
   if (e?.code && fastifyCodes[e.code]) return new DomainError(fastifyCodes[e.code], e.message)
+  // The database is down, unreachable or out of connections: the client may retry (503, Retry-After).
+  if (isDatabaseUnavailable(err)) return new DomainError('service.unavailable', 'The database does not answer; retry later')
   if (databaseDataException(err)) return new DomainError('validation.failed', 'A value in the request cannot be stored (e.g. a NUL character or a date out of range)')
   // A body Fastify could not parse (e.g. malformed JSON from the default parser) arrives as a 400.
   if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
@@ -115,6 +118,7 @@ export function problemBody (err: DomainError, instance: string) {
 
 export function sendProblem (reply: FastifyReply, request: FastifyRequest, err: DomainError) {
   if (err.status === 401) reply.header('www-authenticate', `Bearer realm="rapport", error="invalid_token", error_description="${err.message}"`)
+  if (err.status === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', '1')
   if (err.status === 403) reply.header('www-authenticate', `Bearer realm="rapport", error="insufficient_scope", scope="${String(err.details.requiredScope ?? '')}"`)
   // GraphQL clients expect GraphQL-shaped errors, even for a request refused before execution.
   if (request.url.startsWith('/graphql')) {

@@ -81,3 +81,23 @@ export async function waitForListening (p: NodeProcess, timeoutMs = 120_000): Pr
   }
   throw new Error(`the server did not listen within ${timeoutMs} ms:\n${p.stderr()}\n${p.stdout()}`)
 }
+
+export interface HttpAnswer { statusCode: number, headers: Record<string, string>, body: string, data: any, ms: number }
+
+/** One HTTP call to a child server, shaped like the in-process helper's answers (for assertProblem). */
+export async function httpCall (base: URL, method: string, path: string, o: { token?: string, body?: unknown, headers?: Record<string, string>, signal?: AbortSignal } = {}): Promise<HttpAnswer> {
+  const started = Date.now()
+  const headers: Record<string, string> = { ...o.headers }
+  if (o.token) headers.authorization = `Bearer ${o.token}`
+  if (o.body !== undefined && !headers['content-type']) headers['content-type'] = 'application/json'
+  const res = await fetch(new URL(path, base), {
+    method,
+    headers,
+    body: o.body === undefined ? undefined : typeof o.body === 'string' ? o.body : JSON.stringify(o.body),
+    signal: o.signal
+  })
+  const body = await res.text()
+  let data: unknown
+  try { data = body ? JSON.parse(body) : undefined } catch { data = undefined }
+  return { statusCode: res.status, headers: Object.fromEntries(res.headers), body, data, ms: Date.now() - started }
+}
