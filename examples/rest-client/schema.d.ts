@@ -10189,7 +10189,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Default Response */
+            /** @description The failed rows: JSON pages, or CSV with `format=csv` or `Accept: text/csv` */
             200: {
                 headers: {
                     RateLimit: components["headers"]["RateLimit"];
@@ -10201,6 +10201,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ImportErrorList"];
+                    "text/csv": string;
                 };
             };
             /** @description Invalid request (validation errors list each field with a JSON pointer) */

@@ -68,7 +68,17 @@ export const importsRoutes: FastifyPluginAsyncZod<{ imports: ImportsService }> =
 
   app.get('/v1/imports/:id/errors', {
     config: { scope: 'imports:read' },
-    schema: { operationId: 'listImportErrors', tags, security, summary: 'Failed rows with line, field and reason (JSON, or CSV ready to fix)', params: ImportIdParams, querystring: ImportErrorsQuery, response: { 200: z.object({ data: z.array(ImportError), nextCursor: z.string().nullable() }).meta({ id: 'ImportErrorList' }), ...errorResponses([400, 404]) } }
+    schema: { operationId: 'listImportErrors', tags, security, summary: 'Failed rows with line, field and reason (JSON, or CSV ready to fix)', params: ImportIdParams, querystring: ImportErrorsQuery, response: {
+        200: {
+          description: 'The failed rows: JSON pages, or CSV with `format=csv` or `Accept: text/csv`',
+          content: {
+            'application/json': { schema: z.object({ data: z.array(ImportError), nextCursor: z.string().nullable() }).meta({ id: 'ImportErrorList' }) },
+            'text/csv': { schema: z.string().describe('line,field,reason with a header row') }
+          }
+        },
+        ...errorResponses([400, 404])
+      }
+    }
   }, async (request, reply) => {
     const page = await imports.errors(request.ctx, request.params.id, request.query)
     setNextLink(request, reply, page.nextCursor)
