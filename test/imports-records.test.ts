@@ -85,6 +85,14 @@ t.test('interactions NDJSON, dry run and a key repeated in a later batch', async
   const again = await runImport(app, rest, ndjson(lines), { query: { type: 'interactions', format: 'ndjson' } })
   t.match(again.job.counts, { created: 0, unchanged: 1001, failed: 1 })
   t.match(await importErrors(rest, again.upload.data.id), [{ line: 1002, reason: /not a JSON object/ }])
+
+  // Keys are per workspace: the same file in another workspace (same contact externalIds) is new there.
+  const elsewhere = workspace('int-ndjson-elsewhere')
+  const { ada: theirAda } = await seedContacts(elsewhere)
+  const theirs = await runImport(app, elsewhere, ndjson(lines), { query: { type: 'interactions', format: 'ndjson' } })
+  t.match(theirs.job.counts, { created: 1000, unchanged: 1, failed: 1 }, 'nothing known from the first workspace')
+  t.equal((await elsewhere('GET', `/v1/interactions?contactId=${theirAda}&limit=100`)).data.data.length, 100, 'written to the second workspace\'s contact')
+  t.equal((await list(rest, '/v1/interactions', ada)).length, 100, 'the first workspace\'s first page is unchanged')
 })
 
 const P_HEADER = ['externalId', 'contactExternalId', 'contactEmail', 'description', 'dueAt', 'kind', 'requiresEvidence', 'status', 'keptAt', 'reason']
