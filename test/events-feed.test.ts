@@ -1,5 +1,8 @@
 import { setTimeout as delay } from 'node:timers/promises'
 import t from 'tap'
+import { sql } from 'drizzle-orm'
+import { enterWorkspace, inWorkspace } from '../src/db/tenant.js'
+import { listEvents } from '../src/modules/events/events.log.js'
 import { build } from './helper.js'
 import { assertProblem } from './support/problem.js'
 import { DAY, fixtures, mutableClock } from './support/promises/index.js'
@@ -7,13 +10,15 @@ import { DAY, fixtures, mutableClock } from './support/promises/index.js'
 // The workspace event log through GET /v1/events: every change of contacts, interactions,
 // promises and channels, written in the change's transaction, read from a cursor in an order that
 // never skips an event. On a shared PostgreSQL another test file's open transaction can hold the
-// feed back for a moment (see promises-events.test.ts): `drain` re-reads empty pages a bounded
-// number of times.
+// feed back for a while (see promises-events.test.ts): `drain` re-reads empty pages for up to a
+// minute.
+
+t.setTimeout(400_000)
 
 interface Ev { id: string, type: string, subjectId: string, data: Record<string, any>, occurredAt: string, position: string }
 
 const c = mutableClock('2026-05-01T09:00:00.000Z')
-const { rest, token } = await build(t, { clock: c.clock })
+const { rest, token, database } = await build(t, { clock: c.clock })
 const acme = token({ workspace: 'ev-acme' })
 const other = token({ workspace: 'ev-other' })
 const f = fixtures(rest, acme)
@@ -28,7 +33,7 @@ async function page (q: Record<string, string>, tok = acme) {
 async function drain (after: string | null, n: number, o: { limit?: number, types?: string, tok?: string } = {}) {
   const events: Ev[] = []
   let cursor = after
-  for (let waits = 0; events.length < n && waits < 200;) {
+  for (let waits = 0; events.length < n && waits < 2400;) {
     const res = await page({ limit: String(o.limit ?? 50), ...(cursor ? { after: cursor } : {}), ...(o.types ? { types: o.types } : {}) }, o.tok)
     if (res.data.data.length === 0) { waits++; await delay(25); continue }
     events.push(...res.data.data)
@@ -126,14 +131,16 @@ t.test('bad cursors are 400 problems', async (t) => {
 })
 
 t.test('no event lost or repeated while concurrent writers commit and a reader polls', async (t) => {
-  let cursor = (await page({ limit: '1000' })).data.nextCursor as string
-  t.ok(cursor, 'starting from the end of the log')
+  // Start from wherever the feed is now (events still held back are read again: filtered below).
+  let cursor = (await page({ limit: '1000' })).data.nextCursor as string | null
   const seen: Ev[] = []
+  const writers = new Set<string>()
+  const fromWriters = () => seen.filter((e) => writers.has(e.subjectId)).length
   let writing = true
-  const deadline = Date.now() + 20_000
+  const deadline = Date.now() + 90_000
   const reader = (async () => {
-    while ((writing || seen.length < 60) && Date.now() < deadline) {
-      const res = await page({ after: cursor, limit: '7' })
+    while ((writing || fromWriters() < 60) && Date.now() < deadline) {
+      const res = await page({ ...(cursor ? { after: cursor } : {}), limit: '7' })
       seen.push(...res.data.data)
       cursor = res.data.nextCursor
       if (res.data.data.length === 0) await delay(5)
@@ -141,6 +148,7 @@ t.test('no event lost or repeated while concurrent writers commit and a reader p
   })()
   const created = await Promise.all(Array.from({ length: 30 }, async (_, i) => {
     const contact = await f.contact(`Writer ${i}`)
+    writers.add(contact.id)
     await rest('PATCH', `/v1/contacts/${contact.id}`, { token: acme, body: { title: `n${i}` } })
     return contact.id
   }))
@@ -152,4 +160,31 @@ t.test('no event lost or repeated while concurrent writers commit and a reader p
   for (const id of created) {
     t.same(mine.filter((e) => e.subjectId === id).map((e) => e.type), ['contact.created', 'contact.updated'], `${id}: created before updated`)
   }
+})
+
+t.test('workers: every workspace on the owner connection; inside a workspace, row-level security confines reads and writes', async (t) => {
+  await fixtures(rest, acme).contact('Worker A')
+  await fixtures(rest, other).contact('Worker O')
+  const db = database.db
+  let all: Awaited<ReturnType<typeof listEvents>>['items'] = []
+  for (let waits = 0; waits < 2400; waits++) {
+    all = (await listEvents(db, { limit: 1000 })).items
+    if (all.some((e) => e.data.displayName === 'Worker O') && all.some((e) => e.data.displayName === 'Worker A')) break
+    await delay(25)
+  }
+  t.same([...new Set(all.map((e) => e.workspaceId))].sort(), ['ev-acme', 'ev-other'], 'the fan-out reader sees both workspaces (owner_fanout_read)')
+  const page = await listEvents(db, { limit: 2 })
+  const next = await listEvents(db, { after: page.nextCursor!, limit: 1000 })
+  t.same([...page.items, ...next.items].map((e) => e.id), all.map((e) => e.id), 'the cross-workspace cursor pages without gap or repeat')
+
+  const acmeOnly = await inWorkspace(db, 'ev-acme', (tx) => listEvents(tx, { workspaceId: 'ev-acme', limit: 1000 }))
+  t.ok(acmeOnly.items.length > 0 && acmeOnly.items.every((e) => e.workspaceId === 'ev-acme'))
+  // RLS, not the query's filter: the app role in one workspace cannot read another's, even unfiltered.
+  const unfiltered = await inWorkspace(db, 'ev-acme', (tx) => listEvents(tx, { limit: 1000 }))
+  t.ok(unfiltered.items.every((e) => e.workspaceId === 'ev-acme'), 'row-level security confines an unfiltered read')
+  const forged = await db.transaction(async (tx) => {
+    await enterWorkspace(tx, 'ev-acme')
+    await tx.execute(sql`insert into events (workspace_id, id, type, subject_id, data, occurred_at) values ('ev-other', 'evt_forged', 'contact.created', 'con_x', '{}', now())`)
+  }).then(() => 'inserted', (err: Error & { cause?: Error }) => `${err.message} ${err.cause?.message ?? ''}`)
+  t.match(forged, /row-level security/, 'no event can be written into another workspace')
 })
