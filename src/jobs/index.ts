@@ -5,8 +5,10 @@ import type { Clock } from '../lib/clock.js'
 import type { Services } from '../services.js'
 import { createPoller, type Poller } from './poller.js'
 import { createSendMessageJob } from './send-message.job.js'
+import { createWebhookDeliveryJob } from './webhook-delivery.job.js'
+import { createWebhookFanoutJob } from './webhook-fanout.job.js'
 
-export interface Jobs { inbox: Poller, outbox: Poller, scheduler: Poller, imports: Poller, start: () => void, stop: () => Promise<void> }
+export interface Jobs { inbox: Poller, outbox: Poller, scheduler: Poller, imports: Poller, webhookFanout: Poller, webhookDelivery: Poller, start: () => void, stop: () => Promise<void> }
 
 /** The durable workers: provider webhooks stored in the inbox, and sends waiting in the outbox. */
 export function createJobs (opts: { config: Config, db: Db, clock: Clock, services: Services, log: FastifyBaseLogger, fetch?: typeof fetch }): Jobs {
@@ -20,12 +22,17 @@ export function createJobs (opts: { config: Config, db: Db, clock: Clock, servic
   // Promises turn at_risk and broken with time alone: the scheduler polls due deadlines.
   const scheduler = createPoller('promise-scheduler', async () => (await services.promises.tick()) > 0, { intervalMs: config.workerPollMs, log })
   const imports = createPoller('imports', () => services.imports.processNext(), { intervalMs: config.workerPollMs, log })
-  const all = [inbox, outbox, scheduler, imports]
+  // Outbound webhooks: the fan-out turns new log events into deliveries, the delivery worker sends them.
+  const webhookDelivery = createPoller('webhook-delivery', createWebhookDeliveryJob({ db: opts.db, clock: opts.clock, webhooks: services.webhooks, config: config.webhooks }), { intervalMs: config.workerPollMs, log })
+  const webhookFanout = createPoller('webhook-fanout', createWebhookFanoutJob({ db: opts.db, onQueued: () => webhookDelivery.kick() }), { intervalMs: config.workerPollMs, log })
+  const all = [inbox, outbox, scheduler, imports, webhookFanout, webhookDelivery]
   return {
     inbox,
     outbox,
     scheduler,
     imports,
+    webhookFanout,
+    webhookDelivery,
     start () {
       if (config.workers) for (const p of all) p.start()
     },

@@ -15,6 +15,7 @@ export const allScopes = [
   'promises:read', 'promises:write',
   'imports:read', 'imports:write',
   'events:read',
+  'webhooks:read', 'webhooks:write',
   'admin'
 ] as const
 export type Scope = (typeof allScopes)[number]

@@ -67,6 +67,14 @@ export const webhooksRoutes: FastifyPluginAsyncZod<{ webhooks: WebhooksService }
     }
   }, async (request) => webhooks.rotateSecret(request.ctx, request.params.id))
 
+  app.post('/v1/webhook-endpoints/:id/test', {
+    config: write,
+    schema: {
+      operationId: 'testWebhookEndpoint', tags, security, summary: 'Send a signed webhook.test ping to this endpoint (it appears in the delivery log)',
+      params: WebhookEndpointIdParams, response: { 202: WebhookDelivery, ...errorResponses([404, 409]) }
+    }
+  }, async (request, reply) => reply.code(202).send(await webhooks.sendTest(request.ctx, request.params.id)))
+
   app.get('/v1/webhook-endpoints/:id/deliveries', {
     config: read,
     schema: {

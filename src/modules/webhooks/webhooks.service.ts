@@ -40,7 +40,7 @@ export function createWebhooksService ({ db, clock, secrets, urlPolicy, onWork }
 
   async function requireEndpoint (tx: Tx, workspaceId: string, id: string) {
     const row = await repo.getEndpoint(tx, workspaceId, id)
-    if (!row) throw notFound('webhook_endpoint.not_found', id)
+    if (!row) throw notFound('webhook.not_found', id)
     return row
   }
 
@@ -129,13 +129,29 @@ export function createWebhooksService ({ db, clock, secrets, urlPolicy, onWork }
       return { ...page, items: page.items.map(toDeliveryDto) }
     },
 
+    /** Queues a `webhook.test` ping to this endpoint alone, signed and retried like any delivery. */
+    async sendTest (ctx: RequestContext, endpointId: string): Promise<WebhookDeliveryDto> {
+      const dto = await ws(ctx, async (tx) => {
+        const endpoint = await requireEndpoint(tx, ctx.workspaceId, endpointId)
+        if (endpoint.status !== 'enabled') throw new DomainError('webhook.disabled', `Webhook endpoint ${endpointId} is disabled; enable it before testing`)
+        const now = clock.now()
+        const eventId = newId('event')
+        const payload = JSON.stringify({ type: 'webhook.test', timestamp: now.toISOString(), data: { endpointId, eventId } })
+        await repo.insertDeliveries(tx, [{ workspaceId: ctx.workspaceId, id: newId('webhookDelivery'), endpointId, eventId, eventType: 'webhook.test', payload, nextAttemptAt: now, createdAt: now, updatedAt: now }])
+        const [row] = await repo.listDeliveries(tx, ctx.workspaceId, endpointId, {}, 1)
+        return toDeliveryDto(row)
+      })
+      onWork?.()
+      return dto
+    },
+
     /** Sends a delivery again from its first attempt (same webhook-id, fresh retry schedule). */
     async redeliver (ctx: RequestContext, endpointId: string, deliveryId: string): Promise<WebhookDeliveryDto> {
       const dto = await ws(ctx, async (tx) => {
         const endpoint = await requireEndpoint(tx, ctx.workspaceId, endpointId)
         const row = await repo.getDelivery(tx, ctx.workspaceId, endpointId, deliveryId)
-        if (!row) throw notFound('webhook_delivery.not_found', deliveryId)
-        if (endpoint.status !== 'enabled') throw new DomainError('webhook_endpoint.disabled', `Webhook endpoint ${endpointId} is disabled; enable it before redelivering`)
+        if (!row) throw notFound('delivery.not_found', deliveryId)
+        if (endpoint.status !== 'enabled') throw new DomainError('webhook.disabled', `Webhook endpoint ${endpointId} is disabled; enable it before redelivering`)
         const now = clock.now()
         return toDeliveryDto(await repo.updateDelivery(tx, row, { status: 'pending', attempts: 0, nextAttemptAt: now, lastError: null, updatedAt: now }))
       })

@@ -49,7 +49,7 @@ export async function createWorld (ctx: TestApp, workspace: string, n = 1): Prom
 
   // The fan-out may take a few rounds on a shared PostgreSQL (the log waits for older transactions).
   let deliveries: Array<{ id: string }> = []
-  for (let round = 0; round < 300 && deliveries.length === 0; round++) {
+  for (const deadline = Date.now() + 120_000; deliveries.length === 0 && Date.now() < deadline;) {
     await ctx.app.jobs.webhookFanout.drain()
     deliveries = must(await rest('GET', `/v1/webhook-endpoints/${endpoint.id}/deliveries`), 200, 'webhook deliveries').data
     if (deliveries.length === 0) await new Promise((resolve) => setTimeout(resolve, 50))
