@@ -1191,8 +1191,7 @@ export type GqlWorkspacePayload = {
   workspace: GqlWorkspace;
 };
 
-export type WithIndex<TObject> = TObject & Record<string, any>;
-export type ResolversObject<TObject> = WithIndex<TObject>;
+
 
 export type ResolverTypeWrapper<T> = Promise<T> | T;
 
@@ -1263,7 +1262,7 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 
 
 /** Mapping of interface types */
-export type GqlResolversInterfaceTypes<_RefType extends Record<string, unknown>> = ResolversObject<{
+export type GqlResolversInterfaceTypes<_RefType extends Record<string, unknown>> = {
   Change:
     | ( Omit<GqlContactChange, 'contact' | 'merge'> & { contact?: Maybe<_RefType['Contact']>, merge?: Maybe<_RefType['ContactMerge']> } )
     | ( Omit<GqlInteractionChange, 'interaction'> & { interaction: _RefType['Interaction'] } )
@@ -1276,10 +1275,10 @@ export type GqlResolversInterfaceTypes<_RefType extends Record<string, unknown>>
     | ( InteractionDto )
     | ( PromiseDto )
   ;
-}>;
+};
 
 /** Mapping between all available schema types and the resolvers types */
-export type GqlResolversTypes = ResolversObject<{
+export type GqlResolversTypes = {
   AcceptPromiseSuggestionInput: GqlAcceptPromiseSuggestionInput;
   AcceptPromiseSuggestionPayload: ResolverTypeWrapper<Omit<GqlAcceptPromiseSuggestionPayload, 'promise' | 'suggestion'> & { promise: GqlResolversTypes['Promise'], suggestion: GqlResolversTypes['PromiseSuggestion'] }>;
   AddIdentityInput: GqlAddIdentityInput;
@@ -1391,10 +1390,10 @@ export type GqlResolversTypes = ResolversObject<{
   UpsertSummary: ResolverTypeWrapper<GqlUpsertSummary>;
   Workspace: ResolverTypeWrapper<WorkspaceDto>;
   WorkspacePayload: ResolverTypeWrapper<Omit<GqlWorkspacePayload, 'workspace'> & { workspace: GqlResolversTypes['Workspace'] }>;
-}>;
+};
 
 /** Mapping between all available schema types and the resolvers parents */
-export type GqlResolversParentTypes = ResolversObject<{
+export type GqlResolversParentTypes = {
   AcceptPromiseSuggestionInput: GqlAcceptPromiseSuggestionInput;
   AcceptPromiseSuggestionPayload: Omit<GqlAcceptPromiseSuggestionPayload, 'promise' | 'suggestion'> & { promise: GqlResolversParentTypes['Promise'], suggestion: GqlResolversParentTypes['PromiseSuggestion'] };
   AddIdentityInput: GqlAddIdentityInput;
@@ -1490,29 +1489,29 @@ export type GqlResolversParentTypes = ResolversObject<{
   UpsertSummary: GqlUpsertSummary;
   Workspace: WorkspaceDto;
   WorkspacePayload: Omit<GqlWorkspacePayload, 'workspace'> & { workspace: GqlResolversParentTypes['Workspace'] };
-}>;
+};
 
-export type GqlAcceptPromiseSuggestionPayloadResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['AcceptPromiseSuggestionPayload'] = GqlResolversParentTypes['AcceptPromiseSuggestionPayload']> = ResolversObject<{
+export type GqlAcceptPromiseSuggestionPayloadResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['AcceptPromiseSuggestionPayload'] = GqlResolversParentTypes['AcceptPromiseSuggestionPayload']> = {
   promise?: Resolver<GqlResolversTypes['Promise'], ParentType, ContextType>;
   suggestion?: Resolver<GqlResolversTypes['PromiseSuggestion'], ParentType, ContextType>;
-}>;
+};
 
-export type GqlAttentionResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['Attention'] = GqlResolversParentTypes['Attention']> = ResolversObject<{
+export type GqlAttentionResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['Attention'] = GqlResolversParentTypes['Attention']> = {
   promises?: Resolver<Array<GqlResolversTypes['Promise']>, ParentType, ContextType>;
   unanswered?: Resolver<Array<GqlResolversTypes['UnansweredMessage']>, ParentType, ContextType>;
-}>;
+};
 
-export type GqlBalanceResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['Balance'] = GqlResolversParentTypes['Balance']> = ResolversObject<{
+export type GqlBalanceResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['Balance'] = GqlResolversParentTypes['Balance']> = {
   inbound?: Resolver<GqlResolversTypes['Int'], ParentType, ContextType>;
   outbound?: Resolver<GqlResolversTypes['Int'], ParentType, ContextType>;
   outboundShare?: Resolver<Maybe<GqlResolversTypes['Float']>, ParentType, ContextType>;
-}>;
+};
 
-export type GqlChangeResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['Change'] = GqlResolversParentTypes['Change']> = ResolversObject<{
+export type GqlChangeResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['Change'] = GqlResolversParentTypes['Change']> = {
   __resolveType: TypeResolveFn<'ContactChange' | 'InteractionChange' | 'PromiseChange', ParentType, ContextType>;
-}>;
+};
 
-export type GqlChannelResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['Channel'] = GqlResolversParentTypes['Channel']> = ResolversObject<{
+export type GqlChannelResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['Channel'] = GqlResolversParentTypes['Channel']> = {
   capabilities?: Resolver<GqlResolversTypes['ChannelCapabilities'], ParentType, ContextType>;
   config?: Resolver<GqlResolversTypes['JSON'], ParentType, ContextType>;
   createdAt?: Resolver<GqlResolversTypes['DateTime'], ParentType, ContextType>;
@@ -1525,42 +1524,42 @@ export type GqlChannelResolvers<ContextType = GraphQLContext, ParentType extends
   updatedAt?: Resolver<GqlResolversTypes['DateTime'], ParentType, ContextType>;
   version?: Resolver<GqlResolversTypes['Int'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
-}>;
+};
 
-export type GqlChannelCapabilitiesResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['ChannelCapabilities'] = GqlResolversParentTypes['ChannelCapabilities']> = ResolversObject<{
+export type GqlChannelCapabilitiesResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['ChannelCapabilities'] = GqlResolversParentTypes['ChannelCapabilities']> = {
   attachments?: Resolver<GqlResolversTypes['Boolean'], ParentType, ContextType>;
   deliveryReceipts?: Resolver<GqlResolversTypes['Boolean'], ParentType, ContextType>;
   readReceipts?: Resolver<GqlResolversTypes['Boolean'], ParentType, ContextType>;
   receive?: Resolver<GqlResolversTypes['Boolean'], ParentType, ContextType>;
   send?: Resolver<GqlResolversTypes['Boolean'], ParentType, ContextType>;
   threads?: Resolver<GqlResolversTypes['Boolean'], ParentType, ContextType>;
-}>;
+};
 
-export type GqlChannelConnectionResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['ChannelConnection'] = GqlResolversParentTypes['ChannelConnection']> = ResolversObject<{
+export type GqlChannelConnectionResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['ChannelConnection'] = GqlResolversParentTypes['ChannelConnection']> = {
   edges?: Resolver<Array<GqlResolversTypes['ChannelEdge']>, ParentType, ContextType>;
   nodes?: Resolver<Array<GqlResolversTypes['Channel']>, ParentType, ContextType>;
   pageInfo?: Resolver<GqlResolversTypes['PageInfo'], ParentType, ContextType>;
   totalCount?: Resolver<GqlResolversTypes['Int'], ParentType, ContextType>;
-}>;
+};
 
-export type GqlChannelEdgeResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['ChannelEdge'] = GqlResolversParentTypes['ChannelEdge']> = ResolversObject<{
+export type GqlChannelEdgeResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['ChannelEdge'] = GqlResolversParentTypes['ChannelEdge']> = {
   cursor?: Resolver<GqlResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<GqlResolversTypes['Channel'], ParentType, ContextType>;
-}>;
+};
 
-export type GqlChannelKindResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['ChannelKind'] = GqlResolversParentTypes['ChannelKind']> = ResolversObject<{
+export type GqlChannelKindResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['ChannelKind'] = GqlResolversParentTypes['ChannelKind']> = {
   capabilities?: Resolver<GqlResolversTypes['ChannelCapabilities'], ParentType, ContextType>;
   configSchema?: Resolver<GqlResolversTypes['JSON'], ParentType, ContextType>;
   description?: Resolver<GqlResolversTypes['String'], ParentType, ContextType>;
   kind?: Resolver<GqlResolversTypes['String'], ParentType, ContextType>;
   secretFields?: Resolver<Array<GqlResolversTypes['String']>, ParentType, ContextType>;
-}>;
+};
 
-export type GqlChannelPayloadResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['ChannelPayload'] = GqlResolversParentTypes['ChannelPayload']> = ResolversObject<{
+export type GqlChannelPayloadResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['ChannelPayload'] = GqlResolversParentTypes['ChannelPayload']> = {
   channel?: Resolver<GqlResolversTypes['Channel'], ParentType, ContextType>;
-}>;
+};
 
-export type GqlContactResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['Contact'] = GqlResolversParentTypes['Contact']> = ResolversObject<{
+export type GqlContactResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['Contact'] = GqlResolversParentTypes['Contact']> = {
   attributes?: Resolver<GqlResolversTypes['JSON'], ParentType, ContextType>;
   company?: Resolver<Maybe<GqlResolversTypes['String']>, ParentType, ContextType>;
   createdAt?: Resolver<GqlResolversTypes['DateTime'], ParentType, ContextType>;
@@ -1581,9 +1580,9 @@ export type GqlContactResolvers<ContextType = GraphQLContext, ParentType extends
   updatedAt?: Resolver<GqlResolversTypes['DateTime'], ParentType, ContextType>;
   version?: Resolver<GqlResolversTypes['Int'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
-}>;
+};
 
-export type GqlContactChangeResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['ContactChange'] = GqlResolversParentTypes['ContactChange']> = ResolversObject<{
+export type GqlContactChangeResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['ContactChange'] = GqlResolversParentTypes['ContactChange']> = {
   contact?: Resolver<Maybe<GqlResolversTypes['Contact']>, ParentType, ContextType>;
   contactId?: Resolver<GqlResolversTypes['ID'], ParentType, ContextType>;
   id?: Resolver<GqlResolversTypes['ID'], ParentType, ContextType>;
@@ -1591,26 +1590,26 @@ export type GqlContactChangeResolvers<ContextType = GraphQLContext, ParentType e
   occurredAt?: Resolver<GqlResolversTypes['DateTime'], ParentType, ContextType>;
   type?: Resolver<GqlResolversTypes['String'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
-}>;
+};
 
-export type GqlContactConnectionResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['ContactConnection'] = GqlResolversParentTypes['ContactConnection']> = ResolversObject<{
+export type GqlContactConnectionResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['ContactConnection'] = GqlResolversParentTypes['ContactConnection']> = {
   edges?: Resolver<Array<GqlResolversTypes['ContactEdge']>, ParentType, ContextType>;
   nodes?: Resolver<Array<GqlResolversTypes['Contact']>, ParentType, ContextType>;
   pageInfo?: Resolver<GqlResolversTypes['PageInfo'], ParentType, ContextType>;
   totalCount?: Resolver<GqlResolversTypes['Int'], ParentType, ContextType>;
-}>;
+};
 
-export type GqlContactEdgeResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['ContactEdge'] = GqlResolversParentTypes['ContactEdge']> = ResolversObject<{
+export type GqlContactEdgeResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['ContactEdge'] = GqlResolversParentTypes['ContactEdge']> = {
   cursor?: Resolver<GqlResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<GqlResolversTypes['Contact'], ParentType, ContextType>;
-}>;
+};
 
-export type GqlContactEmailResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['ContactEmail'] = GqlResolversParentTypes['ContactEmail']> = ResolversObject<{
+export type GqlContactEmailResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['ContactEmail'] = GqlResolversParentTypes['ContactEmail']> = {
   address?: Resolver<GqlResolversTypes['String'], ParentType, ContextType>;
   primary?: Resolver<GqlResolversTypes['Boolean'], ParentType, ContextType>;
-}>;
+};
 
-export type GqlContactMergeResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['ContactMerge'] = GqlResolversParentTypes['ContactMerge']> = ResolversObject<{
+export type GqlContactMergeResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['ContactMerge'] = GqlResolversParentTypes['ContactMerge']> = {
   actor?: Resolver<GqlResolversTypes['String'], ParentType, ContextType>;
   id?: Resolver<GqlResolversTypes['ID'], ParentType, ContextType>;
   mergedAt?: Resolver<GqlResolversTypes['DateTime'], ParentType, ContextType>;
@@ -1619,41 +1618,41 @@ export type GqlContactMergeResolvers<ContextType = GraphQLContext, ParentType ex
   movedInteractionIds?: Resolver<Array<GqlResolversTypes['ID']>, ParentType, ContextType>;
   survivorId?: Resolver<GqlResolversTypes['ID'], ParentType, ContextType>;
   undoneAt?: Resolver<Maybe<GqlResolversTypes['DateTime']>, ParentType, ContextType>;
-}>;
+};
 
-export type GqlCreateContactPayloadResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['CreateContactPayload'] = GqlResolversParentTypes['CreateContactPayload']> = ResolversObject<{
+export type GqlCreateContactPayloadResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['CreateContactPayload'] = GqlResolversParentTypes['CreateContactPayload']> = {
   contact?: Resolver<GqlResolversTypes['Contact'], ParentType, ContextType>;
-}>;
+};
 
 export interface GqlDateTimeScalarConfig extends GraphQLScalarTypeConfig<GqlResolversTypes['DateTime'], any> {
   name: 'DateTime';
 }
 
-export type GqlDeleteChannelPayloadResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['DeleteChannelPayload'] = GqlResolversParentTypes['DeleteChannelPayload']> = ResolversObject<{
+export type GqlDeleteChannelPayloadResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['DeleteChannelPayload'] = GqlResolversParentTypes['DeleteChannelPayload']> = {
   deletedChannelId?: Resolver<GqlResolversTypes['ID'], ParentType, ContextType>;
-}>;
+};
 
-export type GqlDeleteContactPayloadResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['DeleteContactPayload'] = GqlResolversParentTypes['DeleteContactPayload']> = ResolversObject<{
+export type GqlDeleteContactPayloadResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['DeleteContactPayload'] = GqlResolversParentTypes['DeleteContactPayload']> = {
   deletedContactId?: Resolver<GqlResolversTypes['ID'], ParentType, ContextType>;
-}>;
+};
 
-export type GqlDismissPromiseSuggestionPayloadResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['DismissPromiseSuggestionPayload'] = GqlResolversParentTypes['DismissPromiseSuggestionPayload']> = ResolversObject<{
+export type GqlDismissPromiseSuggestionPayloadResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['DismissPromiseSuggestionPayload'] = GqlResolversParentTypes['DismissPromiseSuggestionPayload']> = {
   suggestion?: Resolver<GqlResolversTypes['PromiseSuggestion'], ParentType, ContextType>;
-}>;
+};
 
-export type GqlFieldErrorResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['FieldError'] = GqlResolversParentTypes['FieldError']> = ResolversObject<{
+export type GqlFieldErrorResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['FieldError'] = GqlResolversParentTypes['FieldError']> = {
   code?: Resolver<Maybe<GqlResolversTypes['String']>, ParentType, ContextType>;
   message?: Resolver<GqlResolversTypes['String'], ParentType, ContextType>;
   pointer?: Resolver<GqlResolversTypes['String'], ParentType, ContextType>;
-}>;
+};
 
-export type GqlFrequencyResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['Frequency'] = GqlResolversParentTypes['Frequency']> = ResolversObject<{
+export type GqlFrequencyResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['Frequency'] = GqlResolversParentTypes['Frequency']> = {
   last30Days?: Resolver<GqlResolversTypes['Int'], ParentType, ContextType>;
   last90Days?: Resolver<GqlResolversTypes['Int'], ParentType, ContextType>;
   perMonth?: Resolver<Maybe<GqlResolversTypes['Float']>, ParentType, ContextType>;
-}>;
+};
 
-export type GqlIdentityResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['Identity'] = GqlResolversParentTypes['Identity']> = ResolversObject<{
+export type GqlIdentityResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['Identity'] = GqlResolversParentTypes['Identity']> = {
   address?: Resolver<GqlResolversTypes['String'], ParentType, ContextType>;
   contactId?: Resolver<GqlResolversTypes['ID'], ParentType, ContextType>;
   createdAt?: Resolver<GqlResolversTypes['DateTime'], ParentType, ContextType>;
@@ -1662,25 +1661,25 @@ export type GqlIdentityResolvers<ContextType = GraphQLContext, ParentType extend
   kind?: Resolver<GqlResolversTypes['String'], ParentType, ContextType>;
   lastSeenAt?: Resolver<Maybe<GqlResolversTypes['DateTime']>, ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
-}>;
+};
 
-export type GqlIdentityConnectionResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['IdentityConnection'] = GqlResolversParentTypes['IdentityConnection']> = ResolversObject<{
+export type GqlIdentityConnectionResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['IdentityConnection'] = GqlResolversParentTypes['IdentityConnection']> = {
   edges?: Resolver<Array<GqlResolversTypes['IdentityEdge']>, ParentType, ContextType>;
   nodes?: Resolver<Array<GqlResolversTypes['Identity']>, ParentType, ContextType>;
   pageInfo?: Resolver<GqlResolversTypes['PageInfo'], ParentType, ContextType>;
   totalCount?: Resolver<GqlResolversTypes['Int'], ParentType, ContextType>;
-}>;
+};
 
-export type GqlIdentityEdgeResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['IdentityEdge'] = GqlResolversParentTypes['IdentityEdge']> = ResolversObject<{
+export type GqlIdentityEdgeResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['IdentityEdge'] = GqlResolversParentTypes['IdentityEdge']> = {
   cursor?: Resolver<GqlResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<GqlResolversTypes['Identity'], ParentType, ContextType>;
-}>;
+};
 
-export type GqlIdentityPayloadResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['IdentityPayload'] = GqlResolversParentTypes['IdentityPayload']> = ResolversObject<{
+export type GqlIdentityPayloadResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['IdentityPayload'] = GqlResolversParentTypes['IdentityPayload']> = {
   identity?: Resolver<GqlResolversTypes['Identity'], ParentType, ContextType>;
-}>;
+};
 
-export type GqlInteractionResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['Interaction'] = GqlResolversParentTypes['Interaction']> = ResolversObject<{
+export type GqlInteractionResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['Interaction'] = GqlResolversParentTypes['Interaction']> = {
   attachments?: Resolver<GqlResolversTypes['JSON'], ParentType, ContextType>;
   authorId?: Resolver<Maybe<GqlResolversTypes['String']>, ParentType, ContextType>;
   body?: Resolver<Maybe<GqlResolversTypes['String']>, ParentType, ContextType>;
@@ -1703,42 +1702,42 @@ export type GqlInteractionResolvers<ContextType = GraphQLContext, ParentType ext
   threadId?: Resolver<Maybe<GqlResolversTypes['String']>, ParentType, ContextType>;
   updatedAt?: Resolver<GqlResolversTypes['DateTime'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
-}>;
+};
 
-export type GqlInteractionChangeResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['InteractionChange'] = GqlResolversParentTypes['InteractionChange']> = ResolversObject<{
+export type GqlInteractionChangeResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['InteractionChange'] = GqlResolversParentTypes['InteractionChange']> = {
   id?: Resolver<GqlResolversTypes['ID'], ParentType, ContextType>;
   interaction?: Resolver<GqlResolversTypes['Interaction'], ParentType, ContextType>;
   occurredAt?: Resolver<GqlResolversTypes['DateTime'], ParentType, ContextType>;
   type?: Resolver<GqlResolversTypes['String'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
-}>;
+};
 
-export type GqlInteractionConnectionResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['InteractionConnection'] = GqlResolversParentTypes['InteractionConnection']> = ResolversObject<{
+export type GqlInteractionConnectionResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['InteractionConnection'] = GqlResolversParentTypes['InteractionConnection']> = {
   edges?: Resolver<Array<GqlResolversTypes['InteractionEdge']>, ParentType, ContextType>;
   nodes?: Resolver<Array<GqlResolversTypes['Interaction']>, ParentType, ContextType>;
   pageInfo?: Resolver<GqlResolversTypes['PageInfo'], ParentType, ContextType>;
   totalCount?: Resolver<GqlResolversTypes['Int'], ParentType, ContextType>;
-}>;
+};
 
-export type GqlInteractionEdgeResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['InteractionEdge'] = GqlResolversParentTypes['InteractionEdge']> = ResolversObject<{
+export type GqlInteractionEdgeResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['InteractionEdge'] = GqlResolversParentTypes['InteractionEdge']> = {
   cursor?: Resolver<GqlResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<GqlResolversTypes['Interaction'], ParentType, ContextType>;
-}>;
+};
 
-export type GqlInteractionPayloadResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['InteractionPayload'] = GqlResolversParentTypes['InteractionPayload']> = ResolversObject<{
+export type GqlInteractionPayloadResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['InteractionPayload'] = GqlResolversParentTypes['InteractionPayload']> = {
   interaction?: Resolver<GqlResolversTypes['Interaction'], ParentType, ContextType>;
-}>;
+};
 
 export interface GqlJsonScalarConfig extends GraphQLScalarTypeConfig<GqlResolversTypes['JSON'], any> {
   name: 'JSON';
 }
 
-export type GqlMergePayloadResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['MergePayload'] = GqlResolversParentTypes['MergePayload']> = ResolversObject<{
+export type GqlMergePayloadResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['MergePayload'] = GqlResolversParentTypes['MergePayload']> = {
   contact?: Resolver<GqlResolversTypes['Contact'], ParentType, ContextType>;
   merge?: Resolver<GqlResolversTypes['ContactMerge'], ParentType, ContextType>;
-}>;
+};
 
-export type GqlMutationResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['Mutation'] = GqlResolversParentTypes['Mutation']> = ResolversObject<{
+export type GqlMutationResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['Mutation'] = GqlResolversParentTypes['Mutation']> = {
   acceptPromiseSuggestion?: Resolver<GqlResolversTypes['AcceptPromiseSuggestionPayload'], ParentType, ContextType, RequireFields<GqlMutationAcceptPromiseSuggestionArgs, 'input'>>;
   addIdentity?: Resolver<GqlResolversTypes['IdentityPayload'], ParentType, ContextType, RequireFields<GqlMutationAddIdentityArgs, 'input'>>;
   breakPromise?: Resolver<GqlResolversTypes['PromisePayload'], ParentType, ContextType, RequireFields<GqlMutationBreakPromiseArgs, 'input'>>;
@@ -1760,20 +1759,20 @@ export type GqlMutationResolvers<ContextType = GraphQLContext, ParentType extend
   updateContact?: Resolver<GqlResolversTypes['UpdateContactPayload'], ParentType, ContextType, RequireFields<GqlMutationUpdateContactArgs, 'input'>>;
   updateWorkspace?: Resolver<GqlResolversTypes['WorkspacePayload'], ParentType, ContextType, RequireFields<GqlMutationUpdateWorkspaceArgs, 'input'>>;
   upsertContacts?: Resolver<GqlResolversTypes['UpsertContactsPayload'], ParentType, ContextType, RequireFields<GqlMutationUpsertContactsArgs, 'input'>>;
-}>;
+};
 
-export type GqlNodeResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['Node'] = GqlResolversParentTypes['Node']> = ResolversObject<{
+export type GqlNodeResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['Node'] = GqlResolversParentTypes['Node']> = {
   __resolveType: TypeResolveFn<'Channel' | 'Contact' | 'Identity' | 'Interaction' | 'Promise', ParentType, ContextType>;
-}>;
+};
 
-export type GqlPageInfoResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['PageInfo'] = GqlResolversParentTypes['PageInfo']> = ResolversObject<{
+export type GqlPageInfoResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['PageInfo'] = GqlResolversParentTypes['PageInfo']> = {
   endCursor?: Resolver<Maybe<GqlResolversTypes['String']>, ParentType, ContextType>;
   hasNextPage?: Resolver<GqlResolversTypes['Boolean'], ParentType, ContextType>;
   hasPreviousPage?: Resolver<GqlResolversTypes['Boolean'], ParentType, ContextType>;
   startCursor?: Resolver<Maybe<GqlResolversTypes['String']>, ParentType, ContextType>;
-}>;
+};
 
-export type GqlPromiseResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['Promise'] = GqlResolversParentTypes['Promise']> = ResolversObject<{
+export type GqlPromiseResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['Promise'] = GqlResolversParentTypes['Promise']> = {
   channelId?: Resolver<Maybe<GqlResolversTypes['ID']>, ParentType, ContextType>;
   contact?: Resolver<GqlResolversTypes['Contact'], ParentType, ContextType>;
   createdAt?: Resolver<GqlResolversTypes['DateTime'], ParentType, ContextType>;
@@ -1794,29 +1793,29 @@ export type GqlPromiseResolvers<ContextType = GraphQLContext, ParentType extends
   updatedAt?: Resolver<GqlResolversTypes['DateTime'], ParentType, ContextType>;
   version?: Resolver<GqlResolversTypes['Int'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
-}>;
+};
 
-export type GqlPromiseChangeResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['PromiseChange'] = GqlResolversParentTypes['PromiseChange']> = ResolversObject<{
+export type GqlPromiseChangeResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['PromiseChange'] = GqlResolversParentTypes['PromiseChange']> = {
   id?: Resolver<GqlResolversTypes['ID'], ParentType, ContextType>;
   occurredAt?: Resolver<GqlResolversTypes['DateTime'], ParentType, ContextType>;
   promise?: Resolver<GqlResolversTypes['Promise'], ParentType, ContextType>;
   type?: Resolver<GqlResolversTypes['String'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
-}>;
+};
 
-export type GqlPromiseConnectionResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['PromiseConnection'] = GqlResolversParentTypes['PromiseConnection']> = ResolversObject<{
+export type GqlPromiseConnectionResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['PromiseConnection'] = GqlResolversParentTypes['PromiseConnection']> = {
   edges?: Resolver<Array<GqlResolversTypes['PromiseEdge']>, ParentType, ContextType>;
   nodes?: Resolver<Array<GqlResolversTypes['Promise']>, ParentType, ContextType>;
   pageInfo?: Resolver<GqlResolversTypes['PageInfo'], ParentType, ContextType>;
   totalCount?: Resolver<GqlResolversTypes['Int'], ParentType, ContextType>;
-}>;
+};
 
-export type GqlPromiseEdgeResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['PromiseEdge'] = GqlResolversParentTypes['PromiseEdge']> = ResolversObject<{
+export type GqlPromiseEdgeResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['PromiseEdge'] = GqlResolversParentTypes['PromiseEdge']> = {
   cursor?: Resolver<GqlResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<GqlResolversTypes['Promise'], ParentType, ContextType>;
-}>;
+};
 
-export type GqlPromiseEventResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['PromiseEvent'] = GqlResolversParentTypes['PromiseEvent']> = ResolversObject<{
+export type GqlPromiseEventResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['PromiseEvent'] = GqlResolversParentTypes['PromiseEvent']> = {
   actor?: Resolver<GqlResolversTypes['String'], ParentType, ContextType>;
   data?: Resolver<GqlResolversTypes['JSON'], ParentType, ContextType>;
   id?: Resolver<GqlResolversTypes['ID'], ParentType, ContextType>;
@@ -1824,18 +1823,18 @@ export type GqlPromiseEventResolvers<ContextType = GraphQLContext, ParentType ex
   occurredAt?: Resolver<GqlResolversTypes['DateTime'], ParentType, ContextType>;
   promiseId?: Resolver<GqlResolversTypes['ID'], ParentType, ContextType>;
   type?: Resolver<GqlResolversTypes['PromiseEventType'], ParentType, ContextType>;
-}>;
+};
 
-export type GqlPromiseEventFeedResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['PromiseEventFeed'] = GqlResolversParentTypes['PromiseEventFeed']> = ResolversObject<{
+export type GqlPromiseEventFeedResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['PromiseEventFeed'] = GqlResolversParentTypes['PromiseEventFeed']> = {
   events?: Resolver<Array<GqlResolversTypes['PromiseEvent']>, ParentType, ContextType>;
   nextCursor?: Resolver<Maybe<GqlResolversTypes['String']>, ParentType, ContextType>;
-}>;
+};
 
-export type GqlPromisePayloadResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['PromisePayload'] = GqlResolversParentTypes['PromisePayload']> = ResolversObject<{
+export type GqlPromisePayloadResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['PromisePayload'] = GqlResolversParentTypes['PromisePayload']> = {
   promise?: Resolver<GqlResolversTypes['Promise'], ParentType, ContextType>;
-}>;
+};
 
-export type GqlPromiseStatsRowResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['PromiseStatsRow'] = GqlResolversParentTypes['PromiseStatsRow']> = ResolversObject<{
+export type GqlPromiseStatsRowResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['PromiseStatsRow'] = GqlResolversParentTypes['PromiseStatsRow']> = {
   broken?: Resolver<GqlResolversTypes['Int'], ParentType, ContextType>;
   cancelled?: Resolver<GqlResolversTypes['Int'], ParentType, ContextType>;
   keepRate?: Resolver<Maybe<GqlResolversTypes['Float']>, ParentType, ContextType>;
@@ -1848,9 +1847,9 @@ export type GqlPromiseStatsRowResolvers<ContextType = GraphQLContext, ParentType
   meanLatenessSeconds?: Resolver<Maybe<GqlResolversTypes['Float']>, ParentType, ContextType>;
   onTimeRate?: Resolver<Maybe<GqlResolversTypes['Float']>, ParentType, ContextType>;
   open?: Resolver<GqlResolversTypes['Int'], ParentType, ContextType>;
-}>;
+};
 
-export type GqlPromiseSuggestionResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['PromiseSuggestion'] = GqlResolversParentTypes['PromiseSuggestion']> = ResolversObject<{
+export type GqlPromiseSuggestionResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['PromiseSuggestion'] = GqlResolversParentTypes['PromiseSuggestion']> = {
   contactId?: Resolver<GqlResolversTypes['ID'], ParentType, ContextType>;
   createdAt?: Resolver<GqlResolversTypes['DateTime'], ParentType, ContextType>;
   description?: Resolver<GqlResolversTypes['String'], ParentType, ContextType>;
@@ -1861,21 +1860,21 @@ export type GqlPromiseSuggestionResolvers<ContextType = GraphQLContext, ParentTy
   kind?: Resolver<GqlResolversTypes['String'], ParentType, ContextType>;
   promiseId?: Resolver<Maybe<GqlResolversTypes['ID']>, ParentType, ContextType>;
   status?: Resolver<GqlResolversTypes['SuggestionStatus'], ParentType, ContextType>;
-}>;
+};
 
-export type GqlPromiseSuggestionConnectionResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['PromiseSuggestionConnection'] = GqlResolversParentTypes['PromiseSuggestionConnection']> = ResolversObject<{
+export type GqlPromiseSuggestionConnectionResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['PromiseSuggestionConnection'] = GqlResolversParentTypes['PromiseSuggestionConnection']> = {
   edges?: Resolver<Array<GqlResolversTypes['PromiseSuggestionEdge']>, ParentType, ContextType>;
   nodes?: Resolver<Array<GqlResolversTypes['PromiseSuggestion']>, ParentType, ContextType>;
   pageInfo?: Resolver<GqlResolversTypes['PageInfo'], ParentType, ContextType>;
   totalCount?: Resolver<GqlResolversTypes['Int'], ParentType, ContextType>;
-}>;
+};
 
-export type GqlPromiseSuggestionEdgeResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['PromiseSuggestionEdge'] = GqlResolversParentTypes['PromiseSuggestionEdge']> = ResolversObject<{
+export type GqlPromiseSuggestionEdgeResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['PromiseSuggestionEdge'] = GqlResolversParentTypes['PromiseSuggestionEdge']> = {
   cursor?: Resolver<GqlResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<GqlResolversTypes['PromiseSuggestion'], ParentType, ContextType>;
-}>;
+};
 
-export type GqlQueryResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['Query'] = GqlResolversParentTypes['Query']> = ResolversObject<{
+export type GqlQueryResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['Query'] = GqlResolversParentTypes['Query']> = {
   attention?: Resolver<GqlResolversTypes['Attention'], ParentType, ContextType, RequireFields<GqlQueryAttentionArgs, 'first' | 'unansweredForMinutes'>>;
   channel?: Resolver<Maybe<GqlResolversTypes['Channel']>, ParentType, ContextType, RequireFields<GqlQueryChannelArgs, 'id'>>;
   channelKinds?: Resolver<Array<GqlResolversTypes['ChannelKind']>, ParentType, ContextType>;
@@ -1892,85 +1891,85 @@ export type GqlQueryResolvers<ContextType = GraphQLContext, ParentType extends G
   promiseSuggestions?: Resolver<GqlResolversTypes['PromiseSuggestionConnection'], ParentType, ContextType, Partial<GqlQueryPromiseSuggestionsArgs>>;
   promises?: Resolver<GqlResolversTypes['PromiseConnection'], ParentType, ContextType, Partial<GqlQueryPromisesArgs>>;
   workspace?: Resolver<GqlResolversTypes['Workspace'], ParentType, ContextType>;
-}>;
+};
 
-export type GqlRecencyResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['Recency'] = GqlResolversParentTypes['Recency']> = ResolversObject<{
+export type GqlRecencyResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['Recency'] = GqlResolversParentTypes['Recency']> = {
   daysSinceLastInteraction?: Resolver<Maybe<GqlResolversTypes['Float']>, ParentType, ContextType>;
   lastInboundAt?: Resolver<Maybe<GqlResolversTypes['DateTime']>, ParentType, ContextType>;
   lastInteractionAt?: Resolver<Maybe<GqlResolversTypes['DateTime']>, ParentType, ContextType>;
   lastOutboundAt?: Resolver<Maybe<GqlResolversTypes['DateTime']>, ParentType, ContextType>;
-}>;
+};
 
-export type GqlRelationshipResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['Relationship'] = GqlResolversParentTypes['Relationship']> = ResolversObject<{
+export type GqlRelationshipResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['Relationship'] = GqlResolversParentTypes['Relationship']> = {
   balance?: Resolver<GqlResolversTypes['Balance'], ParentType, ContextType>;
   frequency?: Resolver<GqlResolversTypes['Frequency'], ParentType, ContextType>;
   promises?: Resolver<GqlResolversTypes['PromiseStatsRow'], ParentType, ContextType>;
   recency?: Resolver<GqlResolversTypes['Recency'], ParentType, ContextType>;
   responsiveness?: Resolver<GqlResolversTypes['Responsiveness'], ParentType, ContextType>;
-}>;
+};
 
-export type GqlRemoveIdentityPayloadResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['RemoveIdentityPayload'] = GqlResolversParentTypes['RemoveIdentityPayload']> = ResolversObject<{
+export type GqlRemoveIdentityPayloadResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['RemoveIdentityPayload'] = GqlResolversParentTypes['RemoveIdentityPayload']> = {
   removedIdentityId?: Resolver<GqlResolversTypes['ID'], ParentType, ContextType>;
-}>;
+};
 
-export type GqlResponsivenessResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['Responsiveness'] = GqlResolversParentTypes['Responsiveness']> = ResolversObject<{
+export type GqlResponsivenessResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['Responsiveness'] = GqlResolversParentTypes['Responsiveness']> = {
   medianReplySeconds?: Resolver<Maybe<GqlResolversTypes['Float']>, ParentType, ContextType>;
   oldestUnansweredAt?: Resolver<Maybe<GqlResolversTypes['DateTime']>, ParentType, ContextType>;
   unanswered?: Resolver<GqlResolversTypes['Int'], ParentType, ContextType>;
-}>;
+};
 
-export type GqlSubscriptionResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['Subscription'] = GqlResolversParentTypes['Subscription']> = ResolversObject<{
+export type GqlSubscriptionResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['Subscription'] = GqlResolversParentTypes['Subscription']> = {
   contactChanged?: SubscriptionResolver<GqlResolversTypes['ContactChange'], "contactChanged", ParentType, ContextType, Partial<GqlSubscriptionContactChangedArgs>>;
   interactionReceived?: SubscriptionResolver<GqlResolversTypes['InteractionChange'], "interactionReceived", ParentType, ContextType, Partial<GqlSubscriptionInteractionReceivedArgs>>;
   interactionStatusChanged?: SubscriptionResolver<GqlResolversTypes['InteractionChange'], "interactionStatusChanged", ParentType, ContextType, Partial<GqlSubscriptionInteractionStatusChangedArgs>>;
   promiseChanged?: SubscriptionResolver<GqlResolversTypes['PromiseChange'], "promiseChanged", ParentType, ContextType, Partial<GqlSubscriptionPromiseChangedArgs>>;
-}>;
+};
 
-export type GqlUnansweredMessageResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['UnansweredMessage'] = GqlResolversParentTypes['UnansweredMessage']> = ResolversObject<{
+export type GqlUnansweredMessageResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['UnansweredMessage'] = GqlResolversParentTypes['UnansweredMessage']> = {
   contactId?: Resolver<GqlResolversTypes['ID'], ParentType, ContextType>;
   interactionId?: Resolver<GqlResolversTypes['ID'], ParentType, ContextType>;
   occurredAt?: Resolver<GqlResolversTypes['DateTime'], ParentType, ContextType>;
   waitingSeconds?: Resolver<GqlResolversTypes['Float'], ParentType, ContextType>;
-}>;
+};
 
-export type GqlUpdateContactPayloadResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['UpdateContactPayload'] = GqlResolversParentTypes['UpdateContactPayload']> = ResolversObject<{
+export type GqlUpdateContactPayloadResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['UpdateContactPayload'] = GqlResolversParentTypes['UpdateContactPayload']> = {
   contact?: Resolver<GqlResolversTypes['Contact'], ParentType, ContextType>;
-}>;
+};
 
-export type GqlUpsertContactsPayloadResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['UpsertContactsPayload'] = GqlResolversParentTypes['UpsertContactsPayload']> = ResolversObject<{
+export type GqlUpsertContactsPayloadResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['UpsertContactsPayload'] = GqlResolversParentTypes['UpsertContactsPayload']> = {
   results?: Resolver<Array<GqlResolversTypes['UpsertItemResult']>, ParentType, ContextType>;
   summary?: Resolver<GqlResolversTypes['UpsertSummary'], ParentType, ContextType>;
-}>;
+};
 
-export type GqlUpsertItemResultResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['UpsertItemResult'] = GqlResolversParentTypes['UpsertItemResult']> = ResolversObject<{
+export type GqlUpsertItemResultResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['UpsertItemResult'] = GqlResolversParentTypes['UpsertItemResult']> = {
   code?: Resolver<Maybe<GqlResolversTypes['String']>, ParentType, ContextType>;
   errors?: Resolver<Maybe<Array<GqlResolversTypes['FieldError']>>, ParentType, ContextType>;
   id?: Resolver<Maybe<GqlResolversTypes['ID']>, ParentType, ContextType>;
   index?: Resolver<GqlResolversTypes['Int'], ParentType, ContextType>;
   message?: Resolver<Maybe<GqlResolversTypes['String']>, ParentType, ContextType>;
   result?: Resolver<GqlResolversTypes['UpsertOutcome'], ParentType, ContextType>;
-}>;
+};
 
-export type GqlUpsertSummaryResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['UpsertSummary'] = GqlResolversParentTypes['UpsertSummary']> = ResolversObject<{
+export type GqlUpsertSummaryResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['UpsertSummary'] = GqlResolversParentTypes['UpsertSummary']> = {
   created?: Resolver<GqlResolversTypes['Int'], ParentType, ContextType>;
   failed?: Resolver<GqlResolversTypes['Int'], ParentType, ContextType>;
   unchanged?: Resolver<GqlResolversTypes['Int'], ParentType, ContextType>;
   updated?: Resolver<GqlResolversTypes['Int'], ParentType, ContextType>;
-}>;
+};
 
-export type GqlWorkspaceResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['Workspace'] = GqlResolversParentTypes['Workspace']> = ResolversObject<{
+export type GqlWorkspaceResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['Workspace'] = GqlResolversParentTypes['Workspace']> = {
   createdAt?: Resolver<GqlResolversTypes['DateTime'], ParentType, ContextType>;
   id?: Resolver<GqlResolversTypes['ID'], ParentType, ContextType>;
   name?: Resolver<GqlResolversTypes['String'], ParentType, ContextType>;
   timeZone?: Resolver<GqlResolversTypes['String'], ParentType, ContextType>;
   updatedAt?: Resolver<GqlResolversTypes['DateTime'], ParentType, ContextType>;
-}>;
+};
 
-export type GqlWorkspacePayloadResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['WorkspacePayload'] = GqlResolversParentTypes['WorkspacePayload']> = ResolversObject<{
+export type GqlWorkspacePayloadResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['WorkspacePayload'] = GqlResolversParentTypes['WorkspacePayload']> = {
   workspace?: Resolver<GqlResolversTypes['Workspace'], ParentType, ContextType>;
-}>;
+};
 
-export type GqlResolvers<ContextType = GraphQLContext> = ResolversObject<{
+export type GqlResolvers<ContextType = GraphQLContext> = {
   AcceptPromiseSuggestionPayload?: GqlAcceptPromiseSuggestionPayloadResolvers<ContextType>;
   Attention?: GqlAttentionResolvers<ContextType>;
   Balance?: GqlBalanceResolvers<ContextType>;
@@ -2032,5 +2031,5 @@ export type GqlResolvers<ContextType = GraphQLContext> = ResolversObject<{
   UpsertSummary?: GqlUpsertSummaryResolvers<ContextType>;
   Workspace?: GqlWorkspaceResolvers<ContextType>;
   WorkspacePayload?: GqlWorkspacePayloadResolvers<ContextType>;
-}>;
+};
 

@@ -23,7 +23,8 @@ import type { Db } from '../db/client.js'
 export const schemaPath = new URL('../../schema.graphql', import.meta.url)
 
 /** Merges the resolver maps of every module (one object per root type). */
-export function mergeResolvers (...maps: IResolvers[]): IResolvers {
+// Takes the generated GqlResolvers maps as well as mercurius' own (their index signatures differ).
+export function mergeResolvers (...maps: object[]): IResolvers {
   const merged: Record<string, Record<string, unknown>> = {}
   for (const map of maps) {
     for (const [type, fields] of Object.entries(map)) merged[type] = { ...merged[type], ...(fields as object) }
