@@ -1,4 +1,5 @@
 import t from 'tap'
+import WebSocket from 'ws'
 import { buildApp } from '../src/app.js'
 import { openDatabase } from '../src/db/client.js'
 import { fakeProvider } from './adapters/fake-server.js'
@@ -157,6 +158,17 @@ t.test('refused: no token, a bad token, a missing scope', async (t) => {
   t.match(err?.[0]?.message ?? '', /promises:read/)
   t.equal(err?.[0]?.extensions?.code, 'auth.forbidden', 'the same code as REST')
   t.same(sub.results, [])
+})
+
+t.test('a WebSocket upgrade skips header auth on /graphql only', async (t) => {
+  const port = (app.server.address() as { port: number }).port
+  const outcome = await new Promise<string>((resolve) => {
+    const socket = new WebSocket(`ws://127.0.0.1:${port}/v1/contacts`)
+    socket.on('unexpected-response', (_req, res) => { resolve(`status ${res.statusCode}`); socket.terminate() })
+    socket.on('open', () => { resolve('open'); socket.close() })
+    socket.on('error', (err) => resolve(`error ${err.message}`))
+  })
+  t.equal(outcome, 'status 401', 'an upgrade to a REST route still needs the bearer header')
 })
 
 t.test('cross-process: a write through one server reaches a subscriber on another', { skip: database.kind === 'pglite' ? 'needs PostgreSQL (DATABASE_URL): the embedded database lives in one process' : false }, async (t) => {

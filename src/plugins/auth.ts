@@ -94,7 +94,8 @@ async function authPlugin (app: FastifyInstance, opts: { config: Config } & Auth
     if (routeConfig.public || request.is404) return
     // A GraphQL WebSocket upgrade carries its token in connection_init (browsers cannot set
     // headers on it): src/graphql/subscriptions.ts authenticates it there, with authenticate().
-    if ((request as { ws?: boolean }).ws) return
+    // Only that route: an upgrade to any other route is closed by @fastify/websocket, never handled.
+    if ((request as { ws?: boolean }).ws && request.routeOptions.url === '/graphql') return
     request.ctx = await authenticate(request, opts)
     if (routeConfig.scope) requireScope(request.ctx, routeConfig.scope)
   })
