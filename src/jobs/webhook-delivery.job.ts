@@ -4,7 +4,7 @@ import type { WebhookConfig } from '../config.js'
 import type { Db, Tx } from '../db/client.js'
 import { inWorkspace } from '../db/tenant.js'
 import type { Clock } from '../lib/clock.js'
-import { cancelPending, claimDueDelivery, getEndpoint, updateDelivery, updateEndpoint, type DeliveryRow, type EndpointRow } from '../modules/webhooks/webhooks.repository.js'
+import { cancelPending, claimDueDelivery, disableEndpoint, getEndpoint, updateDelivery, type DeliveryRow, type EndpointRow } from '../modules/webhooks/webhooks.repository.js'
 import type { WebhooksService } from '../modules/webhooks/webhooks.service.js'
 import { signedHeaders } from '../modules/webhooks/webhooks.signing.js'
 import type { UrlPolicy } from '../modules/webhooks/url-policy.js'
@@ -23,7 +23,7 @@ export function createWebhookDeliveryJob (opts: { db: Db, clock: Clock, webhooks
   const longest = Math.max(...config.retryScheduleMs, 1000)
 
   async function disable (tx: Tx, endpoint: EndpointRow, reason: string, now: Date) {
-    await updateEndpoint(tx, endpoint.workspaceId, endpoint.id, { status: 'disabled', disabledReason: reason, version: endpoint.version + 1, updatedAt: now })
+    await disableEndpoint(tx, endpoint.workspaceId, endpoint.id, reason, now)
     await cancelPending(tx, endpoint.workspaceId, endpoint.id, `the endpoint was disabled: ${reason}`, now)
   }
 

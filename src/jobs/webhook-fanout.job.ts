@@ -38,7 +38,11 @@ export function createWebhookFanoutJob (opts: { db: Db, batchSize?: number, onQu
 
 function byWorkspace (events: LoggedEvent[]): Map<string, LoggedEvent[]> {
   const groups = new Map<string, LoggedEvent[]>()
-  for (const e of events) groups.set(e.workspaceId, [...(groups.get(e.workspaceId) ?? []), e])
+  for (const e of events) {
+    const group = groups.get(e.workspaceId)
+    if (group) group.push(e)
+    else groups.set(e.workspaceId, [e])
+  }
   return groups
 }
 

@@ -33,6 +33,13 @@ export async function updateEndpoint (tx: Executor, workspaceId: string, id: str
   return row
 }
 
+/** Disables an enabled endpoint (a worker's decision: the version moves on from whatever it is now). */
+export async function disableEndpoint (tx: Executor, workspaceId: string, id: string, reason: string, now: Date): Promise<void> {
+  await tx.update(webhookEndpoints)
+    .set({ status: 'disabled', disabledReason: reason, version: sql`${webhookEndpoints.version} + 1`, updatedAt: now })
+    .where(and(endpointKey(workspaceId, id), eq(webhookEndpoints.status, 'enabled')))
+}
+
 export async function deleteEndpoint (tx: Executor, workspaceId: string, id: string): Promise<void> {
   await tx.delete(webhookEndpoints).where(endpointKey(workspaceId, id))
 }
