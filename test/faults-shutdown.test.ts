@@ -42,6 +42,18 @@ function rawRequest (base: URL, path: string, o: { method?: string, token?: stri
   return { done, req }
 }
 
+/** How many requests with this method the server logged as received. */
+function incoming (stdout: string, method: string): number {
+  let n = 0
+  for (const line of stdout.split('\n')) {
+    try {
+      const e = JSON.parse(line)
+      if (e.msg === 'incoming request' && e.req?.method === method) n++
+    } catch {}
+  }
+  return n
+}
+
 /** remotePort of every request the server logged as received (its "incoming request" lines). */
 function acceptedPorts (stdout: string): Set<number> {
   const ports = new Set<number>()
@@ -64,7 +76,10 @@ t.test('SIGTERM: in-flight requests finish, new ones are refused cleanly, exit 0
   const slow = Array.from({ length: 5 }, (_, i) => rawRequest(base, '/v1/contacts', {
     method: 'POST', token, body: JSON.stringify({ displayName: `Slow writer ${i}`, tags: ['shutdown'] }), gapMs: 1500
   }))
-  await new Promise((resolve) => setTimeout(resolve, 300))
+  // In flight = the server has routed them (logged "incoming request"); their bodies are still coming.
+  const deadline = Date.now() + 30_000
+  while (incoming(server.stdout(), 'POST') < slow.length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+  t.equal(incoming(server.stdout(), 'POST'), slow.length, 'the slow requests are in flight')
   const signalledAt = Date.now()
   server.child.kill('SIGTERM')
 
@@ -85,18 +100,18 @@ t.test('SIGTERM: in-flight requests finish, new ones are refused cleanly, exit 0
   t.ok(tookMs < 10_000, 'within the grace period')
 
   const accepted = acceptedPorts(server.stdout())
-  const acceptedFlood = floodAnswers.filter((a) => a.localPort !== undefined && accepted.has(a.localPort))
-  const cut = acceptedFlood.filter((a) => a.status === undefined)
-  t.same(cut, [], `no accepted request lost its connection (${acceptedFlood.length} of ${floodAnswers.length} flood requests reached the server)`)
-  const statuses = new Set(acceptedFlood.map((a) => a.status))
-  t.ok([...statuses].every((s) => s === 200 || s === 503), `accepted flood requests answered 200 or 503: ${[...statuses].join(', ')}`)
-  // The rest never reached the server: refused at connect, or (a connection still in the
+  const logged = floodAnswers.filter((a) => a.localPort !== undefined && accepted.has(a.localPort))
+  t.same(logged.filter((a) => a.status === undefined), [], `no request the server logged lost its connection (${logged.length} of ${floodAnswers.length} flood requests were routed)`)
+  const answered = floodAnswers.filter((a) => a.status !== undefined)
+  const statuses = [...new Set(answered.map((a) => a.status))]
+  // 503: Fastify's answer to a request arriving on a connection it accepted while closing.
+  t.ok(statuses.every((s) => s === 200 || s === 503), `answered flood requests got 200 or 503: ${statuses.join(', ') || 'none'}`)
+  // The rest never reached the application: refused at connect, or (a connection still in the
   // kernel's backlog, or opened but silent when the listener closed) reset before a byte was read.
   // The server processed none of them, so a client may safely retry them elsewhere.
-  const refused = floodAnswers.filter((a) => !(a.localPort !== undefined && accepted.has(a.localPort)))
-  t.same(refused.filter((a) => a.status !== undefined), [], 'no answer to a request the server did not log')
-  t.ok(refused.every((a) => a.error === 'ECONNREFUSED' || a.error === 'ECONNRESET'), `the others were refused: ${[...new Set(refused.map((a) => a.error))].join(', ') || 'none'}`)
-  t.ok(refused.length > 0, `${refused.length} refused: the server stopped accepting`)
+  const unanswered = floodAnswers.filter((a) => a.status === undefined)
+  t.ok(unanswered.every((a) => a.error === 'ECONNREFUSED' || a.error === 'ECONNRESET'), `the others were refused: ${[...new Set(unanswered.map((a) => a.error))].join(', ') || 'none'}`)
+  t.ok(unanswered.some((a) => a.error === 'ECONNREFUSED'), `${unanswered.length} refused: the server stopped accepting`)
   const messages = server.stdout()
   t.match(messages, /"msg":"closing"/, 'logged the shutdown')
   t.match(messages, /"msg":"closed"/, 'and its end (workers stopped, pool closed)')
