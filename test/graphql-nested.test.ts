@@ -16,9 +16,9 @@ t.test('a page of contacts with nested timelines, identities and promises: no N+
     }
   }
   const query = `query ($tag: String) { contacts(first: 50, filter: { tag: $tag }) { nodes { id displayName
-    timeline(first: 2) { nodes { id body contact { id } channel { id } promisesMade { id } } pageInfo { hasNextPage } }
+    timeline(first: 2) { totalCount nodes { id body contact { id } channel { id } promisesMade { id } } pageInfo { hasNextPage } }
     identities { nodes { kind address } }
-    promises(first: 5, status: OPEN) { nodes { id contact { id } } } } } }`
+    promises(first: 5, status: OPEN) { totalCount nodes { id contact { id } } } } } }`
   const measure = async (tag: string) => {
     statements = 0
     counting = true
@@ -38,6 +38,8 @@ t.test('a page of contacts with nested timelines, identities and promises: no N+
     t.ok(n.timeline.pageInfo.hasNextPage, 'and a next page')
     t.ok(n.timeline.nodes.every((i: any) => i.contact.id === n.id), 'each under its own contact')
     t.equal(n.identities.nodes.length, 1)
+    t.equal(n.timeline.totalCount, 3, 'nested totalCount: one grouped COUNT for the page')
+    t.equal(n.promises.totalCount, 1)
   }
   const rest3 = (await rest('GET', `/v1/contacts/${large.nodes[0].id}/timeline?limit=2`)).data.data.map((i: any) => i.id)
   t.same(large.nodes[0].timeline.nodes.map((i: any) => i.id), rest3, 'the same two as REST')

@@ -71,3 +71,16 @@ export function pageOfList<T extends { id: string }> (list: T[], q: PageRequest)
   const rows = q.backward ? range.reverse() : range
   return toDirectedPage(rows.slice(0, q.limit + 1), q, (x) => ({ id: x.id }))
 }
+
+/**
+ * totalCount of many sibling connections (one per parent in a loader batch) from one grouped
+ * COUNT, run once, when the first of them is selected.
+ */
+export function batchedCounts (contactIds: string[], countAll: (ids: string[]) => Promise<number[]>): (contactId: string) => Promise<number> {
+  const unique = [...new Set(contactIds)]
+  let counts: Promise<number[]> | undefined
+  return async (contactId) => {
+    counts ??= countAll(unique)
+    return (await counts)[unique.indexOf(contactId)] ?? 0
+  }
+}

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, gte, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm'
+import { and, asc, count, desc, eq, gt, gte, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm'
 import type { Executor } from '../../db/client.js'
 import { contacts } from '../contacts/contacts.table.js'
 import { interactions } from './interactions.table.js'
@@ -54,6 +54,14 @@ export async function listInteractions (tx: Executor, workspaceId: string, f: In
   }
   const order = f.oldestFirst ? [asc(interactions.occurredAt), asc(interactions.id)] : [desc(interactions.occurredAt), desc(interactions.id)]
   return tx.select().from(interactions).where(and(...where)).orderBy(...order).limit(limit)
+}
+
+/** Interactions per contact, for many contacts in one statement (nested GraphQL totalCount). */
+export async function countByContact (tx: Executor, workspaceId: string, contactIds: string[]): Promise<Array<{ contactId: string, n: number }>> {
+  if (contactIds.length === 0) return []
+  return tx.select({ contactId: interactions.contactId, n: count() }).from(interactions)
+    .where(and(eq(interactions.workspaceId, workspaceId), inArray(interactions.contactId, contactIds), contactIsLive))
+    .groupBy(interactions.contactId)
 }
 
 export async function countInteractions (tx: Executor, workspaceId: string, f: InteractionFilter): Promise<number> {

@@ -1,6 +1,6 @@
 import type { MercuriusLoaders } from 'mercurius'
 import type { GqlResolvers as Resolvers } from '../../graphql/generated.js'
-import { orderIn, pageRequest, toConnection } from '../../graphql/connection.js'
+import { batchedCounts, orderIn, pageRequest, toConnection } from '../../graphql/connection.js'
 import type { Page, PageRequest } from '../../lib/cursor.js'
 import { enumOut, enumsIn, withoutNulls } from '../../graphql/enums.js'
 import { parseInput } from '../../lib/validation.js'
@@ -58,10 +58,11 @@ export const interactionsLoaders: MercuriusLoaders = {
         const pages = await services.interactions.timelines(ctx, idx.map((i) => queries[i].obj.id), limit)
         idx.forEach((i, k) => firstPages.set(i, pages[k]))
       }
+      const countOf = batchedCounts(queries.map((q) => q.obj.id), (ids) => services.interactions.countByContact(ctx, ids))
       return Promise.all(parsed.map(async (p, i) => {
         const contactId = queries[i].obj.id
         const page = firstPages.get(i) ?? await services.interactions.timeline(ctx, contactId, p)
-        return toConnection(page, () => services.interactions.count(ctx, { contactId }), timelineKey)
+        return toConnection(page, () => countOf(contactId), timelineKey)
       }))
     }
   },

@@ -101,6 +101,13 @@ export function createInteractionsService (deps: Deps) {
       return ws(ctx, async (t) => page(t, ctx, await listFilter(t, ctx, q), q))
     },
 
+    /** Each contact's number of interactions, in the order of `contactIds` (nested totalCount). */
+    async countByContact (ctx: RequestContext, contactIds: string[]): Promise<number[]> {
+      const rows = await ws(ctx, (t) => repo.countByContact(t, ctx.workspaceId, contactIds))
+      const byId = new Map(rows.map((r) => [r.contactId, r.n]))
+      return contactIds.map((id) => byId.get(id) ?? 0)
+    },
+
     /** How many interactions match a list's filters (GraphQL totalCount). */
     async count (ctx: RequestContext, q: Omit<InteractionListInput, 'limit'>): Promise<number> {
       return ws(ctx, async (t) => repo.countInteractions(t, ctx.workspaceId, await listFilter(t, ctx, q)))

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, gte, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm'
+import { and, asc, count, desc, eq, gt, gte, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm'
 import type { Executor } from '../../db/client.js'
 import { promiseDeadlines, promiseEvents, promises } from './promises.table.js'
 
@@ -64,6 +64,13 @@ export async function listPromises (tx: Executor, workspaceId: string, f: Promis
   if (f.beforeId) where.push(lt(promises.id, f.beforeId))
   if (f.newerThanId) where.push(gt(promises.id, f.newerThanId))
   return tx.select().from(promises).where(and(...where)).orderBy(f.oldestFirst ? asc(promises.id) : desc(promises.id)).limit(limit)
+}
+
+/** Promises per contact (optionally of one status), for many contacts in one statement. */
+export async function countByContact (tx: Executor, workspaceId: string, contactIds: string[], status?: PromiseRow['status']): Promise<Array<{ contactId: string, n: number }>> {
+  if (contactIds.length === 0) return []
+  const where = [inWs(workspaceId), inArray(promises.contactId, contactIds), status ? eq(promises.status, status) : undefined]
+  return tx.select({ contactId: promises.contactId, n: count() }).from(promises).where(and(...where)).groupBy(promises.contactId)
 }
 
 export async function countPromises (tx: Executor, workspaceId: string, f: PromiseFilter): Promise<number> {

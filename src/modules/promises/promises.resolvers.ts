@@ -1,6 +1,6 @@
 import type { MercuriusLoaders } from 'mercurius'
 import type { GqlResolvers as Resolvers } from '../../graphql/generated.js'
-import { orderIn, pageRequest, toConnection } from '../../graphql/connection.js'
+import { batchedCounts, orderIn, pageRequest, toConnection } from '../../graphql/connection.js'
 import { enumIn, enumOut, enumsIn, withoutNulls } from '../../graphql/enums.js'
 import { parseInput } from '../../lib/validation.js'
 import { requireScope } from '../../plugins/auth.js'
@@ -88,8 +88,13 @@ export const promisesLoaders: MercuriusLoaders = {
         const found = await services.promises.firstPages(ctx, idx.map((i) => queries[i].obj.id), { status, limit })
         idx.forEach((i, k) => pages.set(i, found[k]))
       }
+      // One grouped COUNT per status asked for, run only if some totalCount is selected.
+      const countsByStatus = new Map<string | undefined, ReturnType<typeof batchedCounts>>()
+      for (const status of new Set(parsed.map((p) => p.status))) {
+        countsByStatus.set(status, batchedCounts(queries.map((q) => q.obj.id), (ids) => services.promises.countByContact(ctx, ids, status)))
+      }
       return Promise.all(parsed.map(async (p, i) => toConnection(pages.get(i) ?? await services.promises.list(ctx, p),
-        () => services.promises.count(ctx, { status: p.status, contactId: p.contactId }))))
+        () => countsByStatus.get(p.status)!(queries[i].obj.id))))
     }
   },
   Promise: {

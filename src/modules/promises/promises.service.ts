@@ -157,6 +157,13 @@ export function createPromisesService (deps: Deps) {
       })
     },
 
+    /** Each contact's number of promises (of one status), in the order of `contactIds` (nested totalCount). */
+    async countByContact (ctx: RequestContext, contactIds: string[], status?: PromiseDto['status']): Promise<number[]> {
+      const rows = await ws(ctx, (t) => repo.countByContact(t, ctx.workspaceId, contactIds, status))
+      const byId = new Map(rows.map((r) => [r.contactId, r.n]))
+      return contactIds.map((id) => byId.get(id) ?? 0)
+    },
+
     /** How many promises match a list's filters (GraphQL totalCount). */
     async count (ctx: RequestContext, q: Omit<PromiseListInput, 'limit'>): Promise<number> {
       return ws(ctx, async (t) => repo.countPromises(t, ctx.workspaceId, await promiseFilter(t, ctx, q)))
