@@ -189,7 +189,8 @@ t.test('a delivery that fails every attempt disables the endpoint, and redeliver
   const { rest, contact, deliveries, target, endpoint, getEndpoint } = await setup([{ status: 500 }, { status: 500 }, { status: 500 }, { status: 500 }, { status: 200 }])
   await contact()
   await drain()
-  for (const step of [1500, 2500, 4500]) {
+  // Each step passes its delay plus the most jitter can add (+20 %).
+  for (const step of [1500, 2500, 5000]) {
     time.advance(step)
     await drain()
   }
@@ -295,4 +296,19 @@ t.test('a test ping: signed webhook.test to this endpoint only, in its delivery 
   t.match(await deliveries(), [{ id: res.data.id, status: 'succeeded' }])
   await rest('PATCH', `/v1/webhook-endpoints/${endpoint.id}`, { body: { status: 'disabled' } })
   assertProblem(t, await rest('POST', `/v1/webhook-endpoints/${endpoint.id}/test`), 409, 'webhook.disabled')
+})
+
+t.test('a receiver that does not answer in time: the attempt ends at the timeout and is retried', async (t) => {
+  const { contact, deliveries, target } = await setup([{ status: 200, delayMs: 10_000 }, { status: 200 }])
+  await contact()
+  const started = Date.now()
+  await drain()
+  t.ok(Date.now() - started < 8000, 'the worker did not wait for the slow answer')
+  const [d] = await deliveries()
+  t.match(d, { status: 'pending', attempts: 1, lastStatusCode: null, lastError: 'no answer within 2000 ms' })
+  t.ok(d.lastLatencyMs >= 1900, `latency is the time waited (${d.lastLatencyMs} ms)`)
+  time.advance(1500)
+  await drain()
+  t.equal(target.hits().length, 2)
+  t.match((await deliveries())[0], { status: 'succeeded', attempts: 2 })
 })

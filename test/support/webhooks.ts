@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net'
 interface TapLike { teardown: (fn: () => unknown) => void }
 
 export interface ReceivedWebhook { path: string, headers: IncomingHttpHeaders, body: string }
-export interface Reply { status: number, headers?: Record<string, string> }
+export interface Reply { status: number, headers?: Record<string, string>, /** Answer this late (a receiver that hangs). */ delayMs?: number }
 
 /**
  * A real HTTP receiver on 127.0.0.1. Each path answers from its own script of replies (the
@@ -21,7 +21,8 @@ export async function webhookReceiver (t: TapLike) {
       received.push({ path, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') })
       const script = scripts.get(path) ?? []
       const reply = (script.length > 1 ? script.shift() : script[0]) ?? { status: 200 }
-      res.writeHead(reply.status, reply.headers).end('ok')
+      const timer = setTimeout(() => { if (!res.destroyed) res.writeHead(reply.status, reply.headers).end('ok') }, reply.delayMs ?? 0)
+      res.on('close', () => clearTimeout(timer))
     })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
