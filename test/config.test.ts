@@ -221,7 +221,9 @@ t.test('the real server: start, mint a token, create and read a contact, SIGTERM
     headers: { ...auth, 'content-type': 'application/json' },
     body: JSON.stringify({ query: 'query ($id: ID!) { contact(id: $id) { id displayName } }', variables: { id: contact.id } })
   })
-  t.same(await gql.json(), { data: { contact: { id: contact.id, displayName: 'Ada Lovelace' } } }, 'and over GraphQL')
+  const answer = await gql.json() as { data: unknown, extensions?: { cost?: { requested: number } } }
+  t.same(answer.data, { contact: { id: contact.id, displayName: 'Ada Lovelace' } }, 'and over GraphQL')
+  t.match(answer.extensions, { cost: { requested: Number, limit: 50_000 } }, 'with the query cost reported')
 
   await stopServer(t, server)
   if (!env.DATABASE_URL) {
