@@ -67,11 +67,14 @@ async function token () {
 const pick = (i: number, n: number) => 1 + ((i * 7919) % n)
 const cid = (n: number) => 'con_' + String(n).padStart(26, '0')
 const graphQ3 = 'query ($id: ID!) { contact(id: $id) { id displayName emails { address } company tags timeline(first: 20) { nodes { id channelId direction body occurredAt } } } }'
+// Issue 7's second GraphQL shape: a page of 50 contacts, each with nested connections (loaders batch them).
+const graphPage = 'query ($after: String) { contacts(first: 50, after: $after) { pageInfo { endCursor } nodes { id displayName company timeline(first: 3) { nodes { id direction occurredAt } } promises(first: 3) { nodes { id status dueAt } } } } }'
 const queries: QuerySpec[] = [
   { name: 'Q1 contact by id (REST)', path: (i) => `/v1/contacts/${cid(pick(i, contacts))}` },
   { name: 'Q2 page of 50, keyset (REST)', path: (i) => `/v1/contacts?limit=50&after=${encodeCursor({ id: cid(pick(i, contacts)) })}` },
   { name: 'Q3 contact timeline, 20 latest (REST)', path: (i) => `/v1/contacts/${cid(pick(i, Math.floor(contacts / 4)))}/timeline?limit=20` },
   { name: 'Q3 contact + 20 interactions (GraphQL)', method: 'POST', path: () => '/graphql', body: (i) => JSON.stringify({ query: graphQ3, variables: { id: cid(pick(i, Math.floor(contacts / 4))) } }) },
+  { name: 'Q2 page of 50 + nested timeline and promises (GraphQL)', method: 'POST', path: () => '/graphql', body: (i) => JSON.stringify({ query: graphPage, variables: { after: encodeCursor({ id: cid(pick(i, contacts)) }) } }) },
   { name: 'Q4 create interaction (REST)', method: 'POST', path: () => '/v1/interactions', body: (i) => JSON.stringify({ contactId: cid(pick(i, contacts)), direction: 'inbound', kind: 'note', body: `bench: ${i}` }) }
 ]
 
