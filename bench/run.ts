@@ -1,7 +1,8 @@
 // npm run bench: Rapport's hot paths under load on the local PostgreSQL, and (PEERS=…) the peers
 // of ../shared/bench/peers in the same run, so that every figure is a ratio taken minutes apart.
 // Knobs: BENCH_DATABASE_URL, BENCH_CONTACTS (100000), ROUNDS (2), DURATION (10), WARMUP (3),
-// CONNECTIONS (50), PEERS ("" | "baseline platformatic postgraphile").
+// CONNECTIONS (50), PEERS ("" | "baseline platformatic postgraphile"), LOADER ("wrk" when wrk and the
+// peers' replay.lua are there, the peers' own load generator; else "autocannon").
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -15,6 +16,7 @@ import { allScopes } from '../src/lib/context.js'
 import { jwtOptions } from '../src/plugins/auth.js'
 import { measure, type Measure, type QuerySpec } from './load.js'
 import { seed } from './seed.js'
+import { measureWithWrk, wrkAvailable } from './wrk.js'
 
 const env = process.env
 const url = env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/rapport_bench'
@@ -26,6 +28,8 @@ const secret = 'bench-secret-bench-secret-bench-secret-00'
 const root = fileURLToPath(new URL('..', import.meta.url))
 const peersDir = fileURLToPath(new URL('../../shared/bench/peers/', import.meta.url))
 const log = (m: string) => process.stderr.write(m + '\n')
+const replayScript = peersDir + 'replay.lua'
+const loader = env.LOADER ?? (wrkAvailable(replayScript) ? 'wrk' : 'autocannon')
 
 async function ensureDatabase () {
   const admin = postgres(url.replace(/\/[^/]+$/, '/postgres'), { max: 1, onnotice: () => {} })
@@ -99,7 +103,7 @@ function report (rows: Measure[], rssMb: number[]): string {
     '# Benchmark results', '',
     `Run ${new Date().toISOString()} by \`npm run bench\` on this machine (2 cores shared by load, server and PostgreSQL).`,
     `Rapport on Node ${process.version}, PostgreSQL through postgres.js (pool 10), auth + validation + RLS + logging (warn) on.`,
-    `Data: ${contacts.toLocaleString('en-US')} contacts per workspace in 2 workspaces, the peers' shape. Load: autocannon, ${load.connections} connections, ${load.warmup} s warm-up discarded, ${load.duration} s measured, ${rounds} rounds.`,
+    `Data: ${contacts.toLocaleString('en-US')} contacts per workspace in 2 workspaces, the peers' shape. Load: ${loader === 'wrk' ? 'wrk (one thread, the peers\' replay.lua), the same client as the peers' : 'autocannon'}, ${load.connections} connections, ${load.warmup} s warm-up discarded, ${load.duration} s measured, ${rounds} rounds.`,
     `Server RSS after each round (MB): ${rssMb.map((m) => m.toFixed(0)).join(', ')}.`, '',
     '| target | query | ' + [...Array(rounds).keys()].map((r) => `r${r + 1} req/s | r${r + 1} p50 | r${r + 1} p99`).join(' | ') + ' | errors |',
     '|---|---|' + [...Array(rounds).keys()].map(() => '---:|---:|---:').join('|') + '|---:|'
@@ -130,7 +134,9 @@ try {
   for (let round = 1; round <= rounds; round++) {
     for (const q of queries) {
       log(`round ${round}: ${q.name}`)
-      rows.push(await measure('rapport', `http://127.0.0.1:${port}`, headers, q, { ...load, round }))
+      rows.push(loader === 'wrk'
+        ? measureWithWrk('rapport', `http://127.0.0.1:${port}`, headers, q, { ...load, round, replayScript, workDir: root + 'bench/.run' })
+        : await measure('rapport', `http://127.0.0.1:${port}`, headers, q, { ...load, round }))
     }
     const status = readFileSync(`/proc/${server.pid}/status`, 'utf8')
     rss.push(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024)
