@@ -29,7 +29,8 @@ const config: CodegenConfig = {
           Workspace: dto('workspaces/workspaces.schemas.js', 'WorkspaceDto'),
           Relationship: dto('relationships/relationships.schemas.js', 'RelationshipDto'),
           ContactMerge: dto('contacts/merges.service.js', 'MergeDto'),
-          ...Object.fromEntries(['Contact', 'Channel', 'Identity', 'Interaction', 'Promise', 'PromiseSuggestion']
+          Attention: dto('relationships/relationships.service.js', 'AttentionQueue'),
+          ...Object.fromEntries(['Contact', 'Channel', 'Identity', 'Interaction', 'Promise', 'PromiseSuggestion', 'ContactMerge', 'PromiseEvent', 'UnansweredMessage']
             .map((t) => [`${t}Connection`, './connection.js#Connection'])),
         },
         namingConvention: { enumValues: 'keep' }

@@ -1,5 +1,6 @@
 import t, { type Test } from 'tap'
 import { build } from './helper.js'
+import { DAY, HOUR, MINUTE, mutableClock } from './support/promises/index.js'
 
 // Every list is a full Relay connection: first/after and last/before over the same keyset
 // cursors, pageInfo right in both directions, totalCount counted only when asked for.
@@ -151,5 +152,105 @@ t.test('every connection pages both ways', async (t) => {
     const cursor = (await gql('{ contacts(first: 5) { pageInfo { endCursor } } }')).data.contacts.pageInfo.endCursor
     const leak = await gql('query ($c: String) { contacts(last: 5, before: $c) { nodes { id } } }', { c: cursor }, { token: globex })
     t.same(leak.data.contacts.nodes, [], 'an acme cursor reads nothing in globex')
+  })
+})
+
+t.test('nested lists, the event feed and the attention queue are connections too', async (t) => {
+  const clock = mutableClock('2026-03-04T10:00:00.000Z')
+  // No scheduler: the overdue promises stay open, in the attention queue, while the test reads it.
+  const { gql, rest, token } = await build(t, { clock: clock.clock, config: { workers: false } })
+  const post = async (url: string, body: unknown) => {
+    const res = await rest('POST', url, { body })
+    t.ok(res.statusCode < 300, `POST ${url}: ${res.statusCode} ${res.statusCode < 300 ? "" : res.body}`)
+    return res.data
+  }
+  const ada = (await post('/v1/contacts', { displayName: 'Ada' })).id
+  const call = (await post('/v1/interactions', { contactId: ada, direction: 'inbound', kind: 'call', occurredAt: clock.in(-HOUR) })).id
+  // Three promises made in one call; they fall due within the day.
+  const made: string[] = []
+  for (let i = 0; i < 3; i++) made.push((await post('/v1/promises', { contactId: ada, description: `made ${i}`, dueAt: clock.in((i + 1) * HOUR), madeInInteractionId: call })).id)
+  // One promise kept by three outbound calls, after two renegotiations: four events.
+  const kept = (await post('/v1/promises', { contactId: ada, description: 'kept', dueAt: clock.in(DAY) })).id
+  await post(`/v1/promises/${kept}/renegotiate`, { dueAt: clock.in(2 * DAY), reason: 'later' })
+  await post(`/v1/promises/${kept}/renegotiate`, { dueAt: clock.in(3 * DAY), reason: 'later still' })
+  const evidence: string[] = []
+  for (let i = 0; i < 3; i++) {
+    clock.advance(MINUTE)
+    evidence.push((await post('/v1/interactions', { contactId: ada, direction: 'outbound', kind: 'call' })).id)
+  }
+  await post(`/v1/promises/${kept}/keep`, { interactionIds: evidence })
+  // Three contacts merged into Ada, a minute apart; three messages waiting for an answer.
+  const waiting: string[] = []
+  for (let i = 0; i < 3; i++) {
+    clock.advance(MINUTE)
+    const other = (await post('/v1/contacts', { displayName: `Other ${i}` })).id
+    waiting.push((await post('/v1/interactions', { contactId: other, direction: 'inbound', kind: 'email', body: 'hello?', occurredAt: clock.in(-10 * MINUTE) })).id)
+  }
+  for (let i = 0; i < 3; i++) {
+    clock.advance(MINUTE)
+    await post(`/v1/contacts/${ada}/merge`, { contactId: (await post('/v1/contacts', { displayName: `Twin ${i}` })).id })
+  }
+  clock.advance(DAY)
+
+  const merges = (await rest('GET', `/v1/contacts/${ada}/merges`)).data.data.map((m: { id: string }) => m.id)
+  t.equal(merges.length, 3)
+  const history = (await rest('GET', `/v1/promises/${kept}/events`)).data.data.map((e: { id: string }) => e.id)
+  t.equal(history.length, 4, 'made, renegotiated twice, kept')
+  const feed = (await rest('GET', '/v1/promise-events?limit=1000')).data.data.map((e: { id: string }) => e.id)
+  t.equal(feed.length, 3 + 4)
+
+  const args = '$first: Int, $after: String, $last: Int, $before: String'
+  const page = 'first: $first, after: $after, last: $last, before: $before'
+  await assertConnection(t, gql, 'Promise.keptBy', `query (${args}, $id: ID!) { promise(id: $id) { keptBy(${page}) { ${pageFields} } } }`, ['promise', 'keptBy'], evidence, { id: kept })
+  await assertConnection(t, gql, 'Promise.events', `query (${args}, $id: ID!) { promise(id: $id) { events(${page}) { ${pageFields} } } }`, ['promise', 'events'], history, { id: kept })
+  await assertConnection(t, gql, 'Interaction.promisesMade', `query (${args}, $id: ID!) { interaction(id: $id) { promisesMade(${page}) { ${pageFields} } } }`, ['interaction', 'promisesMade'], made, { id: call })
+  await assertConnection(t, gql, 'Contact.merges', `query (${args}, $id: ID!) { contact(id: $id) { merges(${page}) { ${pageFields} } } }`, ['contact', 'merges'], merges, { id: ada })
+  await assertConnection(t, gql, 'promiseEvents, in feed order', `query (${args}) { promiseEvents(${page}) { ${pageFields} } }`, ['promiseEvents'], feed)
+  await assertConnection(t, gql, 'attention.promises, most overdue first', `query (${args}) { attention(unansweredForMinutes: 0) { promises(${page}) { ${pageFields} } } }`, ['attention', 'promises'], made)
+  const waitingFields = 'edges { cursor node { id: interactionId } } nodes { id: interactionId } pageInfo { hasNextPage hasPreviousPage startCursor endCursor }'
+  await assertConnection(t, gql, 'attention.unanswered, longest waiting first', `query (${args}) { attention(unansweredForMinutes: 0) { unanswered(${page}) { ${waitingFields} } } }`, ['attention', 'unanswered'], waiting)
+
+  await t.test('totalCount, and the cost of nested pages', async (t) => {
+    const res = await gql(`query ($kept: ID!, $call: ID!, $ada: ID!) {
+      promise(id: $kept) { keptBy(first: 1) { totalCount } events(last: 1) { totalCount } }
+      interaction(id: $call) { promisesMade(first: 1) { totalCount } }
+      contact(id: $ada) { merges(first: 1) { totalCount } }
+      promiseEvents(first: 1) { totalCount }
+      attention(unansweredForMinutes: 0) { promises(first: 1) { totalCount } unanswered(last: 1) { totalCount } }
+    }`, { kept, call, ada })
+    t.same(res.errors, undefined)
+    t.same(res.data, {
+      promise: { keptBy: { totalCount: 3 }, events: { totalCount: 4 } },
+      interaction: { promisesMade: { totalCount: 3 } },
+      contact: { merges: { totalCount: 3 } },
+      promiseEvents: { totalCount: 7 },
+      attention: { promises: { totalCount: 3 }, unanswered: { totalCount: 3 } }
+    })
+    const nested = await gql('{ promises(first: 10) { nodes { keptBy(first: 2) { nodes { id } } events(last: 5) { nodes { id } } } } promiseEvents(first: 3) { nodes { id } } attention { promises(first: 4) { nodes { id } } unanswered { nodes { interactionId } } } }')
+    t.same(nested.errors, undefined)
+    t.equal(nested.res.data.extensions.cost.requested, 10 + 10 * 2 + 10 * 5 + 3 + 4 + 25, 'every new connection counts, at its page size or the default 25')
+  })
+
+  await t.test('another workspace sees none of it, whatever the cursor', async (t) => {
+    const globex = token({ workspace: 'globex' })
+    const res = await gql('{ promiseEvents(last: 5) { totalCount nodes { id } } attention(unansweredForMinutes: 0) { promises(first: 5) { totalCount nodes { id } } unanswered(last: 5) { totalCount nodes { interactionId } } } }', {}, { token: globex })
+    t.same(res.errors, undefined)
+    t.same(res.data, { promiseEvents: { totalCount: 0, nodes: [] }, attention: { promises: { totalCount: 0, nodes: [] }, unanswered: { totalCount: 0, nodes: [] } } })
+    const cursors = (await gql('{ promiseEvents(first: 2) { pageInfo { endCursor } } attention(unansweredForMinutes: 0) { promises(first: 1) { pageInfo { endCursor } } unanswered(first: 1) { pageInfo { endCursor } } } }')).data
+    const leak = await gql(`query ($e: String, $p: String, $u: String) {
+      promiseEvents(first: 5, after: $e) { nodes { id } } before: promiseEvents(last: 5, before: $e) { nodes { id } }
+      attention(unansweredForMinutes: 0) { promises(first: 5, after: $p) { nodes { id } } unanswered(first: 5, after: $u) { nodes { interactionId } } }
+    }`, { e: cursors.promiseEvents.pageInfo.endCursor, p: cursors.attention.promises.pageInfo.endCursor, u: cursors.attention.unanswered.pageInfo.endCursor }, { token: globex })
+    t.same(leak.errors, undefined)
+    t.same(leak.data, { promiseEvents: { nodes: [] }, before: { nodes: [] }, attention: { promises: { nodes: [] }, unanswered: { nodes: [] } } }, 'acme cursors read nothing in globex')
+    for (const [query, id] of [
+      ['query ($id: ID!) { promise(id: $id) { keptBy { nodes { id } } events { nodes { id } } } }', kept],
+      ['query ($id: ID!) { interaction(id: $id) { promisesMade { nodes { id } } } }', call],
+      ['query ($id: ID!) { contact(id: $id) { merges { nodes { id } } } }', ada]
+    ]) {
+      const other = await gql(query, { id }, { token: globex })
+      t.match(other.errors?.[0].extensions.code, /not_found$/, `${query.slice(18, 40)}…: not found from globex`)
+      t.notMatch(JSON.stringify(other.data ?? null), /prm_|int_|mrg_|ctc_/, 'nothing of acme leaks')
+    }
   })
 })

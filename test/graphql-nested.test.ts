@@ -2,7 +2,7 @@ import t from 'tap'
 import { build } from './helper.js'
 
 // Nested fields go through loaders: the number of SQL statements for a page of contacts with
-// their timelines, identities and promises must not grow with the number of contacts.
+// their timelines, identities and promises (with their evidence and history) must not grow with the number of contacts.
 t.test('a page of contacts with nested timelines, identities and promises: no N+1', async (t) => {
   let counting = false
   let statements = 0
@@ -16,9 +16,9 @@ t.test('a page of contacts with nested timelines, identities and promises: no N+
     }
   }
   const query = `query ($tag: String) { contacts(first: 50, filter: { tag: $tag }) { nodes { id displayName
-    timeline(first: 2) { totalCount nodes { id body contact { id } channel { id } promisesMade { id } } pageInfo { hasNextPage } }
+    timeline(first: 2) { totalCount nodes { id body contact { id } channel { id } promisesMade(first: 5) { nodes { id } } } pageInfo { hasNextPage } }
     identities { nodes { kind address } }
-    promises(first: 5, status: OPEN) { totalCount nodes { id contact { id } } } } } }`
+    promises(first: 5, status: OPEN) { totalCount nodes { id contact { id } keptBy(first: 2) { totalCount nodes { id } } events(first: 3) { totalCount nodes { type } } } } } } }`
   const measure = async (tag: string) => {
     statements = 0
     counting = true
@@ -40,6 +40,8 @@ t.test('a page of contacts with nested timelines, identities and promises: no N+
     t.equal(n.identities.nodes.length, 1)
     t.equal(n.timeline.totalCount, 3, 'nested totalCount: one grouped COUNT for the page')
     t.equal(n.promises.totalCount, 1)
+    t.same(n.promises.nodes[0].keptBy, { totalCount: 0, nodes: [] }, 'Promise.keptBy through its loader')
+    t.same(n.promises.nodes[0].events, { totalCount: 1, nodes: [{ type: 'MADE' }] }, 'Promise.events: one statement for every promise of the page')
   }
   const rest3 = (await rest('GET', `/v1/contacts/${large.nodes[0].id}/timeline?limit=2`)).data.data.map((i: any) => i.id)
   t.same(large.nodes[0].timeline.nodes.map((i: any) => i.id), rest3, 'the same two as REST')

@@ -158,7 +158,7 @@ t.test('GraphQL mergeContacts / unmergeContacts, with Contact.merges, identities
   const d = await duplicates(ctx)
   const mergeM = `mutation ($input: MergeContactsInput!) { mergeContacts(input: $input) {
     merge { id survivorId mergedId movedIdentityIds movedInteractionIds actor mergedAt undoneAt }
-    contact { id displayName identities { nodes { id } } timeline(first: 10) { nodes { id contact { id } } } merges { id } }
+    contact { id displayName identities { nodes { id } } timeline(first: 10) { nodes { id contact { id } } } merges { nodes { id } } }
   } }`
   const res = await gql(mergeM, { input: { survivorId: d.survivor.id, mergedId: d.other.id } })
   t.same(res.errors, undefined)
@@ -170,7 +170,7 @@ t.test('GraphQL mergeContacts / unmergeContacts, with Contact.merges, identities
   t.same(sorted(contact.identities.nodes.map((n: any) => n.id)), sorted([...d.survivorIdentities, ...d.otherIdentities]))
   t.same(sorted(contact.timeline.nodes.map((n: any) => n.id)), sorted([...d.survivorInteractions, ...d.otherInteractions]))
   t.ok(contact.timeline.nodes.every((n: any) => n.contact.id === d.survivor.id), 'Interaction.contact is the survivor')
-  t.same(contact.merges.map((m: any) => m.id), [merge.id], 'Contact.merges')
+  t.same(contact.merges.nodes.map((m: any) => m.id), [merge.id], 'Contact.merges')
 
   const alias = await gql('query ($id: ID!) { contact(id: $id) { id } }', { id: d.other.id })
   t.equal(alias.data.contact.id, d.survivor.id, 'contact(mergedId) resolves to the survivor')
@@ -196,9 +196,9 @@ t.test('GraphQL mergeContacts / unmergeContacts, with Contact.merges, identities
 
   const twice = await gql(unmergeM, { input: { contactId: d.survivor.id, mergeId: merge.id } })
   t.equal(twice.errors?.[0].extensions.code, 'merge.already_undone')
-  const history = await gql('query ($id: ID!) { contact(id: $id) { merges { id undoneAt } } }', { id: d.other.id })
-  t.equal(history.data.contact.merges.length, 1)
-  t.ok(history.data.contact.merges[0].undoneAt, 'the merged contact\'s history shows the undo')
+  const history = await gql('query ($id: ID!) { contact(id: $id) { merges { nodes { id undoneAt } } } }', { id: d.other.id })
+  t.equal(history.data.contact.merges.nodes.length, 1)
+  t.ok(history.data.contact.merges.nodes[0].undoneAt, 'the merged contact\'s history shows the undo')
 })
 
 t.test('after a merge, senders matched by the merged contact\'s phone or e-mail land on the survivor', async (t) => {

@@ -138,7 +138,7 @@ t.test('bad cursors and limits are 400s', async (t) => {
   assertValidation(t, await rest('GET', '/v1/promise-events?limit=0', { token: acme }), [{ pointer: '/querystring/limit' }], 'limit 0')
   assertValidation(t, await rest('GET', '/v1/promise-events?limit=1001', { token: acme }), [{ pointer: '/querystring/limit' }], 'limit over 1000')
   assertValidation(t, await rest('GET', '/v1/promise-events?since=1', { token: acme }), [{ pointer: '/querystring/since', code: 'unknown_field' }], 'unknown parameter')
-  const g = await gql('query ($after: String) { promiseEvents(after: $after) { nextCursor } }', { after: 'not-a-cursor' }, { token: acme })
+  const g = await gql('query ($after: String) { promiseEvents(after: $after) { pageInfo { endCursor } } }', { after: 'not-a-cursor' }, { token: acme })
   t.equal(g.errors?.[0].extensions.code, 'request.invalid_cursor', 'GraphQL: bad cursor')
 })
 
@@ -161,22 +161,23 @@ t.test('another workspace\'s events never appear', async (t) => {
   assertProblem(t, await rest('GET', `/v1/promises/${gp.id}/events`, { token: acme }), 404, 'promise.not_found', 'one globex promise\'s history from acme')
 })
 
-t.test('GraphQL promiseEvents(after:, first:)', async (t) => {
-  const q = 'query ($after: String, $first: Int) { promiseEvents(after: $after, first: $first) { events { id promiseId type actor interactionId data occurredAt } nextCursor } }'
+t.test('GraphQL promiseEvents(first:, after:) connection', async (t) => {
+  const q = 'query ($after: String, $first: Int) { promiseEvents(after: $after, first: $first) { nodes { id promiseId type actor interactionId data occurredAt } pageInfo { endCursor hasNextPage } } }'
   const viaRest = await collect(t, null, 13, 100)
   const seen: any[] = []
   let after: string | null = null
   for (let i = 0; i < 20; i++) {
     const r: any = await gql(q, { after, first: 3 }, { token: acme })
     t.same(r.errors, undefined)
-    const { events, nextCursor } = r.data.promiseEvents
+    const { nodes: events, pageInfo } = r.data.promiseEvents
     if (events.length === 0) {
-      t.equal(nextCursor, after, 'an empty read keeps the cursor')
+      t.same(pageInfo, { endCursor: null, hasNextPage: false }, 'an empty read: the client keeps its cursor')
       break
     }
     t.ok(events.length <= 3)
+    t.equal(pageInfo.endCursor, events[events.length - 1].id, 'an event\'s id is its cursor')
     seen.push(...events)
-    after = nextCursor
+    after = pageInfo.endCursor
   }
   t.same(seen, viaRest.events.map((e) => ({ ...e, type: e.type.toUpperCase() })), 'same events, same order, types UPPER_CASE')
   t.ok(seen.some((e) => e.type === 'AT_RISK') && seen.some((e) => e.type === 'RENEGOTIATED'))
@@ -187,8 +188,8 @@ t.test('GraphQL promiseEvents(after:, first:)', async (t) => {
   let more: any[] = []
   for (let waits = 0; more.length < 2 && waits < 200; waits++) {
     const r: any = await gql(q, { after, first: 10 }, { token: acme })
-    more = more.concat(r.data.promiseEvents.events)
-    after = r.data.promiseEvents.nextCursor
+    more = more.concat(r.data.promiseEvents.nodes)
+    after = r.data.promiseEvents.pageInfo.endCursor ?? after
     if (more.length < 2) await delay(25)
   }
   t.same(more.map((e) => [e.promiseId, e.type]), [[p.id, 'MADE'], [p.id, 'KEPT_LATE']], 'after appends, only the new events')

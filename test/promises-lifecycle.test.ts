@@ -25,7 +25,7 @@ const M = {
   keep: `mutation ($input: KeepPromiseInput!) { keepPromise(input: $input) { promise { ${P} } } }`,
   break: `mutation ($input: ClosePromiseInput!) { breakPromise(input: $input) { promise { ${P} } } }`,
   cancel: `mutation ($input: ClosePromiseInput!) { cancelPromise(input: $input) { promise { ${P} } } }`,
-  renegotiate: `mutation ($input: RenegotiatePromiseInput!) { renegotiatePromise(input: $input) { promise { ${P} events { type actor interactionId data } } } }`
+  renegotiate: `mutation ($input: RenegotiatePromiseInput!) { renegotiatePromise(input: $input) { promise { ${P} events { nodes { type actor interactionId data } } } } }`
 }
 type Verb = 'keep' | 'break' | 'cancel' | 'renegotiate'
 
@@ -271,8 +271,8 @@ t.test('renegotiation: new terms, history kept, never into the past', async (t) 
   const g = await gql(M.renegotiate, { input: { id: gp.id, dueAt: gd, reason: 'Asked for more time', interactionId: talk.id } })
   t.same(g.errors, undefined)
   t.match(g.data.renegotiatePromise.promise, { status: 'OPEN', dueAt: gd, originalDueAt: gp.dueAt, renegotiations: 1 })
-  t.same(g.data.renegotiatePromise.promise.events.map((e: any) => e.type), ['MADE', 'RENEGOTIATED'], 'GraphQL event types are UPPER_CASE')
-  t.same(g.data.renegotiatePromise.promise.events[1], { type: 'RENEGOTIATED', actor: 'tester', interactionId: talk.id, data: { fromDueAt: gp.dueAt, toDueAt: gd, reason: 'Asked for more time', fromStatus: 'open', toStatus: 'open' } })
+  t.same(g.data.renegotiatePromise.promise.events.nodes.map((e: any) => e.type), ['MADE', 'RENEGOTIATED'], 'GraphQL event types are UPPER_CASE')
+  t.same(g.data.renegotiatePromise.promise.events.nodes[1], { type: 'RENEGOTIATED', actor: 'tester', interactionId: talk.id, data: { fromDueAt: gp.dueAt, toDueAt: gd, reason: 'Asked for more time', fromStatus: 'open', toStatus: 'open' } })
   const gPast = await gql(M.renegotiate, { input: { id: gp.id, dueAt: c.in(-DAY), reason: 'x' } })
   t.equal(gPast.errors?.[0].extensions.code, 'validation.failed')
   t.equal(gPast.errors?.[0].extensions.errors[0].pointer, '/dueAt')
@@ -318,9 +318,9 @@ t.test('evidence: outbound, to this contact, after the promise', async (t) => {
   t.equal(gInbound.errors?.[0].extensions.errors[0].pointer, '/interactionIds/0')
   c.advance(MINUTE)
   const proof = await f.interaction({ contactId: who.id, direction: 'outbound', kind: 'call' })
-  const g = await gql(`mutation ($input: KeepPromiseInput!) { keepPromise(input: $input) { promise { status keptBy { id direction kind } } } }`, { input: { id: gp.id, interactionIds: [proof.id] } })
+  const g = await gql(`mutation ($input: KeepPromiseInput!) { keepPromise(input: $input) { promise { status keptBy { nodes { id direction kind } } } } }`, { input: { id: gp.id, interactionIds: [proof.id] } })
   t.same(g.errors, undefined)
-  t.same(g.data.keepPromise.promise, { status: 'KEPT', keptBy: [{ id: proof.id, direction: 'OUTBOUND', kind: 'CALL' }] })
+  t.same(g.data.keepPromise.promise, { status: 'KEPT', keptBy: { nodes: [{ id: proof.id, direction: 'OUTBOUND', kind: 'CALL' }] } })
 })
 
 t.test('POST /v1/interactions with keepsPromiseIds keeps in the same request, or writes nothing', async (t) => {
@@ -368,8 +368,8 @@ t.test('POST /v1/interactions with keepsPromiseIds keeps in the same request, or
   const g = await gql('mutation ($input: LogInteractionInput!) { logInteraction(input: $input) { interaction { id } } }',
     { input: { contactId: who.id, direction: 'OUTBOUND', kind: 'CALL', keepsPromiseIds: [gq.id] } })
   t.same(g.errors, undefined)
-  const read = await gql('query ($id: ID!) { promise(id: $id) { status keptBy { id } } }', { id: gq.id })
-  t.same(read.data.promise, { status: 'KEPT', keptBy: [{ id: g.data.logInteraction.interaction.id }] })
+  const read = await gql('query ($id: ID!) { promise(id: $id) { status keptBy { nodes { id } } } }', { id: gq.id })
+  t.same(read.data.promise, { status: 'KEPT', keptBy: { nodes: [{ id: g.data.logInteraction.interaction.id }] } })
   const gBad = await gql('mutation ($input: LogInteractionInput!) { logInteraction(input: $input) { interaction { id } } }',
     { input: { contactId: who.id, direction: 'OUTBOUND', kind: 'CALL', keepsPromiseIds: [MISSING] } })
   t.equal(gBad.errors?.[0].extensions.errors[0].pointer, '/keepsPromiseIds/0')
@@ -468,21 +468,24 @@ t.test('GraphQL: Contact.promises, Promise.contact/madeIn/keptBy/events, Interac
   const reply = await f.interaction({ contactId: who.id, direction: 'outbound', kind: 'call', channelId: phone.id })
   const kept = await f.keep(p.id, { interactionIds: [reply.id] })
 
-  const one = 'query ($id: ID!) { promise(id: $id) { id status promisorType kind channelId contact { id displayName } madeIn { id direction kind } keptBy { id direction } events { type actor interactionId data } } }'
+  const one = 'query ($id: ID!) { promise(id: $id) { id status promisorType kind channelId contact { id displayName } madeIn { id direction kind } keptBy { totalCount nodes { id direction } } events { totalCount nodes { type actor interactionId data } } } }'
   const gp = await gql(one, { id: p.id })
   t.same(gp.errors, undefined)
   t.same(gp.data.promise, {
     id: p.id, status: 'KEPT', promisorType: 'MEMBER', kind: 'callback', channelId: phone.id,
     contact: { id: who.id, displayName: 'Nested' },
     madeIn: { id: call.id, direction: 'INBOUND', kind: 'CALL' },
-    keptBy: [{ id: reply.id, direction: 'OUTBOUND' }],
-    events: [
-      { type: 'MADE', actor: 'tester', interactionId: call.id, data: { dueAt: p.dueAt } },
-      { type: 'KEPT', actor: 'tester', interactionId: reply.id, data: { keptAt: kept.keptAt, dueAt: p.dueAt } }
-    ]
+    keptBy: { totalCount: 1, nodes: [{ id: reply.id, direction: 'OUTBOUND' }] },
+    events: {
+      totalCount: 2,
+      nodes: [
+        { type: 'MADE', actor: 'tester', interactionId: call.id, data: { dueAt: p.dueAt } },
+        { type: 'KEPT', actor: 'tester', interactionId: reply.id, data: { keptAt: kept.keptAt, dueAt: p.dueAt } }
+      ]
+    }
   })
   const gq = await gql(one, { id: q.id })
-  t.match(gq.data.promise, { status: 'OPEN', madeIn: null, keptBy: [], channelId: null })
+  t.match(gq.data.promise, { status: 'OPEN', madeIn: null, keptBy: { totalCount: 0, nodes: [] }, channelId: null })
 
   const ofContact = await gql('query ($id: ID!) { contact(id: $id) { all: promises(first: 10) { nodes { id } } kept: promises(status: KEPT) { nodes { id } } page: promises(first: 1) { nodes { id } pageInfo { hasNextPage } } } }', { id: who.id })
   t.same(ofContact.errors, undefined)
@@ -490,9 +493,9 @@ t.test('GraphQL: Contact.promises, Promise.contact/madeIn/keptBy/events, Interac
   t.same(ofContact.data.contact.kept.nodes, [{ id: p.id }])
   t.same(ofContact.data.contact.page, { nodes: [{ id: q.id }], pageInfo: { hasNextPage: true } })
 
-  const made = await gql('query ($a: ID!, $b: ID!) { a: interaction(id: $a) { promisesMade { id } } b: interaction(id: $b) { promisesMade { id } } }', { a: call.id, b: reply.id })
+  const made = await gql('query ($a: ID!, $b: ID!) { a: interaction(id: $a) { promisesMade { nodes { id } } } b: interaction(id: $b) { promisesMade { nodes { id } } } }', { a: call.id, b: reply.id })
   t.same(made.errors, undefined)
-  t.same(made.data, { a: { promisesMade: [{ id: p.id }] }, b: { promisesMade: [] } })
+  t.same(made.data, { a: { promisesMade: { nodes: [{ id: p.id }] } }, b: { promisesMade: { nodes: [] } } })
 
   const missing = await gql('query ($id: ID!) { promise(id: $id) { id } }', { id: MISSING })
   t.equal(missing.data.promise, null)
@@ -538,10 +541,10 @@ t.test('scopes: promises:read and promises:write', async (t) => {
     ['query ($id: ID!) { promise(id: $id) { id } }', { id: p.id }],
     ['{ promises { nodes { id } } }', {}],
     ['{ promiseStats { made } }', {}],
-    ['{ promiseEvents { nextCursor } }', {}],
-    ['{ attention { promises { id } } }', {}],
+    ['{ promiseEvents { nodes { id } } }', {}],
+    ['{ attention { promises { nodes { id } } } }', {}],
     ['query ($id: ID!) { contact(id: $id) { promises { nodes { id } } } }', { id: who.id }],
-    ['query ($id: ID!) { interaction(id: $id) { promisesMade { id } } }', { id: call.id }]
+    ['query ($id: ID!) { interaction(id: $id) { promisesMade { nodes { id } } } }', { id: call.id }]
   ]
   for (const [query, variables] of queries) {
     const g = await gql(query, variables, { token: writeOnly })

@@ -144,14 +144,16 @@ t.test('the attention queue: promises at risk, inbound messages waiting past the
   assertValidation(t, await rest('GET', '/v1/attention?unansweredForMinutes=-1'), [{ pointer: '/querystring/unansweredForMinutes' }], 'negative threshold')
   assertValidation(t, await rest('GET', '/v1/attention?limit=0'), [{ pointer: '/querystring/limit' }], 'limit 0')
 
-  const g = await gql('query ($m: Int) { attention(unansweredForMinutes: $m) { promises { id status } unanswered { interactionId contactId occurredAt waitingSeconds } } }', { m: 0 })
+  const g = await gql('query ($m: Int) { attention(unansweredForMinutes: $m) { promises { nodes { id status } } unanswered { nodes { interactionId contactId occurredAt waitingSeconds } } } }', { m: 0 })
   t.same(g.errors, undefined)
   t.same(g.data.attention, {
-    promises: [],
-    unanswered: [
-      { interactionId: ruthWaiting.id, contactId: ruth.id, occurredAt: at(T, 5 * HOUR), waitingSeconds: 68 * 3600 },
-      { interactionId: samWaiting.id, contactId: sam.id, occurredAt: at(N, -30 * MINUTE), waitingSeconds: 30 * 60 }
-    ]
+    promises: { nodes: [] },
+    unanswered: {
+      nodes: [
+        { interactionId: ruthWaiting.id, contactId: ruth.id, occurredAt: at(T, 5 * HOUR), waitingSeconds: 68 * 3600 },
+        { interactionId: samWaiting.id, contactId: sam.id, occurredAt: at(N, -30 * MINUTE), waitingSeconds: 30 * 60 }
+      ]
+    }
   })
 })
 
@@ -159,9 +161,9 @@ t.test('the attention queue over GraphQL lists at-risk promises', async (t) => {
   const who = await f.contact('Soon')
   const p = await f.promise({ contactId: who.id, dueAt: c.in(2 * HOUR) })
   await app.jobs.scheduler.drain()
-  const g = await gql('{ attention(unansweredForMinutes: 60) { promises { id status contact { id } } } }')
+  const g = await gql('{ attention(unansweredForMinutes: 60) { promises { nodes { id status contact { id } } } } }')
   t.same(g.errors, undefined)
-  t.same(g.data.attention.promises, [{ id: p.id, status: 'AT_RISK', contact: { id: who.id } }], 'due in two hours: at risk')
+  t.same(g.data.attention.promises.nodes, [{ id: p.id, status: 'AT_RISK', contact: { id: who.id } }], 'due in two hours: at risk')
 })
 
 t.test('tenancy: another workspace sees none of it', async (t) => {
@@ -171,8 +173,8 @@ t.test('tenancy: another workspace sees none of it', async (t) => {
   t.equal(g.data.contact, null)
   t.equal(g.errors?.[0].extensions.code, 'contact.not_found')
   t.same((await rest('GET', '/v1/attention?unansweredForMinutes=0', { token: globex })).data, { promises: [], unanswered: [] }, 'an empty queue')
-  const gAttention = await gql('{ attention(unansweredForMinutes: 0) { promises { id } unanswered { interactionId } } }', {}, { token: globex })
-  t.same(gAttention.data.attention, { promises: [], unanswered: [] })
+  const gAttention = await gql('{ attention(unansweredForMinutes: 0) { promises { totalCount nodes { id } } unanswered { totalCount nodes { interactionId } } } }', {}, { token: globex })
+  t.same(gAttention.data.attention, { promises: { totalCount: 0, nodes: [] }, unanswered: { totalCount: 0, nodes: [] } })
 
   const fg = fixtures(rest, globex)
   const own = await fg.contact('Globex customer')

@@ -37,7 +37,9 @@ export interface Connection<T = unknown> {
 }
 
 /** A service page as a Relay connection, on the same keyset cursors as REST. */
-export function toConnection<T extends { id: string }> (page: Page<T>, totalCount: () => Promise<number>, keyOf: (node: T) => CursorKey = (n) => ({ id: n.id })): Connection<T> {
+export function toConnection<T extends { id: string }> (page: Page<T>, totalCount: () => Promise<number>, keyOf?: (node: T) => CursorKey): Connection<T>
+export function toConnection<T> (page: Page<T>, totalCount: () => Promise<number>, keyOf: (node: T) => CursorKey): Connection<T>
+export function toConnection<T> (page: Page<T>, totalCount: () => Promise<number>, keyOf: (node: T) => CursorKey = (n) => ({ id: (n as { id: string }).id })): Connection<T> {
   const cursor = (node: T) => encodeCursor(keyOf(node))
   return {
     edges: page.items.map((node) => ({ cursor: cursor(node), node })),

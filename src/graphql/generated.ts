@@ -10,6 +10,7 @@ import type { SuggestionDto } from '../modules/promises/suggestions.service.js';
 import type { WorkspaceDto } from '../modules/workspaces/workspaces.schemas.js';
 import type { RelationshipDto } from '../modules/relationships/relationships.schemas.js';
 import type { MergeDto } from '../modules/contacts/merges.service.js';
+import type { AttentionQueue } from '../modules/relationships/relationships.service.js';
 import type { Connection } from './connection.js';
 import type { GraphQLContext } from './context.js';
 export type Maybe<T> = T | null;
@@ -50,8 +51,26 @@ export type GqlAddIdentityInput = {
 
 export type GqlAttention = {
   __typename?: 'Attention';
-  promises: Array<GqlPromise>;
-  unanswered: Array<GqlUnansweredMessage>;
+  /** At risk, or past due: the most overdue first. */
+  promises: GqlPromiseConnection;
+  /** Inbound messages still waiting for a reply: the longest waiting first. */
+  unanswered: GqlUnansweredMessageConnection;
+};
+
+
+export type GqlAttentionPromisesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type GqlAttentionUnansweredArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
 };
 
 export type GqlBalance = {
@@ -167,7 +186,8 @@ export type GqlContact = GqlNode & {
   givenName?: Maybe<Scalars['String']['output']>;
   id: Scalars['ID']['output'];
   identities: GqlIdentityConnection;
-  merges: Array<GqlContactMerge>;
+  /** Merges this contact took part in (as survivor or merged), newest first. */
+  merges: GqlContactMergeConnection;
   /** E.164 phone numbers. */
   phones: Array<Scalars['String']['output']>;
   promises: GqlPromiseConnection;
@@ -184,6 +204,15 @@ export type GqlContact = GqlNode & {
 
 /** A person the workspace has a relationship with. */
 export type GqlContactIdentitiesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+/** A person the workspace has a relationship with. */
+export type GqlContactMergesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   before?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
@@ -262,6 +291,21 @@ export type GqlContactMerge = {
   movedInteractionIds: Array<Scalars['ID']['output']>;
   survivorId: Scalars['ID']['output'];
   undoneAt?: Maybe<Scalars['DateTime']['output']>;
+};
+
+export type GqlContactMergeConnection = {
+  __typename?: 'ContactMergeConnection';
+  edges: Array<GqlContactMergeEdge>;
+  nodes: Array<GqlContactMerge>;
+  pageInfo: GqlPageInfo;
+  /** Every item the filters match, on all pages (a COUNT, run only when selected). */
+  totalCount: Scalars['Int']['output'];
+};
+
+export type GqlContactMergeEdge = {
+  __typename?: 'ContactMergeEdge';
+  cursor: Scalars['String']['output'];
+  node: GqlContactMerge;
 };
 
 /** The order of a contact list (keyset: every order is stable across pages). */
@@ -416,7 +460,7 @@ export type GqlInteraction = GqlNode & {
   kind: GqlInteractionKind;
   occurredAt: Scalars['DateTime']['output'];
   /** Promises made in this interaction. */
-  promisesMade: Array<GqlPromise>;
+  promisesMade: GqlPromiseConnection;
   providerMessageId?: Maybe<Scalars['String']['output']>;
   /** The provider payload as received. */
   raw?: Maybe<Scalars['JSON']['output']>;
@@ -426,6 +470,15 @@ export type GqlInteraction = GqlNode & {
   subject?: Maybe<Scalars['String']['output']>;
   threadId?: Maybe<Scalars['String']['output']>;
   updatedAt: Scalars['DateTime']['output'];
+};
+
+
+/** One exchange with a contact, on any channel, in either direction. */
+export type GqlInteractionPromisesMadeArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
 };
 
 export type GqlInteractionChange = GqlChange & {
@@ -679,11 +732,12 @@ export type GqlPromise = GqlNode & {
   createdAt: Scalars['DateTime']['output'];
   description: Scalars['String']['output'];
   dueAt: Scalars['DateTime']['output'];
-  events: Array<GqlPromiseEvent>;
+  /** Its history, oldest first. */
+  events: GqlPromiseEventConnection;
   id: Scalars['ID']['output'];
   keptAt?: Maybe<Scalars['DateTime']['output']>;
   /** The interactions that prove it was kept. */
-  keptBy: Array<GqlInteraction>;
+  keptBy: GqlInteractionConnection;
   kind?: Maybe<Scalars['String']['output']>;
   /** The message or call where it was promised. */
   madeIn?: Maybe<GqlInteraction>;
@@ -697,6 +751,24 @@ export type GqlPromise = GqlNode & {
   status: GqlPromiseStatus;
   updatedAt: Scalars['DateTime']['output'];
   version: Scalars['Int']['output'];
+};
+
+
+/** A commitment made to a contact, tracked until kept, broken or cancelled. */
+export type GqlPromiseEventsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+/** A commitment made to a contact, tracked until kept, broken or cancelled. */
+export type GqlPromiseKeptByArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
 };
 
 export type GqlPromiseChange = GqlChange & {
@@ -735,11 +807,19 @@ export type GqlPromiseEvent = {
   type: GqlPromiseEventType;
 };
 
-export type GqlPromiseEventFeed = {
-  __typename?: 'PromiseEventFeed';
-  events: Array<GqlPromiseEvent>;
-  /** Always set: poll again with it. */
-  nextCursor?: Maybe<Scalars['String']['output']>;
+export type GqlPromiseEventConnection = {
+  __typename?: 'PromiseEventConnection';
+  edges: Array<GqlPromiseEventEdge>;
+  nodes: Array<GqlPromiseEvent>;
+  pageInfo: GqlPageInfo;
+  /** Every item the filters match, on all pages (a COUNT, run only when selected). */
+  totalCount: Scalars['Int']['output'];
+};
+
+export type GqlPromiseEventEdge = {
+  __typename?: 'PromiseEventEdge';
+  cursor: Scalars['String']['output'];
+  node: GqlPromiseEvent;
 };
 
 export type GqlPromiseEventType =
@@ -859,7 +939,8 @@ export type GqlQuery = {
   /** Several objects by id, in the order asked; null where there is none. */
   nodes: Array<Maybe<GqlNode>>;
   promise?: Maybe<GqlPromise>;
-  promiseEvents: GqlPromiseEventFeed;
+  /** Every promise event of the workspace, oldest first, in commit order: an event never appears behind an endCursor already handed out, so polling with after: endCursor misses none. */
+  promiseEvents: GqlPromiseEventConnection;
   promiseStats: Array<GqlPromiseStatsRow>;
   promiseSuggestions: GqlPromiseSuggestionConnection;
   promises: GqlPromiseConnection;
@@ -868,7 +949,6 @@ export type GqlQuery = {
 
 
 export type GqlQueryAttentionArgs = {
-  first?: InputMaybe<Scalars['Int']['input']>;
   unansweredForMinutes?: InputMaybe<Scalars['Int']['input']>;
 };
 
@@ -935,7 +1015,9 @@ export type GqlQueryPromiseArgs = {
 
 export type GqlQueryPromiseEventsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -1093,6 +1175,21 @@ export type GqlUnansweredMessage = {
   interactionId: Scalars['ID']['output'];
   occurredAt: Scalars['DateTime']['output'];
   waitingSeconds: Scalars['Float']['output'];
+};
+
+export type GqlUnansweredMessageConnection = {
+  __typename?: 'UnansweredMessageConnection';
+  edges: Array<GqlUnansweredMessageEdge>;
+  nodes: Array<GqlUnansweredMessage>;
+  pageInfo: GqlPageInfo;
+  /** Every item the filters match, on all pages (a COUNT, run only when selected). */
+  totalCount: Scalars['Int']['output'];
+};
+
+export type GqlUnansweredMessageEdge = {
+  __typename?: 'UnansweredMessageEdge';
+  cursor: Scalars['String']['output'];
+  node: GqlUnansweredMessage;
 };
 
 export type GqlUnmergeContactsInput = {
@@ -1282,7 +1379,7 @@ export type GqlResolversTypes = {
   AcceptPromiseSuggestionInput: GqlAcceptPromiseSuggestionInput;
   AcceptPromiseSuggestionPayload: ResolverTypeWrapper<Omit<GqlAcceptPromiseSuggestionPayload, 'promise' | 'suggestion'> & { promise: GqlResolversTypes['Promise'], suggestion: GqlResolversTypes['PromiseSuggestion'] }>;
   AddIdentityInput: GqlAddIdentityInput;
-  Attention: ResolverTypeWrapper<Omit<GqlAttention, 'promises'> & { promises: Array<GqlResolversTypes['Promise']> }>;
+  Attention: ResolverTypeWrapper<AttentionQueue>;
   Balance: ResolverTypeWrapper<GqlBalance>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Change: ResolverTypeWrapper<GqlResolversInterfaceTypes<GqlResolversTypes>['Change']>;
@@ -1304,6 +1401,8 @@ export type GqlResolversTypes = {
   ContactEmail: ResolverTypeWrapper<GqlContactEmail>;
   ContactFilter: GqlContactFilter;
   ContactMerge: ResolverTypeWrapper<MergeDto>;
+  ContactMergeConnection: ResolverTypeWrapper<Connection>;
+  ContactMergeEdge: ResolverTypeWrapper<Omit<GqlContactMergeEdge, 'node'> & { node: GqlResolversTypes['ContactMerge'] }>;
   ContactOrder: GqlContactOrder;
   ContactOrderField: GqlContactOrderField;
   CreateChannelInput: GqlCreateChannelInput;
@@ -1352,7 +1451,8 @@ export type GqlResolversTypes = {
   PromiseConnection: ResolverTypeWrapper<Connection>;
   PromiseEdge: ResolverTypeWrapper<Omit<GqlPromiseEdge, 'node'> & { node: GqlResolversTypes['Promise'] }>;
   PromiseEvent: ResolverTypeWrapper<GqlPromiseEvent>;
-  PromiseEventFeed: ResolverTypeWrapper<GqlPromiseEventFeed>;
+  PromiseEventConnection: ResolverTypeWrapper<Connection>;
+  PromiseEventEdge: ResolverTypeWrapper<GqlPromiseEventEdge>;
   PromiseEventType: GqlPromiseEventType;
   PromiseFilter: GqlPromiseFilter;
   PromiseGrouping: GqlPromiseGrouping;
@@ -1377,6 +1477,8 @@ export type GqlResolversTypes = {
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   SuggestionStatus: GqlSuggestionStatus;
   UnansweredMessage: ResolverTypeWrapper<GqlUnansweredMessage>;
+  UnansweredMessageConnection: ResolverTypeWrapper<Connection>;
+  UnansweredMessageEdge: ResolverTypeWrapper<GqlUnansweredMessageEdge>;
   UnmergeContactsInput: GqlUnmergeContactsInput;
   UpdateChannelInput: GqlUpdateChannelInput;
   UpdateContactInput: GqlUpdateContactInput;
@@ -1397,7 +1499,7 @@ export type GqlResolversParentTypes = {
   AcceptPromiseSuggestionInput: GqlAcceptPromiseSuggestionInput;
   AcceptPromiseSuggestionPayload: Omit<GqlAcceptPromiseSuggestionPayload, 'promise' | 'suggestion'> & { promise: GqlResolversParentTypes['Promise'], suggestion: GqlResolversParentTypes['PromiseSuggestion'] };
   AddIdentityInput: GqlAddIdentityInput;
-  Attention: Omit<GqlAttention, 'promises'> & { promises: Array<GqlResolversParentTypes['Promise']> };
+  Attention: AttentionQueue;
   Balance: GqlBalance;
   Boolean: Scalars['Boolean']['output'];
   Change: GqlResolversInterfaceTypes<GqlResolversParentTypes>['Change'];
@@ -1417,6 +1519,8 @@ export type GqlResolversParentTypes = {
   ContactEmail: GqlContactEmail;
   ContactFilter: GqlContactFilter;
   ContactMerge: MergeDto;
+  ContactMergeConnection: Connection;
+  ContactMergeEdge: Omit<GqlContactMergeEdge, 'node'> & { node: GqlResolversParentTypes['ContactMerge'] };
   ContactOrder: GqlContactOrder;
   CreateChannelInput: GqlCreateChannelInput;
   CreateContactInput: GqlCreateContactInput;
@@ -1459,7 +1563,8 @@ export type GqlResolversParentTypes = {
   PromiseConnection: Connection;
   PromiseEdge: Omit<GqlPromiseEdge, 'node'> & { node: GqlResolversParentTypes['Promise'] };
   PromiseEvent: GqlPromiseEvent;
-  PromiseEventFeed: GqlPromiseEventFeed;
+  PromiseEventConnection: Connection;
+  PromiseEventEdge: GqlPromiseEventEdge;
   PromiseFilter: GqlPromiseFilter;
   PromiseOrder: GqlPromiseOrder;
   PromisePayload: Omit<GqlPromisePayload, 'promise'> & { promise: GqlResolversParentTypes['Promise'] };
@@ -1478,6 +1583,8 @@ export type GqlResolversParentTypes = {
   String: Scalars['String']['output'];
   Subscription: Record<PropertyKey, never>;
   UnansweredMessage: GqlUnansweredMessage;
+  UnansweredMessageConnection: Connection;
+  UnansweredMessageEdge: GqlUnansweredMessageEdge;
   UnmergeContactsInput: GqlUnmergeContactsInput;
   UpdateChannelInput: GqlUpdateChannelInput;
   UpdateContactInput: GqlUpdateContactInput;
@@ -1497,8 +1604,8 @@ export type GqlAcceptPromiseSuggestionPayloadResolvers<ContextType = GraphQLCont
 };
 
 export type GqlAttentionResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['Attention'] = GqlResolversParentTypes['Attention']> = {
-  promises?: Resolver<Array<GqlResolversTypes['Promise']>, ParentType, ContextType>;
-  unanswered?: Resolver<Array<GqlResolversTypes['UnansweredMessage']>, ParentType, ContextType>;
+  promises?: Resolver<GqlResolversTypes['PromiseConnection'], ParentType, ContextType, Partial<GqlAttentionPromisesArgs>>;
+  unanswered?: Resolver<GqlResolversTypes['UnansweredMessageConnection'], ParentType, ContextType, Partial<GqlAttentionUnansweredArgs>>;
 };
 
 export type GqlBalanceResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['Balance'] = GqlResolversParentTypes['Balance']> = {
@@ -1570,7 +1677,7 @@ export type GqlContactResolvers<ContextType = GraphQLContext, ParentType extends
   givenName?: Resolver<Maybe<GqlResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<GqlResolversTypes['ID'], ParentType, ContextType>;
   identities?: Resolver<GqlResolversTypes['IdentityConnection'], ParentType, ContextType, Partial<GqlContactIdentitiesArgs>>;
-  merges?: Resolver<Array<GqlResolversTypes['ContactMerge']>, ParentType, ContextType>;
+  merges?: Resolver<GqlResolversTypes['ContactMergeConnection'], ParentType, ContextType, Partial<GqlContactMergesArgs>>;
   phones?: Resolver<Array<GqlResolversTypes['String']>, ParentType, ContextType>;
   promises?: Resolver<GqlResolversTypes['PromiseConnection'], ParentType, ContextType, Partial<GqlContactPromisesArgs>>;
   relationship?: Resolver<GqlResolversTypes['Relationship'], ParentType, ContextType>;
@@ -1618,6 +1725,18 @@ export type GqlContactMergeResolvers<ContextType = GraphQLContext, ParentType ex
   movedInteractionIds?: Resolver<Array<GqlResolversTypes['ID']>, ParentType, ContextType>;
   survivorId?: Resolver<GqlResolversTypes['ID'], ParentType, ContextType>;
   undoneAt?: Resolver<Maybe<GqlResolversTypes['DateTime']>, ParentType, ContextType>;
+};
+
+export type GqlContactMergeConnectionResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['ContactMergeConnection'] = GqlResolversParentTypes['ContactMergeConnection']> = {
+  edges?: Resolver<Array<GqlResolversTypes['ContactMergeEdge']>, ParentType, ContextType>;
+  nodes?: Resolver<Array<GqlResolversTypes['ContactMerge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<GqlResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<GqlResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type GqlContactMergeEdgeResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['ContactMergeEdge'] = GqlResolversParentTypes['ContactMergeEdge']> = {
+  cursor?: Resolver<GqlResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<GqlResolversTypes['ContactMerge'], ParentType, ContextType>;
 };
 
 export type GqlCreateContactPayloadResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['CreateContactPayload'] = GqlResolversParentTypes['CreateContactPayload']> = {
@@ -1693,7 +1812,7 @@ export type GqlInteractionResolvers<ContextType = GraphQLContext, ParentType ext
   id?: Resolver<GqlResolversTypes['ID'], ParentType, ContextType>;
   kind?: Resolver<GqlResolversTypes['InteractionKind'], ParentType, ContextType>;
   occurredAt?: Resolver<GqlResolversTypes['DateTime'], ParentType, ContextType>;
-  promisesMade?: Resolver<Array<GqlResolversTypes['Promise']>, ParentType, ContextType>;
+  promisesMade?: Resolver<GqlResolversTypes['PromiseConnection'], ParentType, ContextType, Partial<GqlInteractionPromisesMadeArgs>>;
   providerMessageId?: Resolver<Maybe<GqlResolversTypes['String']>, ParentType, ContextType>;
   raw?: Resolver<Maybe<GqlResolversTypes['JSON']>, ParentType, ContextType>;
   status?: Resolver<Maybe<GqlResolversTypes['DeliveryStatus']>, ParentType, ContextType>;
@@ -1778,10 +1897,10 @@ export type GqlPromiseResolvers<ContextType = GraphQLContext, ParentType extends
   createdAt?: Resolver<GqlResolversTypes['DateTime'], ParentType, ContextType>;
   description?: Resolver<GqlResolversTypes['String'], ParentType, ContextType>;
   dueAt?: Resolver<GqlResolversTypes['DateTime'], ParentType, ContextType>;
-  events?: Resolver<Array<GqlResolversTypes['PromiseEvent']>, ParentType, ContextType>;
+  events?: Resolver<GqlResolversTypes['PromiseEventConnection'], ParentType, ContextType, Partial<GqlPromiseEventsArgs>>;
   id?: Resolver<GqlResolversTypes['ID'], ParentType, ContextType>;
   keptAt?: Resolver<Maybe<GqlResolversTypes['DateTime']>, ParentType, ContextType>;
-  keptBy?: Resolver<Array<GqlResolversTypes['Interaction']>, ParentType, ContextType>;
+  keptBy?: Resolver<GqlResolversTypes['InteractionConnection'], ParentType, ContextType, Partial<GqlPromiseKeptByArgs>>;
   kind?: Resolver<Maybe<GqlResolversTypes['String']>, ParentType, ContextType>;
   madeIn?: Resolver<Maybe<GqlResolversTypes['Interaction']>, ParentType, ContextType>;
   originalDueAt?: Resolver<GqlResolversTypes['DateTime'], ParentType, ContextType>;
@@ -1825,9 +1944,16 @@ export type GqlPromiseEventResolvers<ContextType = GraphQLContext, ParentType ex
   type?: Resolver<GqlResolversTypes['PromiseEventType'], ParentType, ContextType>;
 };
 
-export type GqlPromiseEventFeedResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['PromiseEventFeed'] = GqlResolversParentTypes['PromiseEventFeed']> = {
-  events?: Resolver<Array<GqlResolversTypes['PromiseEvent']>, ParentType, ContextType>;
-  nextCursor?: Resolver<Maybe<GqlResolversTypes['String']>, ParentType, ContextType>;
+export type GqlPromiseEventConnectionResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['PromiseEventConnection'] = GqlResolversParentTypes['PromiseEventConnection']> = {
+  edges?: Resolver<Array<GqlResolversTypes['PromiseEventEdge']>, ParentType, ContextType>;
+  nodes?: Resolver<Array<GqlResolversTypes['PromiseEvent']>, ParentType, ContextType>;
+  pageInfo?: Resolver<GqlResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<GqlResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type GqlPromiseEventEdgeResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['PromiseEventEdge'] = GqlResolversParentTypes['PromiseEventEdge']> = {
+  cursor?: Resolver<GqlResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<GqlResolversTypes['PromiseEvent'], ParentType, ContextType>;
 };
 
 export type GqlPromisePayloadResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['PromisePayload'] = GqlResolversParentTypes['PromisePayload']> = {
@@ -1875,7 +2001,7 @@ export type GqlPromiseSuggestionEdgeResolvers<ContextType = GraphQLContext, Pare
 };
 
 export type GqlQueryResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['Query'] = GqlResolversParentTypes['Query']> = {
-  attention?: Resolver<GqlResolversTypes['Attention'], ParentType, ContextType, RequireFields<GqlQueryAttentionArgs, 'first' | 'unansweredForMinutes'>>;
+  attention?: Resolver<GqlResolversTypes['Attention'], ParentType, ContextType, RequireFields<GqlQueryAttentionArgs, 'unansweredForMinutes'>>;
   channel?: Resolver<Maybe<GqlResolversTypes['Channel']>, ParentType, ContextType, RequireFields<GqlQueryChannelArgs, 'id'>>;
   channelKinds?: Resolver<Array<GqlResolversTypes['ChannelKind']>, ParentType, ContextType>;
   channels?: Resolver<GqlResolversTypes['ChannelConnection'], ParentType, ContextType, Partial<GqlQueryChannelsArgs>>;
@@ -1886,7 +2012,7 @@ export type GqlQueryResolvers<ContextType = GraphQLContext, ParentType extends G
   node?: Resolver<Maybe<GqlResolversTypes['Node']>, ParentType, ContextType, RequireFields<GqlQueryNodeArgs, 'id'>>;
   nodes?: Resolver<Array<Maybe<GqlResolversTypes['Node']>>, ParentType, ContextType, RequireFields<GqlQueryNodesArgs, 'ids'>>;
   promise?: Resolver<Maybe<GqlResolversTypes['Promise']>, ParentType, ContextType, RequireFields<GqlQueryPromiseArgs, 'id'>>;
-  promiseEvents?: Resolver<GqlResolversTypes['PromiseEventFeed'], ParentType, ContextType, RequireFields<GqlQueryPromiseEventsArgs, 'first'>>;
+  promiseEvents?: Resolver<GqlResolversTypes['PromiseEventConnection'], ParentType, ContextType, Partial<GqlQueryPromiseEventsArgs>>;
   promiseStats?: Resolver<Array<GqlResolversTypes['PromiseStatsRow']>, ParentType, ContextType, RequireFields<GqlQueryPromiseStatsArgs, 'groupBy'>>;
   promiseSuggestions?: Resolver<GqlResolversTypes['PromiseSuggestionConnection'], ParentType, ContextType, Partial<GqlQueryPromiseSuggestionsArgs>>;
   promises?: Resolver<GqlResolversTypes['PromiseConnection'], ParentType, ContextType, Partial<GqlQueryPromisesArgs>>;
@@ -1930,6 +2056,18 @@ export type GqlUnansweredMessageResolvers<ContextType = GraphQLContext, ParentTy
   interactionId?: Resolver<GqlResolversTypes['ID'], ParentType, ContextType>;
   occurredAt?: Resolver<GqlResolversTypes['DateTime'], ParentType, ContextType>;
   waitingSeconds?: Resolver<GqlResolversTypes['Float'], ParentType, ContextType>;
+};
+
+export type GqlUnansweredMessageConnectionResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['UnansweredMessageConnection'] = GqlResolversParentTypes['UnansweredMessageConnection']> = {
+  edges?: Resolver<Array<GqlResolversTypes['UnansweredMessageEdge']>, ParentType, ContextType>;
+  nodes?: Resolver<Array<GqlResolversTypes['UnansweredMessage']>, ParentType, ContextType>;
+  pageInfo?: Resolver<GqlResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<GqlResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type GqlUnansweredMessageEdgeResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['UnansweredMessageEdge'] = GqlResolversParentTypes['UnansweredMessageEdge']> = {
+  cursor?: Resolver<GqlResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<GqlResolversTypes['UnansweredMessage'], ParentType, ContextType>;
 };
 
 export type GqlUpdateContactPayloadResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['UpdateContactPayload'] = GqlResolversParentTypes['UpdateContactPayload']> = {
@@ -1986,6 +2124,8 @@ export type GqlResolvers<ContextType = GraphQLContext> = {
   ContactEdge?: GqlContactEdgeResolvers<ContextType>;
   ContactEmail?: GqlContactEmailResolvers<ContextType>;
   ContactMerge?: GqlContactMergeResolvers<ContextType>;
+  ContactMergeConnection?: GqlContactMergeConnectionResolvers<ContextType>;
+  ContactMergeEdge?: GqlContactMergeEdgeResolvers<ContextType>;
   CreateContactPayload?: GqlCreateContactPayloadResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   DeleteChannelPayload?: GqlDeleteChannelPayloadResolvers<ContextType>;
@@ -2012,7 +2152,8 @@ export type GqlResolvers<ContextType = GraphQLContext> = {
   PromiseConnection?: GqlPromiseConnectionResolvers<ContextType>;
   PromiseEdge?: GqlPromiseEdgeResolvers<ContextType>;
   PromiseEvent?: GqlPromiseEventResolvers<ContextType>;
-  PromiseEventFeed?: GqlPromiseEventFeedResolvers<ContextType>;
+  PromiseEventConnection?: GqlPromiseEventConnectionResolvers<ContextType>;
+  PromiseEventEdge?: GqlPromiseEventEdgeResolvers<ContextType>;
   PromisePayload?: GqlPromisePayloadResolvers<ContextType>;
   PromiseStatsRow?: GqlPromiseStatsRowResolvers<ContextType>;
   PromiseSuggestion?: GqlPromiseSuggestionResolvers<ContextType>;
@@ -2025,6 +2166,8 @@ export type GqlResolvers<ContextType = GraphQLContext> = {
   Responsiveness?: GqlResponsivenessResolvers<ContextType>;
   Subscription?: GqlSubscriptionResolvers<ContextType>;
   UnansweredMessage?: GqlUnansweredMessageResolvers<ContextType>;
+  UnansweredMessageConnection?: GqlUnansweredMessageConnectionResolvers<ContextType>;
+  UnansweredMessageEdge?: GqlUnansweredMessageEdgeResolvers<ContextType>;
   UpdateContactPayload?: GqlUpdateContactPayloadResolvers<ContextType>;
   UpsertContactsPayload?: GqlUpsertContactsPayloadResolvers<ContextType>;
   UpsertItemResult?: GqlUpsertItemResultResolvers<ContextType>;

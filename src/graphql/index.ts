@@ -48,7 +48,7 @@ async function graphqlPlugin (app: FastifyInstance, opts: { services: Services, 
     resolvers: mergeResolvers(
       { DateTime, JSON: JSONScalar } as unknown as IResolvers,
       { Node: { resolveType: nodeType } } as unknown as IResolvers,
-      connectionResolvers(['Contact', 'Channel', 'Identity', 'Interaction', 'Promise', 'PromiseSuggestion'].map((t) => `${t}Connection`)) as unknown as IResolvers,
+      connectionResolvers(['Contact', 'Channel', 'Identity', 'Interaction', 'Promise', 'PromiseSuggestion', 'ContactMerge', 'PromiseEvent', 'UnansweredMessage'].map((t) => `${t}Connection`)) as unknown as IResolvers,
       contactsResolvers,
       identitiesResolvers,
       channelsResolvers,

@@ -15,6 +15,13 @@ export function decodeCursor<K extends CursorKey> (cursor: string, fields: (keyo
   throw new DomainError('request.invalid_cursor', 'The cursor is not valid; use a nextCursor returned by a list')
 }
 
+/** A date read from a cursor: anything else is a bad cursor, not a 500. */
+export function cursorDate (value: string): Date {
+  const date = new Date(value)
+  if (Number.isNaN(date.getTime())) throw new DomainError('request.invalid_cursor', 'The cursor is not valid; use a nextCursor returned by a list')
+  return date
+}
+
 export interface Page<T> {
   items: T[]
   nextCursor: string | null

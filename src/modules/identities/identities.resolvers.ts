@@ -32,7 +32,12 @@ export const identitiesResolvers: Resolvers = {
     }
   },
   Contact: {
-    merges: async (contact, _args, { ctx, services }) => (await services.merges.list(ctx, contact.id)).map(mergeOut)
+    // A contact's merges are few: read whole, paged in memory with the same cursors as other lists.
+    merges: async (contact, args, { ctx, services }) => {
+      const page = pageRequest(args)
+      const list = (await services.merges.list(ctx, contact.id)).map(mergeOut)
+      return toConnection(pageOfList(list, page), async () => list.length)
+    }
   }
 }
 

@@ -97,14 +97,32 @@ export async function listEventsOf (tx: Executor, workspaceId: string, promiseId
  * The event feed in commit-safe order: (txid, seq), only from transactions older than every
  * transaction still running, so an event can never appear behind a cursor already handed out.
  */
-export async function listEventFeed (tx: Executor, workspaceId: string, after: { x: string, s: number } | undefined, limit: number) {
-  const where: (SQL | undefined)[] = [
-    eq(promiseEvents.workspaceId, workspaceId),
-    sql`${promiseEvents.txid} < pg_snapshot_xmin(pg_current_snapshot())`
-  ]
-  if (after) where.push(or(gt(promiseEvents.txid, sql`${after.x}::xid8`), and(eq(promiseEvents.txid, sql`${after.x}::xid8`), gt(promiseEvents.seq, after.s))))
+export type FeedKey = { x: string, s: number }
+const feedAfter = (k: FeedKey) => or(gt(promiseEvents.txid, sql`${k.x}::xid8`), and(eq(promiseEvents.txid, sql`${k.x}::xid8`), gt(promiseEvents.seq, k.s)))
+const feedBefore = (k: FeedKey) => or(lt(promiseEvents.txid, sql`${k.x}::xid8`), and(eq(promiseEvents.txid, sql`${k.x}::xid8`), lt(promiseEvents.seq, k.s)))
+const feedVisible = (workspaceId: string) => [
+  eq(promiseEvents.workspaceId, workspaceId),
+  sql`${promiseEvents.txid} < pg_snapshot_xmin(pg_current_snapshot())`
+]
+
+/** Events strictly between two feed keys, read from the oldest (`lowFirst`) or the newest end. */
+export async function listEventFeed (tx: Executor, workspaceId: string, range: { above?: FeedKey, below?: FeedKey, lowFirst: boolean }, limit: number) {
+  const where: (SQL | undefined)[] = feedVisible(workspaceId)
+  if (range.above) where.push(feedAfter(range.above))
+  if (range.below) where.push(feedBefore(range.below))
+  const order = range.lowFirst ? [asc(promiseEvents.txid), asc(promiseEvents.seq)] : [desc(promiseEvents.txid), desc(promiseEvents.seq)]
   return tx.select({ ev: promiseEvents, txidText: sql<string>`${promiseEvents.txid}::text` }).from(promiseEvents)
-    .where(and(...where)).orderBy(asc(promiseEvents.txid), asc(promiseEvents.seq)).limit(limit)
+    .where(and(...where)).orderBy(...order).limit(limit)
+}
+
+export async function countEventFeed (tx: Executor, workspaceId: string): Promise<number> {
+  return tx.$count(promiseEvents, and(...feedVisible(workspaceId)))
+}
+
+/** Events of many promises in one statement, each promise's in the order they happened. */
+export async function listEventsOfMany (tx: Executor, workspaceId: string, promiseIds: string[]) {
+  if (promiseIds.length === 0) return []
+  return tx.select().from(promiseEvents).where(and(eq(promiseEvents.workspaceId, workspaceId), inArray(promiseEvents.promiseId, promiseIds))).orderBy(asc(promiseEvents.seq))
 }
 
 export async function movePromises (tx: Executor, workspaceId: string, fromContactId: string, toContactId: string, onlyIds?: string[]): Promise<string[]> {
@@ -148,11 +166,23 @@ export async function statsRows (tx: Executor, workspaceId: string, groupBy: str
   }).from(promises).where(and(...where)).groupBy(sql`1`).orderBy(sql`1`)
 }
 
-/** Live promises needing attention: at risk, or past due before the scheduler got to them. */
-export async function needingAttention (tx: Executor, workspaceId: string, now: Date, limit: number) {
-  return tx.select().from(promises)
-    .where(and(inWs(workspaceId), or(eq(promises.status, 'at_risk'), and(eq(promises.status, 'open'), lte(promises.dueAt, now)))))
-    .orderBy(asc(promises.dueAt)).limit(limit)
+export interface DueKey { dueAt: Date, id: string }
+const needsAttention = (workspaceId: string, now: Date) => and(inWs(workspaceId), or(eq(promises.status, 'at_risk'), and(eq(promises.status, 'open'), lte(promises.dueAt, now))))
+
+/**
+ * Live promises needing attention (at risk, or past due before the scheduler got to them), most
+ * overdue first: keys strictly between `above` and `below` in (dueAt, id) order.
+ */
+export async function needingAttention (tx: Executor, workspaceId: string, now: Date, limit: number, range: { above?: DueKey, below?: DueKey, lowFirst: boolean } = { lowFirst: true }) {
+  const where: (SQL | undefined)[] = [needsAttention(workspaceId, now)]
+  if (range.above) where.push(or(gt(promises.dueAt, range.above.dueAt), and(eq(promises.dueAt, range.above.dueAt), gt(promises.id, range.above.id))))
+  if (range.below) where.push(or(lt(promises.dueAt, range.below.dueAt), and(eq(promises.dueAt, range.below.dueAt), lt(promises.id, range.below.id))))
+  const order = range.lowFirst ? [asc(promises.dueAt), asc(promises.id)] : [desc(promises.dueAt), desc(promises.id)]
+  return tx.select().from(promises).where(and(...where)).orderBy(...order).limit(limit)
+}
+
+export async function countNeedingAttention (tx: Executor, workspaceId: string, now: Date): Promise<number> {
+  return tx.$count(promises, needsAttention(workspaceId, now))
 }
 
 export async function promisesMadeIn (tx: Executor, workspaceId: string, interactionIds: string[]) {

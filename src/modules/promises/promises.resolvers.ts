@@ -1,11 +1,16 @@
 import type { MercuriusLoaders } from 'mercurius'
 import type { GqlResolvers as Resolvers } from '../../graphql/generated.js'
-import { batchedCounts, orderIn, pageRequest, toConnection } from '../../graphql/connection.js'
+import { batchedCounts, orderIn, pageOfList, pageRequest, toConnection, type PageArgs } from '../../graphql/connection.js'
+import { decodeCursor } from '../../lib/cursor.js'
 import { enumIn, enumOut, enumsIn, withoutNulls } from '../../graphql/enums.js'
 import { parseInput } from '../../lib/validation.js'
 import { requireScope } from '../../plugins/auth.js'
 import { AttentionQuery } from '../relationships/relationships.schemas.js'
-import { EventFeedQuery, PromiseClose, PromiseCreate, PromiseKeep, PromiseListQuery, PromiseRenegotiate, StatsQuery } from './promises.schemas.js'
+import { dueKey } from './promises.service.js'
+import { PromiseClose, PromiseCreate, PromiseKeep, PromiseListQuery, PromiseRenegotiate, StatsQuery } from './promises.schemas.js'
+
+/** A connection over a list read whole (a promise's evidence or history: a handful of rows). */
+const inPages = <T extends { id: string }>(list: T[], args: PageArgs) => toConnection(pageOfList(list, pageRequest(args)), async () => list.length)
 
 const eventOut = <E extends { type: string }>(e: E) => ({ ...e, type: enumOut(e.type) })
 
@@ -25,14 +30,25 @@ export const promisesResolvers: Resolvers = {
       requireScope(ctx, 'promises:read')
       return services.promises.stats(ctx, parseInput(StatsQuery, enumsIn(withoutNulls(args), ['groupBy'])))
     },
-    promiseEvents: async (_root, { after, first }, { ctx, services }) => {
+    promiseEvents: async (_root, args, { ctx, services }) => {
       requireScope(ctx, 'promises:read')
-      const page = await services.promises.feed(ctx, parseInput(EventFeedQuery, withoutNulls({ after, limit: first }), { limit: 'first' }))
-      return { events: page.items.map(eventOut), nextCursor: page.nextCursor }
+      const page = await services.promises.feedPage(ctx, pageRequest(args))
+      // An event's id is its feed cursor (see PromisesService.feed).
+      return toConnection({ ...page, items: page.items.map(eventOut) }, () => services.promises.feedCount(ctx), (e: { id: string }) => decodeCursor<{ x: string, s: number }>(e.id, ['x', 's']))
     },
-    attention: async (_root, { unansweredForMinutes, first }, { ctx, services }) => {
+    attention: async (_root, { unansweredForMinutes }, { ctx }) => {
       requireScope(ctx, 'promises:read')
-      return services.relationships.attention(ctx, parseInput(AttentionQuery, withoutNulls({ unansweredForMinutes, limit: first }), { limit: 'first' }))
+      return { unansweredForMinutes: parseInput(AttentionQuery, withoutNulls({ unansweredForMinutes })).unansweredForMinutes }
+    }
+  },
+  Attention: {
+    promises: async (_queue, args, { ctx, services }) => {
+      const page = await services.promises.needingAttentionPage(ctx, pageRequest(args))
+      return toConnection(page, () => services.promises.countNeedingAttention(ctx), dueKey)
+    },
+    unanswered: async (queue, args, { ctx, services }) => {
+      const page = await services.relationships.unansweredPage(ctx, queue.unansweredForMinutes, pageRequest(args))
+      return toConnection(page, () => services.relationships.countUnanswered(ctx, queue.unansweredForMinutes), (w) => ({ t: w.occurredAt, id: w.interactionId }))
     }
   },
   Mutation: {
@@ -63,8 +79,7 @@ export const promisesResolvers: Resolvers = {
   },
   Promise: {
     status: (p) => enumOut(p.status),
-    promisorType: (p) => enumOut(p.promisorType),
-    events: async (p, _args, { ctx, services }) => (await services.promises.events(ctx, p.id)).map(eventOut)
+    promisorType: (p) => enumOut(p.promisorType)
   },
   Contact: {
     relationship: async (contact, _args, { ctx, services }) => services.relationships.of(ctx, contact.id)
@@ -100,17 +115,23 @@ export const promisesLoaders: MercuriusLoaders = {
   Promise: {
     contact: async (queries, { ctx, services }) => services.contacts.getMany(ctx, queries.map((q) => q.obj.contactId)),
     madeIn: async (queries, { ctx, services }) => services.interactions.getMany(ctx, queries.map((q) => q.obj.madeInInteractionId as string | null)),
+    // Short lists read whole for every parent in one statement, then paged in memory.
     keptBy: async (queries, { ctx, services }) => {
       const lists = queries.map((q) => q.obj.keptByInteractionIds as string[])
       const found = await services.interactions.getMany(ctx, lists.flat())
-      const byId = new Map(found.filter((i) => i !== null).map((i) => [i!.id, i]))
-      return lists.map((ids) => ids.map((id) => byId.get(id)).filter(Boolean))
+      const byId = new Map(found.filter((i) => i !== null).map((i) => [i!.id, i!]))
+      return lists.map((ids, i) => inPages(ids.flatMap((id) => byId.get(id) ?? []), queries[i].params))
+    },
+    events: async (queries, { ctx, services }) => {
+      const lists = await services.promises.eventsOfMany(ctx, queries.map((q) => q.obj.id))
+      return lists.map((list, i) => inPages(list.map(eventOut), queries[i].params))
     }
   },
   Interaction: {
     promisesMade: async (queries, { ctx, services }) => {
       requireScope(ctx, 'promises:read')
-      return services.promises.madeIn(ctx, queries.map((q) => q.obj.id))
+      const lists = await services.promises.madeIn(ctx, queries.map((q) => q.obj.id))
+      return lists.map((list, i) => inPages(list, queries[i].params))
     }
   }
 }

@@ -2,7 +2,7 @@ import type { Db, Tx } from '../../db/client.js'
 import { enterWorkspace, inWorkspace } from '../../db/tenant.js'
 import type { Clock } from '../../lib/clock.js'
 import type { RequestContext } from '../../lib/context.js'
-import { decodeCursor, encodeCursor, keysetRead, toDirectedPage, toPage, type Page, type PageRequest } from '../../lib/cursor.js'
+import { cursorDate, decodeCursor, encodeCursor, keysetRead, toDirectedPage, toPage, type Page, type PageRequest } from '../../lib/cursor.js'
 import { DomainError, notFound, validationError, type FieldError } from '../../lib/errors.js'
 import { newId } from '../../lib/ids.js'
 import type { ChannelsService } from '../channels/channels.service.js'
@@ -22,6 +22,15 @@ export function toPromiseDto (r: repo.PromiseRow): PromiseDto {
     createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString(), version: r.version
   }
 }
+
+/** A feed cursor this feed could have issued: an xid8 (unsigned 64-bit) and a non-negative seq. */
+function feedKey (cursor: string): repo.FeedKey {
+  const key = decodeCursor<repo.FeedKey>(cursor, ['x', 's'])
+  if (!/^\d{1,20}$/.test(key.x) || BigInt(key.x) > 0xffffffffffffffffn || !Number.isSafeInteger(key.s) || key.s < 0) throw new DomainError('request.invalid_cursor')
+  return key
+}
+
+export const dueKey = (r: { dueAt: Date | string, id: string }) => ({ d: new Date(r.dueAt).toISOString(), id: r.id })
 
 const toEventDto = (e: repo.PromiseEventRow, position: string): PromiseEventDto => ({
   id: position, promiseId: e.promiseId, type: e.type, actor: e.actor, interactionId: e.interactionId, data: e.data, occurredAt: e.occurredAt.toISOString()
@@ -214,14 +223,30 @@ export function createPromisesService (deps: Deps) {
 
     /** Every promise event of the workspace after a cursor, in an order that never skips one. */
     async feed (ctx: RequestContext, q: { after?: string, limit: number }): Promise<Page<PromiseEventDto>> {
-      const after = q.after ? decodeCursor<{ x: string, s: number }>(q.after, ['x', 's']) : undefined
-      // Only cursors this feed could have issued: an xid8 (unsigned 64-bit) and a non-negative seq.
-      if (after && (!/^\d{1,20}$/.test(after.x) || BigInt(after.x) > 0xffffffffffffffffn || !Number.isSafeInteger(after.s) || after.s < 0)) throw new DomainError('request.invalid_cursor')
-      const rows = await ws(ctx, (t) => repo.listEventFeed(t, ctx.workspaceId, after, q.limit))
+      const after = q.after ? feedKey(q.after) : undefined
+      const rows = await ws(ctx, (t) => repo.listEventFeed(t, ctx.workspaceId, { above: after, lowFirst: true }, q.limit))
       const items = rows.map((r) => toEventDto(r.ev, encodeCursor({ x: r.txidText, s: r.ev.seq })))
       const last = rows[rows.length - 1]
       // The cursor always advances to the last event read, so polling resumes there even when empty.
       return { items, nextCursor: last ? encodeCursor({ x: last.txidText, s: last.ev.seq }) : (q.after ?? null) }
+    },
+
+    /** The same feed read in either direction (GraphQL first/after, last/before); an event's id is its cursor. */
+    async feedPage (ctx: RequestContext, q: PageRequest): Promise<Page<PromiseEventDto>> {
+      const read = keysetRead({ ...q, ascending: true }, feedKey)
+      const rows = await ws(ctx, (t) => repo.listEventFeed(t, ctx.workspaceId, read, q.limit + 1))
+      const page = toDirectedPage(rows, q, (r) => ({ x: r.txidText, s: r.ev.seq }))
+      return { ...page, items: page.items.map((r) => toEventDto(r.ev, encodeCursor({ x: r.txidText, s: r.ev.seq }))) }
+    },
+
+    async feedCount (ctx: RequestContext): Promise<number> {
+      return ws(ctx, (t) => repo.countEventFeed(t, ctx.workspaceId))
+    },
+
+    /** The histories of many promises in one statement (GraphQL `Promise.events` loader). */
+    async eventsOfMany (ctx: RequestContext, promiseIds: string[]): Promise<PromiseEventDto[][]> {
+      const rows = await ws(ctx, (t) => repo.listEventsOfMany(t, ctx.workspaceId, promiseIds))
+      return promiseIds.map((id) => rows.filter((e) => e.promiseId === id).map((e) => toEventDto(e, String(e.seq))))
     },
 
     async stats (ctx: RequestContext, q: StatsInput): Promise<PromiseStatsRowDto[]> {
@@ -237,6 +262,21 @@ export function createPromisesService (deps: Deps) {
 
     async needingAttention (tx: Tx, workspaceId: string, limit: number): Promise<PromiseDto[]> {
       return (await repo.needingAttention(tx, workspaceId, clock.now(), limit)).map(toPromiseDto)
+    },
+
+    /** The attention queue's promises as a directed page on (dueAt, id), most overdue first. */
+    async needingAttentionPage (ctx: RequestContext, q: PageRequest): Promise<Page<PromiseDto>> {
+      const read = keysetRead({ ...q, ascending: true }, (c) => {
+        const key = decodeCursor<{ d: string, id: string }>(c, ['d', 'id'])
+        return { dueAt: cursorDate(key.d), id: key.id }
+      })
+      const rows = await ws(ctx, (t) => repo.needingAttention(t, ctx.workspaceId, clock.now(), q.limit + 1, read))
+      const page = toDirectedPage(rows, q, dueKey)
+      return { ...page, items: page.items.map(toPromiseDto) }
+    },
+
+    async countNeedingAttention (ctx: RequestContext): Promise<number> {
+      return ws(ctx, (t) => repo.countNeedingAttention(t, ctx.workspaceId, clock.now()))
     },
 
     /** Keeps promises in the transaction of the interaction that proves it (keepsPromiseIds). */

@@ -53,14 +53,29 @@ export async function exchangeFacts (tx: Executor, workspaceId: string, contactI
 
 export interface UnansweredRow { id: string, contact_id: string, occurred_at: Date | string }
 
-/** Inbound messages with no outbound after them, older than `before` (the attention queue). */
-export async function unansweredBefore (tx: Executor, workspaceId: string, before: Date, limit: number): Promise<UnansweredRow[]> {
-  const result = await tx.execute(sql`
-    select i.id, i.contact_id, i.occurred_at from interactions i
+export interface WaitingKey { occurredAt: Date, id: string }
+
+const unanswered = (workspaceId: string, before: Date) => sql`
+    from interactions i
     where i.workspace_id = ${workspaceId} and i.direction = 'inbound' and i.kind <> 'note'
       and i.occurred_at < ${before.toISOString()}::timestamptz
       and not exists (select 1 from interactions o where o.workspace_id = i.workspace_id and o.contact_id = i.contact_id
-        and o.direction = 'outbound' and o.kind <> 'note' and o.occurred_at > i.occurred_at)
-    order by i.occurred_at asc limit ${limit}`)
+        and o.direction = 'outbound' and o.kind <> 'note' and o.occurred_at > i.occurred_at)`
+
+/**
+ * Inbound messages with no outbound after them, older than `before` (the attention queue), the
+ * longest waiting first: keys strictly between `above` and `below` in (occurred_at, id) order.
+ */
+export async function unansweredBefore (tx: Executor, workspaceId: string, before: Date, limit: number, range: { above?: WaitingKey, below?: WaitingKey, lowFirst: boolean } = { lowFirst: true }): Promise<UnansweredRow[]> {
+  const key = (k: WaitingKey) => sql`(${k.occurredAt.toISOString()}::timestamptz, ${k.id}::text)`
+  const above = range.above ? sql` and (i.occurred_at, i.id) > ${key(range.above)}` : sql``
+  const below = range.below ? sql` and (i.occurred_at, i.id) < ${key(range.below)}` : sql``
+  const order = range.lowFirst ? sql`i.occurred_at asc, i.id asc` : sql`i.occurred_at desc, i.id desc`
+  const result = await tx.execute(sql`select i.id, i.contact_id, i.occurred_at ${unanswered(workspaceId, before)}${above}${below} order by ${order} limit ${limit}`)
   return rowsOf(result as unknown as Rows<UnansweredRow>)
+}
+
+export async function countUnanswered (tx: Executor, workspaceId: string, before: Date): Promise<number> {
+  const result = await tx.execute(sql`select count(*)::int as n ${unanswered(workspaceId, before)}`)
+  return rowsOf(result as unknown as Rows<{ n: number }>)[0].n
 }

@@ -4,7 +4,8 @@ import type { Clock } from '../../lib/clock.js'
 import type { RequestContext } from '../../lib/context.js'
 import type { ContactsService } from '../contacts/contacts.service.js'
 import type { PromisesService } from '../promises/promises.service.js'
-import { exchangeFacts, unansweredBefore } from './relationships.repository.js'
+import { cursorDate, decodeCursor, keysetRead, toDirectedPage, type Page, type PageRequest } from '../../lib/cursor.js'
+import { countUnanswered, exchangeFacts, unansweredBefore, type UnansweredRow } from './relationships.repository.js'
 import type { RelationshipDto } from './relationships.schemas.js'
 
 const DAY = 86_400_000
@@ -47,18 +48,45 @@ export function createRelationshipsService ({ db, clock, contacts, promises }: {
     async attention (ctx: RequestContext, q: { unansweredForMinutes: number, limit: number }) {
       return inWorkspace(db, ctx.workspaceId, async (tx) => {
         const now = clock.now()
-        const waiting = await unansweredBefore(tx, ctx.workspaceId, new Date(now.getTime() - q.unansweredForMinutes * 60_000), q.limit)
+        const waiting = await unansweredBefore(tx, ctx.workspaceId, waitedSince(now, q.unansweredForMinutes), q.limit)
         return {
           promises: await promises.needingAttention(tx, ctx.workspaceId, q.limit),
-          unanswered: waiting.map((w) => ({
-            interactionId: w.id,
-            contactId: w.contact_id,
-            occurredAt: new Date(w.occurred_at).toISOString(),
-            waitingSeconds: (now.getTime() - new Date(w.occurred_at).getTime()) / 1000
-          }))
+          unanswered: waiting.map((w) => waitingOut(w, now))
         }
       })
+    },
+
+    /** The attention queue's unanswered messages as a directed page on (occurredAt, id), longest waiting first. */
+    async unansweredPage (ctx: RequestContext, unansweredForMinutes: number, q: PageRequest): Promise<Page<UnansweredDto>> {
+      const read = keysetRead({ ...q, ascending: true }, (c) => {
+        const key = decodeCursor<{ t: string, id: string }>(c, ['t', 'id'])
+        return { occurredAt: cursorDate(key.t), id: key.id }
+      })
+      const now = clock.now()
+      const rows = await inWorkspace(db, ctx.workspaceId, (tx) => unansweredBefore(tx, ctx.workspaceId, waitedSince(now, unansweredForMinutes), q.limit + 1, read))
+      const page = toDirectedPage(rows, q, (w) => ({ t: new Date(w.occurred_at).toISOString(), id: w.id }))
+      return { ...page, items: page.items.map((w) => waitingOut(w, now)) }
+    },
+
+    async countUnanswered (ctx: RequestContext, unansweredForMinutes: number): Promise<number> {
+      return inWorkspace(db, ctx.workspaceId, (tx) => countUnanswered(tx, ctx.workspaceId, waitedSince(clock.now(), unansweredForMinutes)))
     }
+  }
+}
+
+/** The root `attention` field: its lists are read when selected, with their own page arguments. */
+export interface AttentionQueue { unansweredForMinutes: number }
+
+export interface UnansweredDto { interactionId: string, contactId: string, occurredAt: string, waitingSeconds: number }
+
+const waitedSince = (now: Date, minutes: number) => new Date(now.getTime() - minutes * 60_000)
+
+function waitingOut (w: UnansweredRow, now: Date): UnansweredDto {
+  return {
+    interactionId: w.id,
+    contactId: w.contact_id,
+    occurredAt: new Date(w.occurred_at).toISOString(),
+    waitingSeconds: (now.getTime() - new Date(w.occurred_at).getTime()) / 1000
   }
 }
 
