@@ -18,6 +18,7 @@ t.test('a page of contacts with nested timelines, identities and promises: no N+
   const query = `query ($tag: String) { contacts(first: 50, filter: { tag: $tag }) { nodes { id displayName
     timeline(first: 2) { totalCount nodes { id body contact { id } channel { id } promisesMade(first: 5) { nodes { id } } } pageInfo { hasNextPage } }
     identities { nodes { kind address } }
+    merges(first: 3) { totalCount nodes { id } }
     promises(first: 5, status: OPEN) { totalCount nodes { id contact { id } keptBy(first: 2) { totalCount nodes { id } } events(first: 3) { totalCount nodes { type } } } } } } }`
   const measure = async (tag: string) => {
     statements = 0
@@ -38,6 +39,7 @@ t.test('a page of contacts with nested timelines, identities and promises: no N+
     t.ok(n.timeline.pageInfo.hasNextPage, 'and a next page')
     t.ok(n.timeline.nodes.every((i: any) => i.contact.id === n.id), 'each under its own contact')
     t.equal(n.identities.nodes.length, 1)
+    t.same(n.merges, { totalCount: 0, nodes: [] }, 'Contact.merges through its loader')
     t.equal(n.timeline.totalCount, 3, 'nested totalCount: one grouped COUNT for the page')
     t.equal(n.promises.totalCount, 1)
     t.same(n.promises.nodes[0].keptBy, { totalCount: 0, nodes: [] }, 'Promise.keptBy through its loader')

@@ -1,4 +1,4 @@
-import { and, desc, eq, isNull, or } from 'drizzle-orm'
+import { and, desc, eq, inArray, isNull, or } from 'drizzle-orm'
 import { z } from 'zod'
 import type { Db, Tx } from '../../db/client.js'
 import { inWorkspace } from '../../db/tenant.js'
@@ -83,6 +83,14 @@ export function createMergesService (deps: { db: Db, clock: Clock, contacts: Con
           or(eq(contactMerges.survivorId, id), eq(contactMerges.mergedId, id)))).orderBy(desc(contactMerges.mergedAt))
         return rows.map(toDto)
       })
+    },
+
+    /** The merges of many contacts (as survivor or merged) in one statement: the GraphQL loader. */
+    async listMany (ctx: RequestContext, contactIds: string[]): Promise<MergeDto[][]> {
+      if (contactIds.length === 0) return []
+      const rows = await inWorkspace(db, ctx.workspaceId, (tx) => tx.select().from(contactMerges).where(and(eq(contactMerges.workspaceId, ctx.workspaceId),
+        or(inArray(contactMerges.survivorId, contactIds), inArray(contactMerges.mergedId, contactIds)))).orderBy(desc(contactMerges.mergedAt)))
+      return contactIds.map((id) => rows.filter((r) => r.survivorId === id || r.mergedId === id).map(toDto))
     }
   }
 }

@@ -30,14 +30,6 @@ export const identitiesResolvers: Resolvers = {
       const merge = await services.merges.unmerge(ctx, input.contactId, input.mergeId)
       return { merge: mergeOut(merge), contact: await services.contacts.get(ctx, merge.mergedId) }
     }
-  },
-  Contact: {
-    // A contact's merges are few: read whole, paged in memory with the same cursors as other lists.
-    merges: async (contact, args, { ctx, services }) => {
-      const page = pageRequest(args)
-      const list = (await services.merges.list(ctx, contact.id)).map(mergeOut)
-      return toConnection(pageOfList(list, page), async () => list.length)
-    }
   }
 }
 
@@ -47,6 +39,11 @@ export const identitiesLoaders: MercuriusLoaders = {
     identities: async (queries, { ctx, services }) => {
       const lists = await services.identities.listMany(ctx, queries.map((q) => q.obj.id))
       return lists.map((list, i) => toConnection(pageOfList(list, pageRequest(queries[i].params)), async () => list.length))
+    },
+    // A contact's merges are few: read whole for the page's contacts, paged in memory.
+    merges: async (queries, { ctx, services }) => {
+      const lists = await services.merges.listMany(ctx, queries.map((q) => q.obj.id))
+      return lists.map((list, i) => toConnection(pageOfList(list.map(mergeOut), pageRequest(queries[i].params)), async () => list.length))
     }
   }
 }
