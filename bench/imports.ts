@@ -3,20 +3,16 @@
 // own, dropped at the end). Reports rows/s, the ratio to \copy, and the server's peak RSS.
 // Knobs: BENCH_ADMIN_URL (postgres://postgres@127.0.0.1:5432/postgres), SIZES ("100000,1000000"),
 // RERUN (true: import the first size a second time, all unchanged).
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { finished } from 'node:stream/promises'
-import { fileURLToPath } from 'node:url'
-import fastifyJwt from '@fastify/jwt'
-import Fastify from 'fastify'
 import postgres from 'postgres'
 import { openDatabase } from '../src/db/client.js'
 import { runMigrations } from '../src/db/migrate.js'
-import { allScopes } from '../src/lib/context.js'
-import { jwtOptions } from '../src/plugins/auth.js'
+import { benchRoot, benchToken, startBenchServer } from './server.js'
 
 const env = process.env
 const adminUrl = env.BENCH_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
@@ -25,8 +21,6 @@ const rerun = env.RERUN !== 'false'
 const dbName = `rapport_bench_imports_${process.pid}`
 const url = adminUrl.replace(/\/[^/]*$/, `/${dbName}`)
 const port = 3600
-const secret = 'bench-secret-bench-secret-bench-secret-00'
-const root = fileURLToPath(new URL('..', import.meta.url))
 const log = (m: string) => process.stderr.write(m + '\n')
 const dir = mkdtempSync(join(tmpdir(), 'rapport-bench-imports-'))
 
@@ -75,29 +69,6 @@ const rssOf = (pid: number, field: 'VmRSS' | 'VmHWM') => {
   }
 }
 
-async function startServer () {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: root,
-    env: { ...env, DATABASE_URL: url, JWT_SECRET: secret, SECRETS_KEY: 'a'.repeat(64), PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', GRAPHIQL: 'false', WORKER_POLL_MS: '100' },
-    stdio: ['ignore', 'inherit', 'inherit']
-  })
-  for (let i = 0; i < 150; i++) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) return child
-    } catch {}
-    await new Promise((resolve) => setTimeout(resolve, 200))
-  }
-  child.kill('SIGKILL')
-  throw new Error('Rapport did not start')
-}
-
-async function token () {
-  const app = Fastify()
-  await app.register(fastifyJwt, jwtOptions({ jwtSecret: secret }))
-  await app.ready()
-  return app.jwt.sign({ sub: 'bench', wid: 'bench', scope: allScopes.join(' ') }, { expiresIn: '12h' })
-}
-
 interface Run { rows: number, seconds: number, uploadSeconds: number, rowsPerSecond: number, peakRssMb: number, startRssMb: number, counts: Record<string, number> }
 
 /** Upload through POST /v1/imports (streamed), then poll the job until it ends; RSS sampled all along. */
@@ -129,14 +100,14 @@ async function importFile (pid: number, auth: string, path: string, rows: number
 
 const admin = postgres(adminUrl, { max: 1, onnotice: () => {} })
 await admin.unsafe(`create database ${dbName}`)
-let server: ReturnType<typeof spawn> | undefined
+let server: Awaited<ReturnType<typeof startBenchServer>> | undefined
 const lines: string[] = []
 try {
   const db = await openDatabase({ databaseUrl: url, poolMax: 1 })
   await runMigrations(db)
   await db.close()
-  server = await startServer()
-  const auth = `Bearer ${await token()}`
+  server = await startBenchServer(url, port, { WORKER_POLL_MS: '100' })
+  const auth = `Bearer ${await benchToken()}`
   const results: Array<{ label: string, run: Run, copy: number, bytes: number }> = []
   for (const [i, n] of sizes.entries()) {
     log(`generating ${n} rows…`)
@@ -181,7 +152,7 @@ try {
 }
 
 const section = ['<!-- imports:start -->', '## Imports', '', ...lines, '<!-- imports:end -->'].join('\n')
-const resultsPath = join(root, 'bench/RESULTS.md')
+const resultsPath = join(benchRoot, 'bench/RESULTS.md')
 const current = readFileSync(resultsPath, 'utf8')
 writeFileSync(resultsPath, /<!-- imports:start -->[\s\S]*<!-- imports:end -->/.test(current)
   ? current.replace(/<!-- imports:start -->[\s\S]*<!-- imports:end -->/, section)

@@ -3,19 +3,16 @@
 // Knobs: BENCH_DATABASE_URL, BENCH_CONTACTS (100000), ROUNDS (2), DURATION (10), WARMUP (3),
 // CONNECTIONS (50), PEERS ("" | "baseline platformatic postgraphile"), LOADER ("wrk" when wrk and the
 // peers' replay.lua are there, the peers' own load generator; else "autocannon").
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import fastifyJwt from '@fastify/jwt'
-import Fastify from 'fastify'
 import postgres from 'postgres'
 import { openDatabase } from '../src/db/client.js'
 import { runMigrations } from '../src/db/migrate.js'
 import { encodeCursor } from '../src/lib/cursor.js'
-import { allScopes } from '../src/lib/context.js'
-import { jwtOptions } from '../src/plugins/auth.js'
 import { measure, type Measure, type QuerySpec } from './load.js'
 import { seed } from './seed.js'
+import { benchRoot, benchToken, startBenchServer } from './server.js'
 import { measureWithWrk, wrkAvailable } from './wrk.js'
 
 const env = process.env
@@ -24,8 +21,6 @@ const contacts = Number(env.BENCH_CONTACTS ?? 100_000)
 const rounds = Number(env.ROUNDS ?? 2)
 const load = { connections: Number(env.CONNECTIONS ?? 50), duration: Number(env.DURATION ?? 10), warmup: Number(env.WARMUP ?? 3) }
 const port = 3500
-const secret = 'bench-secret-bench-secret-bench-secret-00'
-const root = fileURLToPath(new URL('..', import.meta.url))
 const peersDir = fileURLToPath(new URL('../../shared/bench/peers/', import.meta.url))
 const log = (m: string) => process.stderr.write(m + '\n')
 const replayScript = peersDir + 'replay.lua'
@@ -40,31 +35,6 @@ async function ensureDatabase () {
   const db = await openDatabase({ databaseUrl: url, poolMax: 1 })
   await runMigrations(db)
   await db.close()
-}
-
-// Production settings, except that the rate limit (checked on every request, as in production)
-// is set out of reach: one benchmark token sends far more than a partner's 1,000 a minute.
-async function startRapport () {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: root,
-    env: { ...env, DATABASE_URL: url, JWT_SECRET: secret, SECRETS_KEY: 'a'.repeat(64), PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', GRAPHIQL: 'false', RATE_LIMIT_MAX: '1000000000' },
-    stdio: ['ignore', 'inherit', 'inherit']
-  })
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) return child
-    } catch {}
-    await new Promise((resolve) => setTimeout(resolve, 200))
-  }
-  child.kill('SIGKILL')
-  throw new Error('Rapport did not start')
-}
-
-async function token () {
-  const app = Fastify()
-  await app.register(fastifyJwt, jwtOptions({ jwtSecret: secret }))
-  await app.ready()
-  return app.jwt.sign({ sub: 'bench', wid: 'bench', scope: allScopes.join(' ') }, { expiresIn: '2h' })
 }
 
 // The peers' four queries, asked the Rapport way (pseudo-random rows, the same spread).
@@ -126,8 +96,10 @@ await ensureDatabase()
 const t0 = Date.now()
 await seed(url, contacts)
 log(`seeded in ${((Date.now() - t0) / 1000).toFixed(0)} s`)
-const server = await startRapport()
-const headers = { authorization: `Bearer ${await token()}` }
+// Production settings, except that the rate limit (checked on every request, as in production)
+// is set out of reach: one benchmark token sends far more than a partner's 1,000 a minute.
+const server = await startBenchServer(url, port, { RATE_LIMIT_MAX: '1000000000' })
+const headers = { authorization: `Bearer ${await benchToken('2h')}` }
 const rows: Measure[] = []
 const rss: number[] = []
 try {
@@ -135,7 +107,7 @@ try {
     for (const q of queries) {
       log(`round ${round}: ${q.name}`)
       rows.push(loader === 'wrk'
-        ? measureWithWrk('rapport', `http://127.0.0.1:${port}`, headers, q, { ...load, round, replayScript, workDir: root + 'bench/.run' })
+        ? measureWithWrk('rapport', `http://127.0.0.1:${port}`, headers, q, { ...load, round, replayScript, workDir: benchRoot + 'bench/.run' })
         : await measure('rapport', `http://127.0.0.1:${port}`, headers, q, { ...load, round }))
     }
     const status = readFileSync(`/proc/${server.pid}/status`, 'utf8')
