@@ -64,24 +64,37 @@ function once (fn: () => Promise<void>): () => Promise<void> {
   return () => (done ??= fn())
 }
 
-// postgres.js connection failures, Node socket errors and PostgreSQL's own "not now" answers:
-// admin shutdown, cannot connect now, too many connections, connection exceptions (class 08),
-// and a statement cancelled by statement_timeout.
-const unavailableCodes = new Set([
+// The database is gone: postgres.js connection failures, Node socket errors, PostgreSQL shutting
+// down or not accepting connections yet (57P0x), connection exceptions (class 08).
+const goneCodes = new Set([
   'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_DESTROYED', 'CONNECTION_ENDED',
   'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN',
-  '57P01', '57P02', '57P03', '53300', '57014'
+  '57P01', '57P02', '57P03'
 ])
+// Not now, though the database is there: too many connections, a statement cancelled by
+// statement_timeout.
+const busyCodes = new Set(['53300', '57014'])
+
+type ErrorChain = { code?: unknown, cause?: unknown, message?: unknown } | undefined
+
+/** Whether the error or one of its causes (drizzle wraps the driver's) passes the test. */
+function inChain (err: unknown, test: (e: NonNullable<ErrorChain>) => boolean): boolean {
+  for (let e = err as ErrorChain, depth = 0; e && depth < 5; e = e.cause as ErrorChain, depth++) if (test(e)) return true
+  return false
+}
+
+/** The database cannot be reached at all (the circuit breaker in breaker.ts opens on these). */
+export function isDatabaseGone (err: unknown): boolean {
+  return inChain(err, (e) => typeof e.code === 'string' && (goneCodes.has(e.code) || e.code.startsWith('08')))
+}
 
 /**
- * Whether an error (or one of its causes: drizzle wraps the driver's) means the database cannot
- * answer right now, as opposed to a bug or a bad value: the client should retry later (503).
+ * Whether an error means the database cannot answer right now, as opposed to a bug or a bad
+ * value: the client should retry later (503).
  */
 export function isDatabaseUnavailable (err: unknown): boolean {
-  for (let e = err as { code?: unknown, cause?: unknown, message?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
-    if (typeof e.code === 'string' && (unavailableCodes.has(e.code) || e.code.startsWith('08'))) return true
+  return isDatabaseGone(err) || inChain(err, (e) =>
+    (typeof e.code === 'string' && busyCodes.has(e.code)) ||
     // PGlite after close (tests simulate an outage that way).
-    if (typeof e.message === 'string' && /PGlite is closed/i.test(e.message)) return true
-  }
-  return false
+    (typeof e.message === 'string' && /PGlite is closed/i.test(e.message)))
 }

@@ -1,5 +1,6 @@
 import { is, sql } from 'drizzle-orm'
 import { PostgresJsTransaction } from 'drizzle-orm/postgres-js/session'
+import { guarded } from './breaker.js'
 import type { Db, Tx } from './client.js'
 
 export const APP_ROLE = 'rapport_app'
@@ -14,7 +15,7 @@ const ENTER_WORKSPACE = "select set_config('role', $1, true), set_config('app.wo
  */
 export async function inWorkspace<T> (db: Db, workspaceId: string, fn: (tx: Tx) => Promise<T>, tx?: Tx): Promise<T> {
   if (tx) return fn(tx)
-  return db.transaction(async (t) => {
+  return guarded(db, () => db.transaction(async (t) => {
     const entering = pipelineEnterWorkspace(t, workspaceId)
     if (!entering) {
       await enterWorkspace(t, workspaceId)
@@ -28,7 +29,7 @@ export async function inWorkspace<T> (db: Db, workspaceId: string, fn: (tx: Tx) 
     } finally {
       await entering
     }
-  })
+  }))
 }
 
 /**

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
+import { probe } from '../../db/breaker.js'
 import type { Db } from '../../db/client.js'
 import { errorResponses } from '../../lib/http-schemas.js'
 import { DomainError } from '../../lib/errors.js'
@@ -21,7 +22,7 @@ export const healthRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db 
     }
   }, async () => {
     try {
-      await db.execute(sql`select 1`)
+      await probe(db, () => db.execute(sql`select 1`))
     } catch {
       throw new DomainError('service.unavailable', 'The database does not answer')
     }
