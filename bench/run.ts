@@ -2,7 +2,8 @@
 // of ../shared/bench/peers in the same run, so that every figure is a ratio taken minutes apart.
 // Knobs: BENCH_DATABASE_URL, BENCH_CONTACTS (100000), ROUNDS (2), DURATION (10), WARMUP (3),
 // CONNECTIONS (50), PEERS ("" | "baseline platformatic postgraphile"), LOADER ("wrk" when wrk and the
-// peers' replay.lua are there, the peers' own load generator; else "autocannon").
+// peers' replay.lua are there, the peers' own load generator; else "autocannon"), QUERIES ("Q1 Q3": only
+// the queries whose names start with these), SERVER_ARGS (extra node flags for the server, e.g. --cpu-prof).
 import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -52,6 +53,9 @@ const queries: QuerySpec[] = [
   { name: 'Q4 create interaction (REST)', method: 'POST', path: () => '/v1/interactions', body: (i) => JSON.stringify({ contactId: cid(pick(i, contacts)), direction: 'inbound', kind: 'note', body: `bench: ${i}` }) }
 ]
 
+const only = (env.QUERIES ?? '').split(/[\s,]+/).filter(Boolean)
+const selected = only.length ? queries.filter((q) => only.some((o) => q.name.startsWith(o))) : queries
+
 function runPeers (): Measure[] {
   if (!env.PEERS) return []
   if (!existsSync(peersDir + 'node_modules')) spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: peersDir, stdio: 'inherit' })
@@ -98,13 +102,13 @@ await seed(url, contacts)
 log(`seeded in ${((Date.now() - t0) / 1000).toFixed(0)} s`)
 // Production settings, except that the rate limit (checked on every request, as in production)
 // is set out of reach: one benchmark token sends far more than a partner's 1,000 a minute.
-const server = await startBenchServer(url, port, { RATE_LIMIT_MAX: '1000000000' })
+const server = await startBenchServer(url, port, { RATE_LIMIT_MAX: '1000000000' }, (env.SERVER_ARGS ?? '').split(' ').filter(Boolean))
 const headers = { authorization: `Bearer ${await benchToken('2h')}` }
 const rows: Measure[] = []
 const rss: number[] = []
 try {
   for (let round = 1; round <= rounds; round++) {
-    for (const q of queries) {
+    for (const q of selected) {
       log(`round ${round}: ${q.name}`)
       rows.push(loader === 'wrk'
         ? measureWithWrk('rapport', `http://127.0.0.1:${port}`, headers, q, { ...load, round, replayScript, workDir: benchRoot + 'bench/.run' })

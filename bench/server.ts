@@ -12,8 +12,8 @@ const secret = 'bench-secret-bench-secret-bench-secret-00'
  * The real server (src/server.ts) as a child process at production settings, on `databaseUrl`,
  * ready once /readyz answers. `env` adds to or overrides those settings (rate limit, worker poll).
  */
-export async function startBenchServer (databaseUrl: string, port: number, env: Record<string, string> = {}): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+export async function startBenchServer (databaseUrl: string, port: number, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/server.ts'], {
     cwd: benchRoot,
     env: { ...process.env, DATABASE_URL: databaseUrl, JWT_SECRET: secret, SECRETS_KEY: 'a'.repeat(64), PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', GRAPHIQL: 'false', ...env },
     stdio: ['ignore', 'inherit', 'inherit']

@@ -6,6 +6,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
 import postgres from 'postgres'
 import * as schema from './schema.js'
+import { APP_ROLE, useReadPool } from './tenant.js'
 
 export type Schema = typeof schema
 /** One database type for both drivers: services and repositories never know which one runs. */
@@ -25,6 +26,8 @@ export interface DatabaseOptions {
   /** Directory for the embedded database; undefined keeps it in memory (tests). */
   dataDir?: string
   poolMax?: number
+  /** Connections of the read pool (readInWorkspace); defaults to poolMax (PostgreSQL only). */
+  readPoolMax?: number
   /** How long opening a connection may take before the query fails (PostgreSQL only). */
   connectTimeoutMs?: number
   /** Server-side cap on one statement, so a stuck query frees its connection (PostgreSQL only). */
@@ -48,7 +51,20 @@ export async function openDatabase (opts: DatabaseOptions): Promise<Database> {
       }
     })
     const db = drizzlePostgres({ client, schema, logger: queryLogger(opts) }) as unknown as Db
-    return { db, kind: 'postgres', close: once(() => client.end({ timeout: 5 })) }
+    // Connections that can only read, as the non-owner role, for readInWorkspace (tenant.ts): the
+    // role and read-only mode come with the connection, so a read needs no transaction around it.
+    const reads = postgres(opts.databaseUrl, {
+      max: opts.readPoolMax ?? opts.poolMax ?? 10,
+      onnotice: () => {},
+      connect_timeout: (opts.connectTimeoutMs ?? 5000) / 1000,
+      connection: {
+        application_name: 'rapport-read',
+        options: `-c role=${APP_ROLE} -c default_transaction_read_only=on`,
+        ...(opts.statementTimeoutMs ? { statement_timeout: opts.statementTimeoutMs } : {})
+      }
+    })
+    useReadPool(db, reads)
+    return { db, kind: 'postgres', close: once(async () => { await Promise.all([client.end({ timeout: 5 }), reads.end({ timeout: 5 })]) }) }
   }
   if (opts.dataDir) mkdirSync(opts.dataDir, { recursive: true })
   const client = await PGlite.create(opts.dataDir)

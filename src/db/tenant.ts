@@ -1,5 +1,6 @@
 import { is, sql } from 'drizzle-orm'
-import { PostgresJsTransaction } from 'drizzle-orm/postgres-js/session'
+import { PostgresJsSession, PostgresJsTransaction } from 'drizzle-orm/postgres-js/session'
+import type { Sql } from 'postgres'
 import { guarded } from './breaker.js'
 import type { Db, Tx } from './client.js'
 
@@ -60,4 +61,68 @@ function pipelineEnterWorkspace (t: Tx, workspaceId: string): Promise<unknown> |
   // Awaited by the caller; this only keeps a failure from counting as unhandled meanwhile.
   query.catch(() => {})
   return query
+}
+
+const SET_WORKSPACE = "select set_config('app.workspace_id', $1, false)"
+const readPools = new WeakMap<object, Sql>()
+
+/** Gives readInWorkspace its pool: connections opened as the non-owner role, read only (client.ts). */
+export function useReadPool (db: Db, pool: Sql): void {
+  readPools.set(db, pool)
+}
+
+/**
+ * Like inWorkspace, for work that only reads (gets, lists, loaders), and made cheap on PostgreSQL
+ * because it is the hot path of every GET. Its connections come from a pool opened as the
+ * non-owner role with default_transaction_read_only (client.ts), so row-level security applies
+ * without a transaction around the read: the workspace setting and fn's first query leave in
+ * one write and run as two statements, where inWorkspace needs BEGIN, the settings, the query and
+ * COMMIT in three round trips. Safety rests on: every use of a read connection sets the workspace
+ * first, on the same reserved connection (postgres.js runs a connection's queries in order); a
+ * write fails (read only); every repository query also filters on the workspace, so a stale
+ * setting could only hide rows, never show another workspace's. fn's statements are prepared
+ * once per connection (PreparingSession). PGlite, in process, keeps inWorkspace's transaction.
+ * Given an open transaction, it joins that one.
+ */
+export async function readInWorkspace<T> (db: Db, workspaceId: string, fn: (tx: Tx) => Promise<T>, tx?: Tx): Promise<T> {
+  if (tx) return fn(tx)
+  const pool = readPools.get(db)
+  const session = (db as unknown as { session?: unknown }).session
+  if (!pool || !is(session, PostgresJsSession)) return inWorkspace(db, workspaceId, fn)
+  const base = session as unknown as DrizzleSession
+  return guarded(db, async () => {
+    const connection = await pool.reserve()
+    let failed = false
+    const setting = connection.unsafe(SET_WORKSPACE, [workspaceId]).execute()
+    base.logger.logQuery(SET_WORKSPACE, [workspaceId])
+    // Awaited below; this only keeps a failure from counting as unhandled meanwhile.
+    setting.catch(() => {})
+    try {
+      return await fn(new Transaction(base.dialect, new PreparingSession(connection, base.dialect, base.schema, base.options), base.schema))
+    } catch (err) {
+      failed = true
+      // The setting's own error (it ran first) is the one to report.
+      await setting
+      throw err
+    } finally {
+      // postgres.js drops what a reserved connection still has queued when it is released: give
+      // it back once its queries are done. After a failure fn may have left one in flight
+      // (Promise.all): a marker query behind everything tells when it has run.
+      const done = failed ? connection.unsafe('select 1').execute() : setting
+      done.then(() => connection.release(), () => connection.release())
+    }
+  })
+}
+
+/** What readInWorkspace uses of drizzle's postgres.js session (its constructor's arguments). */
+interface DrizzleSession { client: Sql, dialect: unknown, schema: unknown, options: unknown, logger: { logQuery: (q: string, p: unknown[]) => void } }
+interface PrepareQuery { prepareQuery (...args: unknown[]): unknown }
+const Session = PostgresJsSession as unknown as new (client: unknown, dialect: unknown, schema: unknown, options: unknown) => PrepareQuery
+const Transaction = PostgresJsTransaction as unknown as new (dialect: unknown, session: unknown, schema: unknown) => Tx
+
+class PreparingSession extends Session {
+  override prepareQuery (...args: unknown[]) {
+    args[2] ??= 'prepared'
+    return super.prepareQuery(...args)
+  }
 }

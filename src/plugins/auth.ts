@@ -24,7 +24,9 @@ export function jwtOptions (config: Pick<Config, 'jwtSecret'>): FastifyJWTOption
   return {
     secret: config.jwtSecret,
     sign: { algorithm: 'HS256', iss: TOKEN_ISSUER, aud: TOKEN_AUDIENCE, expiresIn: '1h' },
-    verify: { algorithms: ['HS256'], allowedIss: TOKEN_ISSUER, allowedAud: TOKEN_AUDIENCE, requiredClaims: ['exp', 'sub', 'wid'] }
+    // The verified-token cache (fast-jwt, bounded LRU) spares the HMAC and JSON parsing of a token
+    // seen before; a cached token still expires at its exp (fast-jwt >= 6.3.4 also without iat).
+    verify: { algorithms: ['HS256'], allowedIss: TOKEN_ISSUER, allowedAud: TOKEN_AUDIENCE, requiredClaims: ['exp', 'sub', 'wid'], cache: true }
   }
 }
 

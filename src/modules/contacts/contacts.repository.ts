@@ -1,5 +1,6 @@
-import { and, asc, desc, eq, gt, gte, inArray, isNull, lt, ne, sql, type SQL } from 'drizzle-orm'
+import { and, asc, count, desc, eq, gt, gte, inArray, isNull, lt, ne, sql, type SQL } from 'drizzle-orm'
 import type { Executor } from '../../db/client.js'
+import { isoOrUndefined, preparedQuery, preparedShapes, shapeKey } from '../../db/prepared.js'
 import { contactEmails, contacts, type EmailEntry } from './contacts.table.js'
 
 export type ContactRow = typeof contacts.$inferSelect
@@ -40,6 +41,22 @@ export async function findByEmailOrPhone (tx: Executor, workspaceId: string, kin
       .where(and(eq(contacts.workspaceId, workspaceId), isNull(contacts.deletedAt), sql`${contacts.phones} @> array[${address}]::text[]`))
       .orderBy(sql`${contacts.mergedInto} is not null`, contacts.id).limit(1)
   return row?.id
+}
+
+const contactByIdEvenMerged = preparedQuery('contact_by_id', (ex) => ex.select().from(contacts)
+  .where(and(eq(contacts.workspaceId, sql.placeholder('workspaceId')), eq(contacts.id, sql.placeholder('id')), isNull(contacts.deletedAt))).limit(1))
+
+/**
+ * A live contact by id or by the id of a contact merged into it: one statement in the common
+ * case (the id is live), the merge chain followed only when the row found was merged.
+ */
+export async function findLiveContact (tx: Executor, workspaceId: string, id: string, forUpdate = false): Promise<ContactRow | undefined> {
+  const [row] = forUpdate
+    ? await tx.select().from(contacts).where(and(eq(contacts.workspaceId, workspaceId), eq(contacts.id, id), isNull(contacts.deletedAt))).limit(1).for('update')
+    : await contactByIdEvenMerged(tx, { workspaceId, id })
+  if (!row?.mergedInto) return row
+  const resolved = await resolveAlias(tx, workspaceId, row.mergedInto)
+  return resolved ? getContact(tx, workspaceId, resolved, forUpdate) : undefined
 }
 
 export async function getContact (tx: Executor, workspaceId: string, id: string, forUpdate = false): Promise<ContactRow | undefined> {
@@ -110,35 +127,59 @@ export interface ContactFilter {
   oldestFirst?: boolean
 }
 
+// A list's filters as a shape (which are present, which way it reads) and their values: each
+// shape is built and prepared once (src/db/prepared.ts), its values bound per call.
+const filterKeys = ['q', 'tag', 'email', 'externalId', 'updatedSince', 'beforeId', 'newerThanId'] as const
+type FilterKey = typeof filterKeys[number]
+type Presence = Partial<Record<FilterKey | 'oldestFirst' | 'digits', boolean>>
+type Bind = (name: string) => unknown
+const placeholder: Bind = (name) => sql.placeholder(name)
+
+const contactPage = preparedShapes('contacts_page', (ex, shape: string) => {
+  const has: Presence = JSON.parse(shape)
+  const where = contactConditions(has, placeholder)
+  if (has.beforeId) where.push(lt(contacts.id, placeholder('beforeId') as string))
+  if (has.newerThanId) where.push(gt(contacts.id, placeholder('newerThanId') as string))
+  return ex.select().from(contacts).where(and(...where)).orderBy(has.oldestFirst ? asc(contacts.id) : desc(contacts.id)).limit(placeholder('limit') as number)
+})
+
+const contactCount = preparedShapes('contacts_count', (ex, shape: string) =>
+  ex.select({ n: count() }).from(contacts).where(and(...contactConditions(JSON.parse(shape), placeholder))))
+
+function shapeOf (f: ContactFilter): { shape: string, values: Record<string, unknown> } {
+  const digits = f.q?.replace(/[^\d]/g, '') ?? ''
+  const pattern = f.q === undefined ? undefined : '%' + f.q.replace(/[\\%_]/g, (c) => '\\' + c) + '%'
+  // A phone number matches on its digits only when there are enough of them to mean something.
+  const shape = shapeKey(f, filterKeys, { oldestFirst: f.oldestFirst, digits: digits.length >= 4 })
+  return { shape, values: { ...f, updatedSince: isoOrUndefined(f.updatedSince), pattern, digits: '%' + digits + '%' } }
+}
+
 export async function listContacts (tx: Executor, workspaceId: string, f: ContactFilter, limit: number): Promise<ContactRow[]> {
-  const where = contactConditions(workspaceId, f)
-  if (f.beforeId) where.push(lt(contacts.id, f.beforeId))
-  if (f.newerThanId) where.push(gt(contacts.id, f.newerThanId))
-  return tx.select().from(contacts).where(and(...where)).orderBy(f.oldestFirst ? asc(contacts.id) : desc(contacts.id)).limit(limit)
+  const { shape, values } = shapeOf(f)
+  return contactPage(tx, shape, { ...values, workspaceId, limit })
 }
 
 export async function countContacts (tx: Executor, workspaceId: string, f: ContactFilter): Promise<number> {
-  return tx.$count(contacts, and(...contactConditions(workspaceId, f)))
+  const { shape, values } = shapeOf(f)
+  const [row] = await contactCount(tx, shape, { ...values, workspaceId })
+  return row.n
 }
 
-function contactConditions (workspaceId: string, f: ContactFilter): (SQL | undefined)[] {
-  const where: (SQL | undefined)[] = [live(workspaceId)]
-  if (f.tag) where.push(sql`${contacts.tags} @> array[${f.tag}]::text[]`)
-  if (f.externalId) where.push(eq(contacts.externalId, f.externalId))
-  if (f.updatedSince) where.push(gte(contacts.updatedAt, f.updatedSince))
-  if (f.email) {
+function contactConditions (has: Presence, bind: Bind): (SQL | undefined)[] {
+  const where: (SQL | undefined)[] = [live(bind('workspaceId') as string)]
+  if (has.tag) where.push(sql`${contacts.tags} @> array[${bind('tag')}]::text[]`)
+  if (has.externalId) where.push(eq(contacts.externalId, bind('externalId') as string))
+  if (has.updatedSince) where.push(gte(contacts.updatedAt, bind('updatedSince') as Date))
+  if (has.email) {
     where.push(sql`exists (select 1 from ${contactEmails} e where e.workspace_id = ${contacts.workspaceId}
-      and e.contact_id = ${contacts.id} and e.email = ${f.email})`)
+      and e.contact_id = ${contacts.id} and e.email = ${bind('email')})`)
   }
-  if (f.q) where.push(searchCondition(f.q))
+  if (has.q) {
+    const phoneMatch = has.digits ? sql` or array_to_string(${contacts.phones}, ' ') like ${bind('digits')}` : sql``
+    const pattern = bind('pattern')
+    where.push(sql`(${contacts.displayName} ilike ${pattern} or ${contacts.givenName} ilike ${pattern}
+      or ${contacts.familyName} ilike ${pattern} or ${contacts.company} ilike ${pattern}
+      or ${contacts.emails}::text ilike ${pattern}${phoneMatch})`)
+  }
   return where
-}
-
-function searchCondition (q: string): SQL {
-  const pattern = '%' + q.replace(/[\\%_]/g, (c) => '\\' + c) + '%'
-  const digits = q.replace(/[^\d]/g, '')
-  const phoneMatch = digits.length >= 4 ? sql` or array_to_string(${contacts.phones}, ' ') like ${'%' + digits + '%'}` : sql``
-  return sql`(${contacts.displayName} ilike ${pattern} or ${contacts.givenName} ilike ${pattern}
-    or ${contacts.familyName} ilike ${pattern} or ${contacts.company} ilike ${pattern}
-    or ${contacts.emails}::text ilike ${pattern}${phoneMatch})`
 }

@@ -1,5 +1,5 @@
 import type { Db, Tx } from '../../db/client.js'
-import { inWorkspace } from '../../db/tenant.js'
+import { inWorkspace, readInWorkspace } from '../../db/tenant.js'
 import type { Clock } from '../../lib/clock.js'
 import type { RequestContext } from '../../lib/context.js'
 import { decodeCursor, keysetRead, toDirectedPage, type Page, type PageRequest } from '../../lib/cursor.js'
@@ -38,14 +38,14 @@ export function toContactDto (row: repo.ContactRow): ContactDto {
 
 export function createContactsService ({ db, clock }: ContactsServiceDeps) {
   const ws = <T>(ctx: RequestContext, fn: (tx: Tx) => Promise<T>, tx?: Tx) => inWorkspace(db, ctx.workspaceId, fn, tx)
+  const wsRead = <T>(ctx: Pick<RequestContext, 'workspaceId'>, fn: (tx: Tx) => Promise<T>, tx?: Tx) => readInWorkspace(db, ctx.workspaceId, fn, tx)
   // Recorded in the change's transaction: the event log (feed, subscriptions, webhooks) never disagrees with the data.
   const record = (tx: Tx, workspaceId: string, type: 'contact.created' | 'contact.updated' | 'contact.deleted', dto: ContactDto) =>
     appendEvent(tx, { workspaceId, type, subjectId: dto.id, data: dto, occurredAt: clock.now() })
 
   // A merged contact's id keeps working: it resolves to the survivor.
   async function requireRow (tx: Tx, ctx: Pick<RequestContext, 'workspaceId'>, id: string, forUpdate = false) {
-    const resolved = await repo.resolveAlias(tx, ctx.workspaceId, id)
-    const row = resolved ? await repo.getContact(tx, ctx.workspaceId, resolved, forUpdate) : undefined
+    const row = await repo.findLiveContact(tx, ctx.workspaceId, id, forUpdate)
     if (!row) throw notFound('contact.not_found', id)
     return row
   }
@@ -53,7 +53,7 @@ export function createContactsService ({ db, clock }: ContactsServiceDeps) {
   return {
     /** The live id behind a contact id (itself, or its merge survivor); contact.not_found if none. */
     async resolveId (ctx: Pick<RequestContext, 'workspaceId'>, id: string, tx?: Tx): Promise<string> {
-      return ws(ctx as RequestContext, async (t) => (await requireRow(t, ctx, id)).id, tx)
+      return wsRead(ctx, async (t) => (await requireRow(t, ctx, id)).id, tx)
     },
 
     resolveIdIn: (tx: Tx, workspaceId: string, id: string) => repo.resolveAlias(tx, workspaceId, id),
@@ -89,18 +89,18 @@ export function createContactsService ({ db, clock }: ContactsServiceDeps) {
     },
 
     async get (ctx: RequestContext, id: string, tx?: Tx): Promise<ContactDto> {
-      return ws(ctx, async (t) => toContactDto(await requireRow(t, ctx, id)), tx)
+      return wsRead(ctx, async (t) => toContactDto(await requireRow(t, ctx, id)), tx)
     },
 
     /** For loaders: rows in the order of `ids`, null where absent (other workspace, deleted). */
     async getMany (ctx: RequestContext, ids: string[], tx?: Tx): Promise<(ContactDto | null)[]> {
-      const rows = await ws(ctx, (t) => repo.getContacts(t, ctx.workspaceId, ids), tx)
+      const rows = await wsRead(ctx, (t) => repo.getContacts(t, ctx.workspaceId, ids), tx)
       return inKeyOrder(ids, rows.map(toContactDto))
     },
 
     async list (ctx: RequestContext, query: ContactListInput & PageRequest, tx?: Tx): Promise<Page<ContactDto>> {
       const read = keysetRead(query, (c) => decodeCursor<{ id: string }>(c, ['id']).id)
-      const rows = await ws(ctx, (t) => repo.listContacts(t, ctx.workspaceId, {
+      const rows = await wsRead(ctx, (t) => repo.listContacts(t, ctx.workspaceId, {
         ...contactFilter(query), beforeId: read.below, newerThanId: read.above, oldestFirst: read.lowFirst
       }, query.limit + 1), tx)
       const page = toDirectedPage(rows, query, (r) => ({ id: r.id }))
@@ -109,7 +109,7 @@ export function createContactsService ({ db, clock }: ContactsServiceDeps) {
 
     /** How many contacts match a list's filters (GraphQL totalCount). */
     async count (ctx: RequestContext, query: Omit<ContactListInput, 'limit'>): Promise<number> {
-      return ws(ctx, (t) => repo.countContacts(t, ctx.workspaceId, contactFilter(query)))
+      return wsRead(ctx, (t) => repo.countContacts(t, ctx.workspaceId, contactFilter(query)))
     },
 
     async create (ctx: RequestContext, input: ContactCreateInput, tx?: Tx): Promise<ContactDto> {

@@ -1,5 +1,6 @@
 import { and, asc, count, desc, eq, gt, gte, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm'
 import type { Executor } from '../../db/client.js'
+import { isoOrUndefined, preparedQuery, preparedShapes, shapeKey } from '../../db/prepared.js'
 import { contacts } from '../contacts/contacts.table.js'
 import { interactions } from './interactions.table.js'
 
@@ -42,18 +43,36 @@ export async function insertInteraction (tx: Executor, row: NewInteractionRow): 
   return created
 }
 
-export async function listInteractions (tx: Executor, workspaceId: string, f: InteractionFilter, limit: number) {
-  const where = interactionConditions(workspaceId, f)
-  if (f.before) {
-    where.push(or(lt(interactions.occurredAt, f.before.occurredAt),
-      and(eq(interactions.occurredAt, f.before.occurredAt), lt(interactions.id, f.before.id))))
+const filterKeys = ['contactId', 'channelId', 'direction', 'kind', 'since', 'until', 'updatedSince', 'before', 'newerThan'] as const
+type Has = Partial<Record<typeof filterKeys[number] | 'oldestFirst', boolean>>
+const p = (name: string) => sql.placeholder(name)
+
+// Each shape of list (filters present, direction) is built and prepared once (src/db/prepared.ts).
+const interactionPage = preparedShapes('interactions_page', (ex, shape: string) => {
+  const has: Has = JSON.parse(shape)
+  const where = interactionConditions(has)
+  if (has.before) where.push(or(lt(interactions.occurredAt, p('beforeAt')), and(eq(interactions.occurredAt, p('beforeAt')), lt(interactions.id, p('beforeId')))))
+  if (has.newerThan) where.push(or(gt(interactions.occurredAt, p('newerAt')), and(eq(interactions.occurredAt, p('newerAt')), gt(interactions.id, p('newerId')))))
+  const order = has.oldestFirst ? [asc(interactions.occurredAt), asc(interactions.id)] : [desc(interactions.occurredAt), desc(interactions.id)]
+  return ex.select().from(interactions).where(and(...where)).orderBy(...order).limit(p('limit'))
+})
+
+const interactionCount = preparedShapes('interactions_count', (ex, shape: string) =>
+  ex.select({ n: count() }).from(interactions).where(and(...interactionConditions(JSON.parse(shape)))))
+
+function shapeOf (workspaceId: string, f: InteractionFilter) {
+  return {
+    shape: shapeKey(f, filterKeys, { oldestFirst: f.oldestFirst }),
+    values: {
+      ...f, workspaceId, since: isoOrUndefined(f.since), until: isoOrUndefined(f.until), updatedSince: isoOrUndefined(f.updatedSince),
+      beforeAt: isoOrUndefined(f.before?.occurredAt), beforeId: f.before?.id, newerAt: isoOrUndefined(f.newerThan?.occurredAt), newerId: f.newerThan?.id
+    }
   }
-  if (f.newerThan) {
-    where.push(or(gt(interactions.occurredAt, f.newerThan.occurredAt),
-      and(eq(interactions.occurredAt, f.newerThan.occurredAt), gt(interactions.id, f.newerThan.id))))
-  }
-  const order = f.oldestFirst ? [asc(interactions.occurredAt), asc(interactions.id)] : [desc(interactions.occurredAt), desc(interactions.id)]
-  return tx.select().from(interactions).where(and(...where)).orderBy(...order).limit(limit)
+}
+
+export async function listInteractions (tx: Executor, workspaceId: string, f: InteractionFilter, limit: number): Promise<InteractionRow[]> {
+  const { shape, values } = shapeOf(workspaceId, f)
+  return interactionPage(tx, shape, { ...values, limit })
 }
 
 /** Interactions per contact, for many contacts in one statement (nested GraphQL totalCount). */
@@ -65,18 +84,20 @@ export async function countByContact (tx: Executor, workspaceId: string, contact
 }
 
 export async function countInteractions (tx: Executor, workspaceId: string, f: InteractionFilter): Promise<number> {
-  return tx.$count(interactions, and(...interactionConditions(workspaceId, f)))
+  const { shape, values } = shapeOf(workspaceId, f)
+  const [row] = await interactionCount(tx, shape, values)
+  return row.n
 }
 
-function interactionConditions (workspaceId: string, f: InteractionFilter): (SQL | undefined)[] {
-  const where: (SQL | undefined)[] = [eq(interactions.workspaceId, workspaceId), contactIsLive]
-  if (f.contactId) where.push(eq(interactions.contactId, f.contactId))
-  if (f.channelId) where.push(eq(interactions.channelId, f.channelId))
-  if (f.direction) where.push(eq(interactions.direction, f.direction))
-  if (f.kind) where.push(eq(interactions.kind, f.kind))
-  if (f.since) where.push(gte(interactions.occurredAt, f.since))
-  if (f.until) where.push(lte(interactions.occurredAt, f.until))
-  if (f.updatedSince) where.push(gte(interactions.updatedAt, f.updatedSince))
+function interactionConditions (has: Has): (SQL | undefined)[] {
+  const where: (SQL | undefined)[] = [eq(interactions.workspaceId, p('workspaceId')), contactIsLive]
+  if (has.contactId) where.push(eq(interactions.contactId, p('contactId')))
+  if (has.channelId) where.push(eq(interactions.channelId, p('channelId')))
+  if (has.direction) where.push(eq(interactions.direction, p('direction')))
+  if (has.kind) where.push(eq(interactions.kind, p('kind')))
+  if (has.since) where.push(gte(interactions.occurredAt, p('since')))
+  if (has.until) where.push(lte(interactions.occurredAt, p('until')))
+  if (has.updatedSince) where.push(gte(interactions.updatedAt, p('updatedSince')))
   return where
 }
 
@@ -124,13 +145,15 @@ export async function moveInteractions (tx: Executor, workspaceId: string, fromC
  * The latest `limit` + 1 interactions of each contact, for a page of contacts in one statement
  * (a lateral join per contact id, each served by the (contact, occurred_at) index).
  */
+// The contact ids travel as one array parameter, so the statement is the same for any page size.
+const latestPerContact = preparedQuery('interactions_latest', (ex) => ex.select().from(interactions)
+  .where(and(eq(interactions.workspaceId, p('workspaceId')), sql`${interactions.id} in (
+    select l.id from unnest(${p('contactIds')}::text[]) as c(contact_id)
+    cross join lateral (select i.id from interactions i where i.workspace_id = ${p('workspaceId')} and i.contact_id = c.contact_id
+      order by i.occurred_at desc, i.id desc limit ${p('perContact')}) l)`))
+  .orderBy(desc(interactions.occurredAt), desc(interactions.id)))
+
 export async function latestForContacts (tx: Executor, workspaceId: string, contactIds: string[], limit: number): Promise<InteractionRow[]> {
   if (contactIds.length === 0) return []
-  const ids = sql.join(contactIds.map((id) => sql`${id}`), sql`, `)
-  const rows = await tx.select().from(interactions).where(and(eq(interactions.workspaceId, workspaceId), sql`${interactions.id} in (
-    select l.id from unnest(array[${ids}]::text[]) as c(contact_id)
-    cross join lateral (select i.id from interactions i where i.workspace_id = ${workspaceId} and i.contact_id = c.contact_id
-      order by i.occurred_at desc, i.id desc limit ${limit + 1}) l)`))
-    .orderBy(desc(interactions.occurredAt), desc(interactions.id))
-  return rows
+  return latestPerContact(tx, { workspaceId, contactIds, perContact: limit + 1 })
 }

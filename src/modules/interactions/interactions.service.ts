@@ -1,5 +1,5 @@
 import type { Db, Tx } from '../../db/client.js'
-import { inWorkspace } from '../../db/tenant.js'
+import { inWorkspace, readInWorkspace } from '../../db/tenant.js'
 import type { Clock } from '../../lib/clock.js'
 import type { RequestContext } from '../../lib/context.js'
 import { decodeCursor, keysetRead, toDirectedPage, toPage, type Page, type PageRequest } from '../../lib/cursor.js'
@@ -60,6 +60,7 @@ export function createInteractionsService (deps: Deps) {
   const { db, clock, contacts, channels, identities } = deps
   let hooks: PromiseHooks | undefined
   const ws = <T>(ctx: Pick<RequestContext, 'workspaceId'>, fn: (tx: Tx) => Promise<T>, tx?: Tx) => inWorkspace(db, ctx.workspaceId, fn, tx)
+  const wsRead = <T>(ctx: Pick<RequestContext, 'workspaceId'>, fn: (tx: Tx) => Promise<T>, tx?: Tx) => readInWorkspace(db, ctx.workspaceId, fn, tx)
 
   async function page (tx: Tx, ctx: RequestContext, filter: repo.InteractionFilter, q: PageRequest): Promise<Page<InteractionDto>> {
     const read = keysetRead(q, (c) => {
@@ -90,7 +91,7 @@ export function createInteractionsService (deps: Deps) {
 
   return {
     async get (ctx: RequestContext, id: string, opts: { includeRaw?: boolean } = {}, tx?: Tx): Promise<InteractionDto> {
-      return ws(ctx, async (t) => {
+      return wsRead(ctx, async (t) => {
         const row = await repo.getInteraction(t, ctx.workspaceId, id)
         if (!row) throw notFound('interaction.not_found', id)
         return toInteractionDto(row, opts.includeRaw)
@@ -98,29 +99,29 @@ export function createInteractionsService (deps: Deps) {
     },
 
     async list (ctx: RequestContext, q: InteractionListInput & PageRequest): Promise<Page<InteractionDto>> {
-      return ws(ctx, async (t) => page(t, ctx, await listFilter(t, ctx, q), q))
+      return wsRead(ctx, async (t) => page(t, ctx, await listFilter(t, ctx, q), q))
     },
 
     /** Each contact's number of interactions, in the order of `contactIds` (nested totalCount). */
     async countByContact (ctx: RequestContext, contactIds: string[]): Promise<number[]> {
-      const rows = await ws(ctx, (t) => repo.countByContact(t, ctx.workspaceId, contactIds))
+      const rows = await wsRead(ctx, (t) => repo.countByContact(t, ctx.workspaceId, contactIds))
       const byId = new Map(rows.map((r) => [r.contactId, r.n]))
       return contactIds.map((id) => byId.get(id) ?? 0)
     },
 
     /** How many interactions match a list's filters (GraphQL totalCount). */
     async count (ctx: RequestContext, q: Omit<InteractionListInput, 'limit'>): Promise<number> {
-      return ws(ctx, async (t) => repo.countInteractions(t, ctx.workspaceId, await listFilter(t, ctx, q)))
+      return wsRead(ctx, async (t) => repo.countInteractions(t, ctx.workspaceId, await listFilter(t, ctx, q)))
     },
 
     /** Every exchange with one contact, on every channel, newest first. */
     async timeline (ctx: RequestContext, contactId: string, q: PageRequest): Promise<Page<InteractionDto>> {
-      return ws(ctx, async (t) => page(t, ctx, { contactId: await contacts.resolveId(ctx, contactId, t) }, q))
+      return wsRead(ctx, async (t) => page(t, ctx, { contactId: await contacts.resolveId(ctx, contactId, t) }, q))
     },
 
     /** First timeline pages of many contacts at once (GraphQL loader), in the order of `contactIds`. */
     async timelines (ctx: RequestContext, contactIds: string[], limit: number): Promise<Page<InteractionDto>[]> {
-      const rows = await ws(ctx, (t) => repo.latestForContacts(t, ctx.workspaceId, contactIds, limit))
+      const rows = await wsRead(ctx, (t) => repo.latestForContacts(t, ctx.workspaceId, contactIds, limit))
       return contactIds.map((id) => {
         const p = toPage(rows.filter((r) => r.contactId === id), limit, (r) => ({ t: r.occurredAt.toISOString(), id: r.id }))
         return { items: p.items.map((r) => toInteractionDto(r)), nextCursor: p.nextCursor }
@@ -204,7 +205,7 @@ export function createInteractionsService (deps: Deps) {
     },
 
     async attempts (ctx: RequestContext, id: string) {
-      return ws(ctx, async (t) => {
+      return wsRead(ctx, async (t) => {
         if (!await repo.getInteraction(t, ctx.workspaceId, id)) throw notFound('interaction.not_found', id)
         const rows = await listAttempts(t, ctx.workspaceId, id)
         return rows.map((r) => ({ ...r, startedAt: r.startedAt.toISOString(), finishedAt: r.finishedAt.toISOString() }))
@@ -213,7 +214,7 @@ export function createInteractionsService (deps: Deps) {
 
     /** For loaders: interactions in the order of `ids`, null where absent or where no id was given. */
     async getMany (ctx: RequestContext, ids: ReadonlyArray<string | null>): Promise<(InteractionDto | null)[]> {
-      const rows = await ws(ctx, (t) => repo.getInteractions(t, ctx.workspaceId, [...new Set(ids.filter((id) => id !== null))]))
+      const rows = await wsRead(ctx, (t) => repo.getInteractions(t, ctx.workspaceId, [...new Set(ids.filter((id) => id !== null))]))
       return inKeyOrder(ids, rows.map((r) => toInteractionDto(r)))
     },
 

@@ -1,0 +1,60 @@
+import type { Executor } from './client.js'
+
+interface Prepared<R> { execute: (values?: Record<string, unknown>) => Promise<R> }
+interface Session { client: unknown, options?: object }
+
+/**
+ * A hot query built once per database instead of on every call: `build` writes it with drizzle's
+ * `sql.placeholder()` for what varies, and each call runs the same prepared query with its values
+ * on whichever executor it is given (the database, a transaction, a reserved connection). Building
+ * a query in drizzle costs more than running it on a warm connection (a quarter of the server's
+ * CPU on a contact read, bench/README.md); the database also parses and plans it once per
+ * connection, as a named statement.
+ *
+ * drizzle binds a prepared query to the connection it was prepared on; the copy made per call
+ * (Object.create, so nothing is rebuilt) swaps in the executor's own. Templates are kept per
+ * drizzle instance (its session options), so two databases in one process never share one.
+ */
+export function preparedQuery<R> (name: string, build: (ex: Executor) => { prepare: (name: string) => Prepared<R> }) {
+  const templates = new WeakMap<object, Prepared<R>>()
+  return (ex: Executor, values: Record<string, unknown>): Promise<R> => {
+    const session = (ex as unknown as { session: Session }).session
+    const key = session.options ?? session
+    const template = templates.get(key)
+    if (!template) {
+      const created = build(ex).prepare(name)
+      templates.set(key, created)
+      return created.execute(values)
+    }
+    const query = Object.create(template) as Prepared<R> & { client: unknown }
+    query.client = session.client
+    return query.execute(values)
+  }
+}
+
+/**
+ * preparedQuery for a query that comes in a few shapes (which optional filters are present, the
+ * sort direction): one prepared query per shape, built the first time that shape is asked for.
+ */
+export function preparedShapes<S extends string, R> (name: string, build: (ex: Executor, shape: S) => { prepare: (name: string) => Prepared<R> }) {
+  const byShape = new Map<S, (ex: Executor, values: Record<string, unknown>) => Promise<R>>()
+  return (ex: Executor, shape: S, values: Record<string, unknown>): Promise<R> => {
+    let query = byShape.get(shape)
+    if (!query) byShape.set(shape, query = preparedQuery(`${name}_${shape}`, (e) => build(e, shape)))
+    return query(ex, values)
+  }
+}
+
+/**
+ * The shape key of a filter for preparedShapes: which of `keys` it sets, plus flags. A query built
+ * for one shape reads the flags back with JSON.parse.
+ */
+export function shapeKey (filter: object, keys: readonly string[], flags: Record<string, boolean | undefined> = {}): string {
+  const has: Record<string, true> = {}
+  for (const k of keys) if ((filter as Record<string, unknown>)[k] !== undefined) has[k] = true
+  for (const [k, v] of Object.entries(flags)) if (v) has[k] = true
+  return JSON.stringify(has)
+}
+
+/** Bound values skip drizzle's column encoders: a timestamp goes as ISO text, typed by the statement. */
+export const isoOrUndefined = (d: Date | undefined): string | undefined => d?.toISOString()
