@@ -2,7 +2,9 @@
 // the same file into a bare table, in the same run, on the local PostgreSQL (a database of its
 // own, dropped at the end). Reports rows/s, the ratio to \copy, and the server's peak RSS.
 // Knobs: BENCH_ADMIN_URL (postgres://postgres@127.0.0.1:5432/postgres), SIZES ("100000,1000000"),
-// RERUN (true: import the first size a second time, all unchanged).
+// RERUN (true: import the first size a second time, all unchanged), BENCH_PORT (3600: the server's
+// port; it must be free), SERVER_ARGS (extra node flags for the server, e.g. "--cpu-prof
+// --cpu-prof-dir=/tmp/prof"), WRITE_RESULTS (true: replace the imports section of bench/RESULTS.md).
 import { spawnSync } from 'node:child_process'
 import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -20,7 +22,7 @@ const sizes = (env.SIZES ?? '100000,1000000').split(',').map(Number)
 const rerun = env.RERUN !== 'false'
 const dbName = `rapport_bench_imports_${process.pid}`
 const url = adminUrl.replace(/\/[^/]*$/, `/${dbName}`)
-const port = 3600
+const port = Number(env.BENCH_PORT ?? 3600)
 const log = (m: string) => process.stderr.write(m + '\n')
 const dir = mkdtempSync(join(tmpdir(), 'rapport-bench-imports-'))
 
@@ -106,7 +108,7 @@ try {
   const db = await openDatabase({ databaseUrl: url, poolMax: 1 })
   await runMigrations(db)
   await db.close()
-  server = await startBenchServer(url, port, { WORKER_POLL_MS: '100' })
+  server = await startBenchServer(url, port, { WORKER_POLL_MS: '100' }, (env.SERVER_ARGS ?? '').split(' ').filter(Boolean))
   const auth = `Bearer ${await benchToken()}`
   const results: Array<{ label: string, run: Run, copy: number, bytes: number }> = []
   for (const [i, n] of sizes.entries()) {
@@ -151,10 +153,11 @@ try {
   rmSync(dir, { recursive: true, force: true })
 }
 
+process.stdout.write(lines.join('\n') + '\n')
+if (env.WRITE_RESULTS === 'false') process.exit(0)
 const section = ['<!-- imports:start -->', '## Imports', '', ...lines, '<!-- imports:end -->'].join('\n')
 const resultsPath = join(benchRoot, 'bench/RESULTS.md')
 const current = readFileSync(resultsPath, 'utf8')
 writeFileSync(resultsPath, /<!-- imports:start -->[\s\S]*<!-- imports:end -->/.test(current)
   ? current.replace(/<!-- imports:start -->[\s\S]*<!-- imports:end -->/, section)
   : current.trimEnd() + '\n\n' + section + '\n')
-process.stdout.write(lines.join('\n') + '\n')

@@ -36,6 +36,7 @@ const envSchema = z.object({
   OUTBOX_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
   IMPORT_MAX_BYTES: z.coerce.number().int().min(1024).default(2 * 1024 ** 3),
   IMPORT_UPLOAD_LEASE_MS: z.coerce.number().int().min(1000).max(86_400_000).default(600_000),
+  IMPORT_BATCH_ROWS: z.coerce.number().int().min(1).max(50_000).default(5000),
   // Outbound webhooks: hosts (names, IPs or CIDR ranges) exempt from the private-address refusal,
   // or every private address at once; the retry delays in seconds (the default spans ~3 days).
   WEBHOOK_ALLOW_HOSTS: z.string().default('').transform((s) => s.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean)),
@@ -77,8 +78,11 @@ export interface Config {
   workers: boolean
   workerPollMs: number
   outbox: { maxAttempts: number, backoffBaseMs: number, leaseMs: number }
-  /** Import uploads: the most bytes one may send (after gunzip), and how long an upload may go silent before its job fails. */
-  imports: { maxBytes: number, uploadLeaseMs: number }
+  /**
+   * Import uploads: the most bytes one may send (after gunzip), how long an upload may go silent
+   * before its job fails, and the rows per staged and per applied batch (one transaction each).
+   */
+  imports: { maxBytes: number, uploadLeaseMs: number, batchRows?: number }
   /**
    * Outbound webhooks: URL policy (private addresses refused unless allowed), the delay before each
    * retry (its length is the number of retries), the per-request timeout and the claim lease.
@@ -129,7 +133,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     workerPollMs: e.WORKER_POLL_MS,
     promiseRiskWindowMs: e.PROMISE_AT_RISK_MS,
     outbox: { maxAttempts: e.OUTBOX_MAX_ATTEMPTS, backoffBaseMs: e.OUTBOX_BACKOFF_MS, leaseMs: e.OUTBOX_LEASE_MS },
-    imports: { maxBytes: e.IMPORT_MAX_BYTES, uploadLeaseMs: e.IMPORT_UPLOAD_LEASE_MS },
+    imports: { maxBytes: e.IMPORT_MAX_BYTES, uploadLeaseMs: e.IMPORT_UPLOAD_LEASE_MS, batchRows: e.IMPORT_BATCH_ROWS },
     webhooks: {
       allowHosts: e.WEBHOOK_ALLOW_HOSTS,
       allowPrivate: e.WEBHOOK_ALLOW_PRIVATE,

@@ -8,7 +8,7 @@ import { asToken, csv, getJob, importErrors, ndjson, runImport, upload } from '.
 // The import queue's housekeeping and limits: upload size, staged rows cleanup, uploads whose
 // server died, workspaces taking turns, hostile nesting. One app (and database) for the file.
 
-const { app, rest: anyRest, token, database } = await build(t, { config: { imports: { maxBytes: 16_384, uploadLeaseMs: 30_000 } } })
+const { app, rest: anyRest, token, database } = await build(t, { config: { imports: { maxBytes: 16_384, uploadLeaseMs: 30_000, batchRows: 1000 } } })
 const workspace = (name: string) => asToken(anyRest, token({ workspace: name }))
 const stagedRows = async (jobId: string) => (await database.db.select({ n: count() }).from(importRows).where(eq(importRows.jobId, jobId)))[0].n
 

@@ -7,8 +7,18 @@ export type NewEventRow = Omit<typeof events.$inferInsert, 'seq' | 'txid'>
 /** A position in the log: the writing transaction's xid8 (as text) and the row's seq. */
 export interface LogPosition { x: string, s: number }
 
+/**
+ * One event is a plain insert; many (a batch upsert, an import batch: thousands) travel as one JSON
+ * parameter unpacked by jsonb_to_recordset (read in array order): one short statement to build and plan
+ * instead of one parameter per value.
+ */
 export async function insertEvents (tx: Executor, rows: NewEventRow[]): Promise<void> {
-  if (rows.length) await tx.insert(events).values(rows)
+  if (rows.length === 0) return
+  if (rows.length === 1) return void await tx.insert(events).values(rows)
+  const json = JSON.stringify(rows.map((r) => ({ workspace_id: r.workspaceId, id: r.id, type: r.type, subject_id: r.subjectId, data: r.data, occurred_at: r.occurredAt })))
+  await tx.execute(sql`insert into events (workspace_id, id, type, subject_id, data, occurred_at)
+    select r.workspace_id, r.id, r.type, r.subject_id, r.data, r.occurred_at
+    from jsonb_to_recordset(${json}::jsonb) as r(workspace_id text, id text, type text, subject_id text, data jsonb, occurred_at timestamptz)`)
 }
 
 const selection = { ev: events, txid: sql<string>`${events.txid}::text` }

@@ -15,8 +15,9 @@ import { csvRows, ndjsonRows, pipeInto, type StagedRow } from './imports.parse.j
 import * as repo from './imports.repository.js'
 import type { ImportJobDto, ImportParams } from './imports.schemas.js'
 
-const STAGE_BATCH = 1000
-const APPLY_BATCH = 1000
+// A staged batch is written once it holds IMPORT_BATCH_ROWS rows or this long after the last
+// one (when a row comes in): a slow upload still shows signs of life within its lease.
+const STAGE_FLUSH_MS = 1000
 
 export function toImportDto (j: repo.ImportJobRow, now: Date): ImportJobDto {
   const processed = j.created + j.updated + j.unchanged + j.failed
@@ -66,10 +67,13 @@ type Appliers = ReturnType<typeof createRecordAppliers>
 
 export function createImportsService ({ db, clock, interactions, promises, limits, onWork }: {
   db: Db, clock: Clock, interactions: InteractionsService, promises: PromisesService,
-  limits?: { maxBytes: number, uploadLeaseMs: number }, onWork?: () => void
+  limits?: { maxBytes: number, uploadLeaseMs: number, batchRows?: number }, onWork?: () => void
 }) {
   const maxBytes = limits?.maxBytes ?? 2 * 1024 ** 3
   const uploadLeaseMs = limits?.uploadLeaseMs ?? 600_000
+  // Rows per staging transaction (COPY on PostgreSQL) and per applied batch (one transaction with
+  // a handful of set-based statements whatever its size; bench/README.md has the measurements).
+  const batchRows = limits?.batchRows ?? 5000
   const appliers: Appliers & { contacts: typeof applyContacts } = { ...createRecordAppliers({ interactions, promises }), contacts: applyContacts }
   const ws = <T>(ctx: Pick<RequestContext, 'workspaceId'>, fn: (tx: Tx) => Promise<T>) => inWorkspace(db, ctx.workspaceId, fn)
 
@@ -78,12 +82,14 @@ export function createImportsService ({ db, clock, interactions, promises, limit
     // whose detail quotes the SQL.
     const write = (full: StagedRow[]) => ws(ctx, (tx) => repo.stageRows(tx, ctx.workspaceId, jobId, full)).catch((err) => { throw new StagingFailed(err) })
     let batch: StagedRow[] = []
+    let flushed = Date.now()
     for await (const row of rows) {
       batch.push(row)
-      if (batch.length >= STAGE_BATCH) {
+      if (batch.length >= batchRows || Date.now() - flushed >= STAGE_FLUSH_MS) {
         const full = batch
         batch = []
         await write(full)
+        flushed = Date.now()
       }
     }
     await write(batch)
@@ -185,7 +191,7 @@ export function createImportsService ({ db, clock, interactions, promises, limit
         if (!job) return false
         await enterWorkspace(tx, job.workspaceId)
         if (job.status === 'queued') await repo.updateJob(tx, job.workspaceId, job.id, { status: 'running', startedAt: clock.now() })
-        const rows = await repo.pendingRows(tx, job.workspaceId, job.id, APPLY_BATCH)
+        const rows = await repo.pendingRows(tx, job.workspaceId, job.id, batchRows)
         if (rows.length === 0) {
           await repo.updateJob(tx, job.workspaceId, job.id, { status: 'completed', finishedAt: clock.now() })
           // Only the failed rows stay: the errors report reads them.
@@ -195,7 +201,7 @@ export function createImportsService ({ db, clock, interactions, promises, limit
         const outcomes = await appliers[job.type](tx, job, rows)
         const counts = { created: 0, updated: 0, unchanged: 0, failed: 0 }
         for (const o of outcomes) counts[o.status]++
-        await repo.recordOutcomes(tx, job.workspaceId, job.id, outcomes)
+        await repo.recordOutcomes(tx, job.workspaceId, job.id, outcomes, { keepApplied: job.dryRun })
         await repo.addCounts(tx, job.workspaceId, job.id, counts)
         return true
       })
