@@ -120,10 +120,10 @@ export async function upsertContacts (tx: Tx, workspaceId: string, key: UpsertKe
     }
   }
   if (opts.dryRun) return results
-  await writeCreates(tx, workspaceId, creates)
-  await writeUpdates(tx, workspaceId, [...touched.values()].filter((r) => !created.has(r)))
+  const written = await writeCreates(tx, workspaceId, creates)
+  for (const [id, row] of await writeUpdates(tx, workspaceId, [...touched.values()].filter((r) => !created.has(r)))) written.set(id, row)
   // Every path that upserts (batch route, GraphQL, import jobs) logs its events here, in its transaction.
-  await recordUpserts(tx, workspaceId, results, opts.now ?? new Date())
+  await recordUpserts(tx, workspaceId, results, opts.now ?? new Date(), written)
   return results
 }
 
@@ -214,12 +214,27 @@ async function insertEmails (tx: Tx, workspaceId: string, rows: Row[]) {
     select ${workspaceId}, r.email, r.contact_id, r.is_primary from jsonb_to_recordset(${JSON.stringify(emails)}::jsonb) as r(email text, contact_id text, is_primary boolean)`)
 }
 
-async function writeCreates (tx: Tx, workspaceId: string, rows: Row[]) {
-  if (rows.length === 0) return
-  await tx.execute(sql`insert into contacts (workspace_id, id, display_name, given_name, family_name, emails, phones, company, title, tags, attributes, external_id)
+// What the database set on each written row (timestamps, version), read back by RETURNING: with
+// the values written, the contacts as they now stand, for their events without reading them again.
+// Timestamps come back as text and become Dates as the query builder makes them (new Date(text)).
+const stamps = (t: string) => sql.raw(`returning ${t}.id, ${t}.version, ${t}.created_at::text as created_at, ${t}.updated_at::text as updated_at`)
+type Stamp = { id: string, version: number, created_at: string, updated_at: string }
+function stamped (rows: Row[], result: unknown): Map<string, Row> {
+  const byId = new Map(rows.map((r) => [r.id, r]))
+  const out = new Map<string, Row>()
+  for (const s of (Array.isArray(result) ? result : (result as { rows: Stamp[] }).rows) as Stamp[]) {
+    out.set(s.id, { ...byId.get(s.id)!, mergedInto: null, deletedAt: null, version: Number(s.version), createdAt: new Date(s.created_at), updatedAt: new Date(s.updated_at) })
+  }
+  return out
+}
+
+async function writeCreates (tx: Tx, workspaceId: string, rows: Row[]): Promise<Map<string, Row>> {
+  if (rows.length === 0) return new Map()
+  const result = await tx.execute(sql`insert into contacts (workspace_id, id, display_name, given_name, family_name, emails, phones, company, title, tags, attributes, external_id)
     select ${workspaceId}, r.id, r.display_name, r.given_name, r.family_name, r.emails, r.phones, r.company, r.title, r.tags, r.attributes, r.external_id
-    from jsonb_to_recordset(${contactJson(rows)}::jsonb) as r(${sql.raw(contactColumns)})`)
+    from jsonb_to_recordset(${contactJson(rows)}::jsonb) as r(${sql.raw(contactColumns)}) ${stamps('contacts')}`)
   await insertEmails(tx, workspaceId, rows)
+  return stamped(rows, result)
 }
 
 /**
@@ -227,15 +242,16 @@ async function writeCreates (tx: Tx, workspaceId: string, rows: Row[]) {
  * a batch no e-mail moves between contacts (a clash fails the record), so deleting every updated
  * contact's e-mail rows before inserting the new ones never trips the unique key.
  */
-async function writeUpdates (tx: Tx, workspaceId: string, rows: Row[]) {
-  if (rows.length === 0) return
-  await tx.execute(sql`update contacts c set display_name = r.display_name, given_name = r.given_name, family_name = r.family_name,
+async function writeUpdates (tx: Tx, workspaceId: string, rows: Row[]): Promise<Map<string, Row>> {
+  if (rows.length === 0) return new Map()
+  const result = await tx.execute(sql`update contacts c set display_name = r.display_name, given_name = r.given_name, family_name = r.family_name,
       emails = r.emails, phones = r.phones, company = r.company, title = r.title, tags = r.tags, attributes = r.attributes,
       external_id = r.external_id, version = c.version + 1, updated_at = now()
     from jsonb_to_recordset(${contactJson(rows)}::jsonb) as r(${sql.raw(contactColumns)})
-    where c.workspace_id = ${workspaceId} and c.id = r.id`)
+    where c.workspace_id = ${workspaceId} and c.id = r.id ${stamps('c')}`)
   await tx.execute(sql`delete from contact_emails where workspace_id = ${workspaceId} and contact_id = any(${textList(rows.map((r) => r.id))})`)
   await insertEmails(tx, workspaceId, rows)
+  return stamped(rows, result)
 }
 
 /** Results with their tally (REST and GraphQL answer the same shape). */
