@@ -75,8 +75,18 @@ export async function upsertContacts (tx: Tx, workspaceId: string, key: UpsertKe
   // order (no deadlock), makes the second batch look only after the first committed.
   if (key === 'phone' && !opts.dryRun) await lockKeys(tx, workspaceId, 'phone', valid.map((v) => v.key))
   const owners = await emailOwners(tx, workspaceId, valid.flatMap((v) => (v.input.emails ?? []).map((e) => typeof e === 'string' ? e : e.address)))
-  const externalOwners = await externalIdOwners(tx, workspaceId, valid.flatMap((v) => v.input.externalId ? [v.input.externalId] : []))
-  const existing = await findByKeys(tx, workspaceId, key, valid.map((v) => v.key))
+  let externalOwners: Map<string, string>
+  let existing: Map<string, Row>
+  if (key === 'externalId') {
+    // The keys are the externalIds: who holds each (merged contacts included, as the unique index
+    // sees them) and the live contacts among them, from one statement.
+    const holders = await externalIdHolders(tx, workspaceId, valid.map((v) => v.key))
+    externalOwners = new Map([...holders].map(([k, r]) => [k, r.id]))
+    existing = new Map([...holders].filter(([, r]) => r.mergedInto === null))
+  } else {
+    externalOwners = await externalIdOwners(tx, workspaceId, valid.flatMap((v) => v.input.externalId ? [v.input.externalId] : []))
+    existing = await findByKeys(tx, workspaceId, key, valid.map((v) => v.key))
+  }
 
   const creates: Row[] = []
   const created = new Set<Row>() // the rows of `creates` (a Set: batches run to thousands)
@@ -188,6 +198,14 @@ async function emailOwners (tx: Tx, workspaceId: string, emails: string[]): Prom
   if (unique.length === 0) return new Map()
   const rows = await tx.select().from(contactEmails).where(and(eq(contactEmails.workspaceId, workspaceId), anyOf(contactEmails.email, unique)))
   return new Map(rows.map((r) => [r.email, r.contactId]))
+}
+
+/** The contacts holding these externalIds, as the unique index sees them (every contact not deleted). */
+async function externalIdHolders (tx: Tx, workspaceId: string, externalIds: string[]): Promise<Map<string, Row>> {
+  const unique = [...new Set(externalIds)]
+  if (unique.length === 0) return new Map()
+  const rows = await tx.select().from(contacts).where(and(eq(contacts.workspaceId, workspaceId), isNull(contacts.deletedAt), anyOf(contacts.externalId, unique)))
+  return new Map(rows.map((r) => [r.externalId!, r]))
 }
 
 /** Who holds each externalId, as the unique index sees it (every contact not deleted). */

@@ -81,18 +81,30 @@ export function createImportsService ({ db, clock, interactions, promises, limit
     // A failed write is the server's problem, not a malformed upload: it must not become a 400
     // whose detail quotes the SQL.
     const write = (full: StagedRow[]) => ws(ctx, (tx) => repo.stageRows(tx, ctx.workspaceId, jobId, full)).catch((err) => { throw new StagingFailed(err) })
+    // One batch is written while the next is parsed (the database and the parser each have a
+    // core); at most two batches are in memory.
+    let inflight: Promise<void> | undefined
     let batch: StagedRow[] = []
     let flushed = Date.now()
-    for await (const row of rows) {
-      batch.push(row)
-      if (batch.length >= batchRows || Date.now() - flushed >= STAGE_FLUSH_MS) {
-        const full = batch
-        batch = []
-        await write(full)
-        flushed = Date.now()
+    try {
+      for await (const row of rows) {
+        batch.push(row)
+        if (batch.length >= batchRows || Date.now() - flushed >= STAGE_FLUSH_MS) {
+          const full = batch
+          batch = []
+          await inflight
+          inflight = write(full)
+          inflight.catch(() => {}) // awaited before the next write or below; not unhandled meanwhile
+          flushed = Date.now()
+        }
       }
+      await inflight
+      inflight = undefined
+      await write(batch)
+    } finally {
+      // The upload failed with a write under way: it ends before the job is marked failed.
+      await inflight?.catch(() => {})
     }
-    await write(batch)
   }
 
   return {
