@@ -6,6 +6,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
 import postgres from 'postgres'
 import * as schema from './schema.js'
+import { nameEveryStatement } from './prepared.js'
 import { APP_ROLE, useReadPool } from './tenant.js'
 
 export type Schema = typeof schema
@@ -38,6 +39,7 @@ export interface DatabaseOptions {
 
 export async function openDatabase (opts: DatabaseOptions): Promise<Database> {
   if (opts.databaseUrl) {
+    nameEveryStatement()
     const client = postgres(opts.databaseUrl, {
       max: opts.poolMax ?? 10,
       onnotice: () => {},

@@ -1,3 +1,4 @@
+import { PostgresJsSession } from 'drizzle-orm/postgres-js/session'
 import type { Executor } from './client.js'
 
 interface Prepared<R> { execute: (values?: Record<string, unknown>) => Promise<R> }
@@ -58,3 +59,38 @@ export function shapeKey (filter: object, keys: readonly string[], flags: Record
 
 /** Bound values skip drizzle's column encoders: a timestamp goes as ISO text, typed by the statement. */
 export const isoOrUndefined = (d: Date | undefined): string | undefined => d?.toISOString()
+
+let statementsNamed = false
+
+/**
+ * Makes drizzle send every statement through postgres.js as a named prepared statement. postgres.js
+ * sends an unnamed one (drizzle's default for any query not prepared by name) with a Describe
+ * round trip of its own before the query whenever it has parameters: two round trips per query,
+ * and the pipeline stalls behind it. A named statement is described once per connection, then
+ * costs one message. The set of statements is bounded by the code's query shapes; a connection's
+ * cache goes with it (postgres.js recycles connections every 30-60 minutes). Needs a direct or
+ * session-pooled connection (already true for LISTEN). Applied once per process, to drizzle's
+ * postgres.js session class, because drizzle builds a transaction's session itself.
+ */
+export function nameEveryStatement (): void {
+  if (statementsNamed) return
+  statementsNamed = true
+  const proto = PostgresJsSession.prototype as unknown as {
+    prepareQuery: (...args: unknown[]) => unknown
+    query: (query: string, params: unknown[]) => unknown
+    queryObjects: (query: string, params: unknown[]) => unknown
+  }
+  const prepareQuery = proto.prepareQuery
+  proto.prepareQuery = function (this: unknown, ...args: unknown[]) {
+    args[2] ??= 'named'
+    return prepareQuery.apply(this, args)
+  }
+  type Self = { client: { unsafe: (q: string, p: unknown[], o: object) => { values: () => unknown } }, logger: { logQuery: (q: string, p: unknown[]) => void } }
+  proto.query = function (this: Self, query: string, params: unknown[]) {
+    this.logger.logQuery(query, params)
+    return this.client.unsafe(query, params, { prepare: true }).values()
+  }
+  proto.queryObjects = function (this: Self, query: string, params: unknown[]) {
+    return this.client.unsafe(query, params, { prepare: true })
+  }
+}

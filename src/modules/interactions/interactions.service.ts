@@ -116,7 +116,12 @@ export function createInteractionsService (deps: Deps) {
 
     /** Every exchange with one contact, on every channel, newest first. */
     async timeline (ctx: RequestContext, contactId: string, q: PageRequest): Promise<Page<InteractionDto>> {
-      return wsRead(ctx, async (t) => page(t, ctx, { contactId: await contacts.resolveId(ctx, contactId, t) }, q))
+      return wsRead(ctx, async (t) => {
+        // Read as if the id were live while resolving it, both in one round trip; only a merged
+        // contact's old id (resolving elsewhere) costs a second read.
+        const [resolved, speculative] = await Promise.all([contacts.resolveId(ctx, contactId, t), page(t, ctx, { contactId }, q)])
+        return resolved === contactId ? speculative : page(t, ctx, { contactId: resolved }, q)
+      })
     },
 
     /** First timeline pages of many contacts at once (GraphQL loader), in the order of `contactIds`. */
