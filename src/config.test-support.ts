@@ -6,6 +6,7 @@ export function testConfig (overrides: Partial<Config> = {}): Config {
     port: 0,
     host: '127.0.0.1',
     databasePoolMax: 5,
+    databaseReadPoolMax: 5,
     databaseConnectTimeoutMs: 5000,
     databaseStatementTimeoutMs: 30_000,
     shutdownGraceMs: 10_000,

@@ -20,6 +20,7 @@ const database = await openDatabase({
   databaseUrl: config.databaseUrl,
   dataDir: config.dataDir + '/pglite',
   poolMax: config.databasePoolMax,
+  readPoolMax: config.databaseReadPoolMax,
   connectTimeoutMs: config.databaseConnectTimeoutMs,
   statementTimeoutMs: config.databaseStatementTimeoutMs
 })

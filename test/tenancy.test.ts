@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm'
 import t from 'tap'
-import { inWorkspace } from '../src/db/tenant.js'
+import { inWorkspace, readInWorkspace } from '../src/db/tenant.js'
 import { build } from './helper.js'
 
 t.test('another workspace\'s ids read as 404 and change nothing, REST and GraphQL', async (t) => {
@@ -57,4 +57,29 @@ t.test('row-level security: a query without the workspace filter still leaks not
     'writing a row into another workspace is refused by the policy')
   const acmeTitles = rowsOf(await unfiltered('acme', sql`select title from contacts`))
   t.same(acmeTitles.map((r) => r.title), [null, null], 'acme rows untouched')
+})
+
+// Reads (every GET) run on the read pool on PostgreSQL: connections opened as the non-owner role,
+// read only, the workspace set per use without a transaction (src/db/tenant.ts). The same
+// guarantees must hold there, including when uses of one connection alternate between workspaces.
+t.test('row-level security on the read path: unfiltered reads see one workspace, writes are refused', async (t) => {
+  const { rest, token, database } = await build(t)
+  await rest('POST', '/v1/contacts', { token: token({ workspace: 'acme' }), body: { displayName: 'A1' } })
+  await rest('POST', '/v1/contacts', { token: token({ workspace: 'globex' }), body: { displayName: 'G1' } })
+  const rowsOf = (r: any): any[] => Array.isArray(r) ? r : r.rows
+  const read = async (workspaceId: string, query: ReturnType<typeof sql>) =>
+    rowsOf(await readInWorkspace(database.db, workspaceId, async (tx) => tx.execute(query)))
+
+  // Many alternating uses, concurrently, over the pool's few connections: no use sees another's rows.
+  const seen = await Promise.all(Array.from({ length: 40 }, (_, i) => {
+    const ws = ['acme', 'globex', 'initech'][i % 3]
+    return read(ws, sql`select display_name from contacts`).then((rows) => ({ ws, names: rows.map((r) => r.display_name) }))
+  }))
+  const expected: Record<string, string[]> = { acme: ['A1'], globex: ['G1'], initech: [] }
+  t.same(seen.filter((s) => JSON.stringify(s.names) !== JSON.stringify(expected[s.ws])), [], 'every read saw exactly its own workspace')
+  await t.rejects(read('acme', sql`update contacts set title = 'hacked' returning id`), 'a write on the read path is refused')
+  t.same(rowsOf(await read('acme', sql`select title from contacts`)).map((r) => r.title), [null], 'nothing was written')
+  // A failing read leaves its connection fit for the next user.
+  await t.rejects(read('acme', sql`select 1 / 0`))
+  t.same((await read('globex', sql`select display_name from contacts`)).map((r) => r.display_name), ['G1'])
 })

@@ -7,7 +7,7 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
 import postgres from 'postgres'
 import * as schema from './schema.js'
 import { nameEveryStatement } from './prepared.js'
-import { APP_ROLE, useReadPool } from './tenant.js'
+import { APP_ROLE, markClosed, useReadPool } from './tenant.js'
 
 export type Schema = typeof schema
 /** One database type for both drivers: services and repositories never know which one runs. */
@@ -66,7 +66,7 @@ export async function openDatabase (opts: DatabaseOptions): Promise<Database> {
       }
     })
     useReadPool(db, reads)
-    return { db, kind: 'postgres', close: once(async () => { await Promise.all([client.end({ timeout: 5 }), reads.end({ timeout: 5 })]) }) }
+    return { db, kind: 'postgres', close: once(async () => { markClosed(db); await Promise.all([client.end({ timeout: 5 }), reads.end({ timeout: 5 })]) }) }
   }
   if (opts.dataDir) mkdirSync(opts.dataDir, { recursive: true })
   const client = await PGlite.create(opts.dataDir)

@@ -24,18 +24,13 @@ const readPools = new WeakMap<object, Sql>()
 export async function inWorkspace<T> (db: Db, workspaceId: string, fn: (tx: Tx) => Promise<T>, tx?: Tx): Promise<T> {
   if (tx) return fn(tx)
   const base = postgresJsSession(db)
-  if (!base) {
-    // PGlite runs in process: no round trips to save.
-    return guarded(db, () => db.transaction(async (t) => {
-      await enterWorkspace(t, workspaceId)
-      return fn(t)
-    }))
-  }
+  if (!base) return inDriverTransaction(db, workspaceId, fn)
   return guarded(db, async () => {
-    const connection = await base.client.reserve()
-    const preamble = [connection.unsafe('begin').execute(), connection.unsafe(ENTER_WORKSPACE, [APP_ROLE, workspaceId], { prepare: true }).execute()]
+    const connection = await reserve(db, base.client)
+    const { watch, closed } = closeWatcher()
+    const preamble = [connection.unsafe('begin', [], internal({ onexecute: watch })).execute(), connection.unsafe(ENTER_WORKSPACE, [APP_ROLE, workspaceId], { prepare: true }).execute()]
     base.logger.logQuery(ENTER_WORKSPACE, [APP_ROLE, workspaceId])
-    return onReserved(connection, preamble, async () => {
+    return onReserved(connection, preamble, closed, async () => {
       try {
         const result = await fn(transactionOn(base, connection))
         // An aborted transaction "commits" as ROLLBACK without an error: never report it as done.
@@ -65,20 +60,29 @@ export function useReadPool (db: Db, pool: Sql): void {
  * first, on the same reserved connection (postgres.js runs a connection's queries in order); a
  * write fails (read only); every repository query also filters on the workspace, so a stale
  * setting could only hide rows, never show another workspace's. Statements are prepared once per
- * connection (nameEveryStatement, prepared.ts). PGlite, in process, keeps inWorkspace's transaction.
+ * connection (nameEveryStatement, prepared.ts). On PGlite, in process, it is a read-only transaction.
  * Given an open transaction, it joins that one.
  */
 export async function readInWorkspace<T> (db: Db, workspaceId: string, fn: (tx: Tx) => Promise<T>, tx?: Tx): Promise<T> {
   if (tx) return fn(tx)
   const pool = readPools.get(db)
   const base = postgresJsSession(db)
-  if (!pool || !base) return inWorkspace(db, workspaceId, fn)
+  if (!pool || !base) return inDriverTransaction(db, workspaceId, fn, { accessMode: 'read only' })
   return guarded(db, async () => {
-    const connection = await pool.reserve()
-    const setting = connection.unsafe(SET_WORKSPACE, [workspaceId], { prepare: true }).execute()
+    const connection = await reserve(db, pool)
+    const { watch, closed } = closeWatcher()
+    const setting = connection.unsafe(SET_WORKSPACE, [workspaceId], internal({ prepare: true, onexecute: watch })).execute()
     base.logger.logQuery(SET_WORKSPACE, [workspaceId])
-    return onReserved(connection, [setting], () => fn(transactionOn(base, connection)))
+    return onReserved(connection, [setting], closed, () => fn(transactionOn(base, connection)))
   })
+}
+
+/** drizzle's own transaction (PGlite runs in process: no round trips to save). */
+function inDriverTransaction<T> (db: Db, workspaceId: string, fn: (tx: Tx) => Promise<T>, config?: { accessMode: 'read only' }): Promise<T> {
+  return guarded(db, () => db.transaction(async (t) => {
+    await enterWorkspace(t, workspaceId)
+    return fn(t)
+  }, config))
 }
 
 /**
@@ -89,12 +93,14 @@ export async function readInWorkspace<T> (db: Db, workspaceId: string, fn: (tx: 
  * everything tells when it has run. The preamble's own error, if any, is the one reported: it
  * explains the "transaction is aborted" of the queries behind it.
  */
-async function onReserved<T> (connection: ReservedSql, preamble: Promise<unknown>[], work: () => Promise<T>): Promise<T> {
+async function onReserved<T> (connection: ReservedSql, preamble: Promise<unknown>[], closed: Promise<never>, work: () => Promise<T>): Promise<T> {
   // Awaited below; this only keeps a failure from counting as unhandled meanwhile.
   for (const q of preamble) q.catch(() => {})
   let marker: Promise<unknown> | undefined
   try {
-    return await work()
+    // A query queued behind another on a connection that dies would wait forever: the
+    // connection's close ends the work (as postgres.js's own begin() does).
+    return await Promise.race([work(), closed])
   } catch (err) {
     marker = connection.unsafe('select 1').execute()
     await Promise.all(preamble)
@@ -104,6 +110,33 @@ async function onReserved<T> (connection: ReservedSql, preamble: Promise<unknown
     const settled = marker ?? Promise.all(preamble)
     settled.then(release, release)
   }
+}
+
+/** postgres.js query options its typings leave out (onexecute, used by its own begin()). */
+const internal = (options: { prepare?: boolean, onexecute: unknown }) => options as { prepare?: boolean }
+
+const closedDatabases = new WeakSet<object>()
+
+/** Called when a database is closed: its pools would otherwise leave a reserve() waiting forever. */
+export function markClosed (db: Db): void {
+  closedDatabases.add(db)
+}
+
+async function reserve (db: Db, pool: Sql): Promise<ReservedSql> {
+  if (closedDatabases.has(db)) throw Object.assign(new Error('The database connection pool is closed'), { code: 'CONNECTION_ENDED' })
+  return pool.reserve()
+}
+
+/**
+ * Learns which postgres.js connection a reserved use runs on (its first query's onexecute) and
+ * turns that connection's close into a rejection. onexecute must return true, or postgres.js
+ * stops pipelining after that query.
+ */
+function closeWatcher (): { watch: (c: { onclose?: (e: Error) => void }) => true, closed: Promise<never> } {
+  let reject!: (e: Error) => void
+  const closed = new Promise<never>((_resolve, r) => { reject = r })
+  closed.catch(() => {})
+  return { watch: (c) => { c.onclose = reject; return true }, closed }
 }
 
 /**
