@@ -7,7 +7,7 @@
 // --cpu-prof-dir=/tmp/prof"), WRITE_RESULTS (true: replace the imports section of bench/RESULTS.md).
 import { spawnSync } from 'node:child_process'
 import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { finished } from 'node:stream/promises'
@@ -71,11 +71,31 @@ const rssOf = (pid: number, field: 'VmRSS' | 'VmHWM') => {
   }
 }
 
-interface Run { rows: number, seconds: number, uploadSeconds: number, rowsPerSecond: number, peakRssMb: number, startRssMb: number, counts: Record<string, number> }
+/** CPU seconds (user + system) a process has used so far (0 once it is gone). */
+const cpuOf = (pid: number) => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / 100 // utime + stime, in clock ticks of 1/100 s
+  } catch {
+    return 0
+  }
+}
+/** CPU seconds of the PostgreSQL backends serving the bench database, per backend pid. */
+async function backendCpu (): Promise<Map<number, number>> {
+  const rows = await admin<Array<{ pid: number }>>`select pid from pg_stat_activity where datname = ${dbName}`
+  return new Map(rows.map((r) => [r.pid, cpuOf(r.pid)]))
+}
+const cpuSince = (before: Map<number, number>, after: Map<number, number>) => [...after].reduce((sum, [pid, cpu]) => sum + cpu - (before.get(pid) ?? 0), 0)
+
+interface Run { rows: number, seconds: number, uploadSeconds: number, rowsPerSecond: number, peakRssMb: number, startRssMb: number, counts: Record<string, number>, serverCpu: number, dbCpu: number, load: [number, number] }
 
 /** Upload through POST /v1/imports (streamed), then poll the job until it ends; RSS sampled all along. */
 async function importFile (pid: number, auth: string, path: string, rows: number): Promise<Run> {
   const startRssMb = rssOf(pid, 'VmRSS')
+  const cpu0 = cpuOf(pid)
+  const db0 = await backendCpu()
+  const load0 = loadavg()[0]
   let peakRssMb = startRssMb
   const sampler = setInterval(() => { peakRssMb = Math.max(peakRssMb, rssOf(pid, 'VmRSS')) }, 100)
   const start = process.hrtime.bigint()
@@ -97,7 +117,7 @@ async function importFile (pid: number, auth: string, path: string, rows: number
   const seconds = Number(process.hrtime.bigint() - start) / 1e9
   clearInterval(sampler)
   if (body.status !== 'completed') throw new Error(`import ended ${body.status}: ${JSON.stringify(body)}`)
-  return { rows, seconds, uploadSeconds, rowsPerSecond: rows / seconds, peakRssMb, startRssMb, counts: body.counts }
+  return { rows, seconds, uploadSeconds, rowsPerSecond: rows / seconds, peakRssMb, startRssMb, counts: body.counts, serverCpu: cpuOf(pid) - cpu0, dbCpu: cpuSince(db0, await backendCpu()), load: [load0, loadavg()[0]] }
 }
 
 const admin = postgres(adminUrl, { max: 1, onnotice: () => {} })
@@ -120,12 +140,12 @@ try {
     log(`  ${(n / copy).toFixed(0)} rows/s`)
     log(`import of ${n} rows through the API…`)
     const run = await importFile(server.pid!, auth, path, n)
-    log(`  ${run.rowsPerSecond.toFixed(0)} rows/s, peak RSS ${run.peakRssMb.toFixed(0)} MB, ${JSON.stringify(run.counts)}`)
+    log(`  ${run.rowsPerSecond.toFixed(0)} rows/s, peak RSS ${run.peakRssMb.toFixed(0)} MB, CPU server ${run.serverCpu.toFixed(1)} s, PostgreSQL ${run.dbCpu.toFixed(1)} s, load ${run.load.map((l) => l.toFixed(1)).join(' → ')}, ${JSON.stringify(run.counts)}`)
     results.push({ label: `${n.toLocaleString('en')} new contacts`, run, copy, bytes })
     if (rerun && i === 0) {
       log(`re-import of the same ${n} rows (all unchanged)…`)
       const again = await importFile(server.pid!, auth, path, n)
-      log(`  ${again.rowsPerSecond.toFixed(0)} rows/s, ${JSON.stringify(again.counts)}`)
+      log(`  ${again.rowsPerSecond.toFixed(0)} rows/s, CPU server ${again.serverCpu.toFixed(1)} s, PostgreSQL ${again.dbCpu.toFixed(1)} s, ${JSON.stringify(again.counts)}`)
       results.push({ label: `${n.toLocaleString('en')} again (all unchanged)`, run: again, copy, bytes })
     }
     rmSync(path)
@@ -134,12 +154,14 @@ try {
   lines.push(
     `Run ${new Date().toISOString()} by \`npm run bench:imports\` on this machine (${(await import('node:os')).cpus().length} cores, server, PostgreSQL and the client on the same host).`,
     `Rapport on Node ${process.version}, PostgreSQL through postgres.js; one server process, one import worker. The file is streamed to \`POST /v1/imports?type=contacts&upsertOn=externalId\`;`,
-    'the time runs from the first byte sent to the job `completed` (upload, staging, validation with the API\'s zod schema, phone normalization, set-based upsert, per-row outcomes).',
+    'the time runs from the first byte sent to the job `completed` (upload and COPY staging, validation with the API\'s zod schema and libphonenumber, set-based upsert in batches of `IMPORT_BATCH_ROWS`, per-row outcomes, one event per contact).',
     '`\\copy` is `psql \\copy` of the same file into an unlogged table of text columns with no index: the floor.',
     '',
-    '| file | rows | MB | API rows/s | upload s | total s | `\\copy` rows/s | ratio to `\\copy` | server RSS before → peak (MB) | counts |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|',
-    ...results.map(({ label, run, copy, bytes }) => `| ${label} | ${run.rows} | ${(bytes / 1e6).toFixed(0)} | ${run.rowsPerSecond.toFixed(0)} | ${run.uploadSeconds.toFixed(1)} | ${run.seconds.toFixed(1)} | ${(run.rows / copy).toFixed(0)} | ${(run.rowsPerSecond / (run.rows / copy)).toPrecision(2)} | ${run.startRssMb.toFixed(0)} → ${run.peakRssMb.toFixed(0)} | ${Object.entries(run.counts).filter(([k]) => k !== 'processed').map(([k, v]) => `${k} ${v}`).join(', ')} |`),
+    'CPU columns: seconds of CPU per 1,000 rows used by the server process and by the PostgreSQL backends of the bench database during the import (the wall-clock figures depend on what else the 2 cores run; these much less). Load: the 1-minute load average at the start → end of the import.',
+    '',
+    '| file | rows | MB | API rows/s | upload s | total s | `\\copy` rows/s | ratio to `\\copy` | server RSS before → peak (MB) | server CPU s / 1k rows | PostgreSQL CPU s / 1k rows | load | counts |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|',
+    ...results.map(({ label, run, copy, bytes }) => `| ${label} | ${run.rows} | ${(bytes / 1e6).toFixed(0)} | ${run.rowsPerSecond.toFixed(0)} | ${run.uploadSeconds.toFixed(1)} | ${run.seconds.toFixed(1)} | ${(run.rows / copy).toFixed(0)} | ${(run.rowsPerSecond / (run.rows / copy)).toPrecision(2)} | ${run.startRssMb.toFixed(0)} → ${run.peakRssMb.toFixed(0)} | ${(1000 * run.serverCpu / run.rows).toFixed(3)} | ${(1000 * run.dbCpu / run.rows).toFixed(3)} | ${run.load[0].toFixed(1)} → ${run.load[1].toFixed(1)} | ${Object.entries(run.counts).filter(([k]) => k !== 'processed').map(([k, v]) => `${k} ${v}`).join(', ')} |`),
     '',
     `Server peak RSS over the whole run (VmHWM): ${hwm.toFixed(0)} MB.`
   )

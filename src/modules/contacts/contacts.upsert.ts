@@ -143,7 +143,10 @@ export async function upsertContacts (tx: Tx, workspaceId: string, key: UpsertKe
  * parameter, not a subquery: under row-level security only such quals reach the index.
  */
 export const textList = (values: string[]): SQL => sql`${`{${values.map((v) => `"${v.replace(/[\\"]/g, (c) => `\\${c}`)}"`).join(',')}}`}::text[]`
-const anyOf = (column: SQL | typeof contacts.externalId | typeof contactEmails.email, values: string[]) => sql`${column} = any(${textList(values)})`
+// A semi-join against the unnested list, not `= any(list)`: right after a bulk load the planner
+// may still think the table tiny and scan it, and a scan testing each row against a list of
+// thousands is quadratic (seconds per batch at 100,000 contacts); a join stays linear either way.
+const anyOf = (column: SQL | typeof contacts.externalId | typeof contactEmails.email, values: string[]) => sql`${column} in (select unnest(${textList(values)}))`
 
 async function lockKeys (tx: Tx, workspaceId: string, kind: string, keys: string[]) {
   const unique = [...new Set(keys)]
@@ -267,7 +270,7 @@ async function writeUpdates (tx: Tx, workspaceId: string, rows: Row[]): Promise<
       external_id = r.external_id, version = c.version + 1, updated_at = now()
     from jsonb_to_recordset(${contactJson(rows)}::jsonb) as r(${sql.raw(contactColumns)})
     where c.workspace_id = ${workspaceId} and c.id = r.id ${stamps('c')}`)
-  await tx.execute(sql`delete from contact_emails where workspace_id = ${workspaceId} and contact_id = any(${textList(rows.map((r) => r.id))})`)
+  await tx.execute(sql`delete from contact_emails where workspace_id = ${workspaceId} and contact_id in (select unnest(${textList(rows.map((r) => r.id))}))`)
   await insertEmails(tx, workspaceId, rows)
   return stamped(rows, result)
 }

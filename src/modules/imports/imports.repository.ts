@@ -104,7 +104,7 @@ export async function recordOutcomes (tx: Executor, workspaceId: string, jobId: 
   }
   if (done.length > 0) {
     await tx.execute(sql`delete from import_rows where workspace_id = ${workspaceId} and job_id = ${jobId}
-      and line = any(${`{${done.map((o) => o.line).join(',')}}`}::int[])`)
+      and line in (select unnest(${`{${done.map((o) => o.line).join(',')}}`}::int[]))`)
   }
 }
 
