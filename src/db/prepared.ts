@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm'
 import { PostgresJsSession } from 'drizzle-orm/postgres-js/session'
 import type { Executor } from './client.js'
 
@@ -92,5 +93,29 @@ export function nameEveryStatement (): void {
   }
   proto.queryObjects = function (this: Self, query: string, params: unknown[]) {
     return this.client.unsafe(query, params, { prepare: true })
+  }
+}
+
+/**
+ * A one-row INSERT prepared once per set of columns given: each value is a placeholder (drizzle
+ * still encodes it with its column's encoder), a null is written into the statement (a column's
+ * encoder is not made for null). `build` finishes the statement (ON CONFLICT, RETURNING).
+ */
+export function preparedInsert<R> (name: string, build: (ex: Executor, values: Record<string, unknown>) => { prepare: (name: string) => Prepared<R> }) {
+  const byShape = preparedShapes<string, R>(name, (ex, shape) => {
+    const { given, nulls } = JSON.parse(shape) as { given: string[], nulls: string[] }
+    const values: Record<string, unknown> = {}
+    for (const k of given) values[k] = sql.placeholder(k)
+    for (const k of nulls) values[k] = null
+    return build(ex, values)
+  })
+  return (ex: Executor, row: object): Promise<R> => {
+    const given: string[] = []
+    const nulls: string[] = []
+    for (const [k, v] of Object.entries(row)) {
+      if (v === null) nulls.push(k)
+      else if (v !== undefined) given.push(k)
+    }
+    return byShape(ex, JSON.stringify({ given, nulls }), row as Record<string, unknown>)
   }
 }

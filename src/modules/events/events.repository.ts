@@ -1,5 +1,6 @@
 import { and, asc, eq, gt, inArray, or, sql, type SQL } from 'drizzle-orm'
 import type { Executor } from '../../db/client.js'
+import { preparedInsert } from '../../db/prepared.js'
 import { events } from './events.table.js'
 
 export type EventRow = typeof events.$inferSelect
@@ -12,9 +13,11 @@ export interface LogPosition { x: string, s: number }
  * parameter unpacked by jsonb_to_recordset (read in array order): one short statement to build and plan
  * instead of one parameter per value.
  */
+const insertOne = preparedInsert('events_insert', (ex, values) => ex.insert(events).values(values as NewEventRow))
+
 export async function insertEvents (tx: Executor, rows: NewEventRow[]): Promise<void> {
   if (rows.length === 0) return
-  if (rows.length === 1) return void await tx.insert(events).values(rows)
+  if (rows.length === 1) return void await insertOne(tx, rows[0])
   const json = JSON.stringify(rows.map((r) => ({ workspace_id: r.workspaceId, id: r.id, type: r.type, subject_id: r.subjectId, data: r.data, occurred_at: r.occurredAt })))
   await tx.execute(sql`insert into events (workspace_id, id, type, subject_id, data, occurred_at)
     select r.workspace_id, r.id, r.type, r.subject_id, r.data, r.occurred_at

@@ -1,6 +1,6 @@
 import { and, asc, count, desc, eq, gt, gte, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm'
 import type { Executor } from '../../db/client.js'
-import { isoOrUndefined, preparedQuery, preparedShapes, shapeKey } from '../../db/prepared.js'
+import { isoOrUndefined, preparedInsert, preparedQuery, preparedShapes, shapeKey } from '../../db/prepared.js'
 import { contacts } from '../contacts/contacts.table.js'
 import { interactions } from './interactions.table.js'
 
@@ -37,9 +37,11 @@ export async function getInteractions (tx: Executor, workspaceId: string, ids: s
   return tx.select().from(interactions).where(and(eq(interactions.workspaceId, workspaceId), inArray(interactions.id, ids), contactIsLive))
 }
 
+// A provider's retry hits the unique (channel, provider message id) index: keep the first.
+const insertRow = preparedInsert('interactions_insert', (ex, values) => ex.insert(interactions).values(values as NewInteractionRow).onConflictDoNothing().returning())
+
 export async function insertInteraction (tx: Executor, row: NewInteractionRow): Promise<InteractionRow | undefined> {
-  // A provider's retry hits the unique (channel, provider message id) index: keep the first.
-  const [created] = await tx.insert(interactions).values(row).onConflictDoNothing().returning()
+  const [created] = await insertRow(tx, row)
   return created
 }
 
