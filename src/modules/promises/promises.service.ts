@@ -1,5 +1,5 @@
 import type { Db, Tx } from '../../db/client.js'
-import { enterWorkspace, inWorkspace } from '../../db/tenant.js'
+import { enterWorkspace, inWorkspace, readInWorkspace } from '../../db/tenant.js'
 import type { Clock } from '../../lib/clock.js'
 import type { RequestContext } from '../../lib/context.js'
 import { cursorDate, decodeCursor, encodeCursor, keysetRead, toDirectedPage, toPage, type Page, type PageRequest } from '../../lib/cursor.js'
@@ -48,6 +48,8 @@ function withRates (r: StatsRow): PromiseStatsRowDto {
 export function createPromisesService (deps: Deps) {
   const { db, clock, riskWindowMs, contacts, interactions } = deps
   const ws = <T>(ctx: Pick<RequestContext, 'workspaceId'>, fn: (tx: Tx) => Promise<T>, tx?: Tx) => inWorkspace(db, ctx.workspaceId, fn, tx)
+  // Reads only (no feed: its commit-safe cursor keeps the transaction of ws).
+  const wsRead = <T>(ctx: Pick<RequestContext, 'workspaceId'>, fn: (tx: Tx) => Promise<T>) => readInWorkspace(db, ctx.workspaceId, fn)
 
   // The workspace event log (feed, subscriptions, webhooks), next to the promise's own history.
   const record = (tx: Tx, type: 'made' | 'at_risk' | 'renegotiated' | 'kept' | 'kept_late' | 'broken' | 'cancelled', row: repo.PromiseRow) => appendEvent(tx, {
@@ -148,7 +150,7 @@ export function createPromisesService (deps: Deps) {
     },
 
     async get (ctx: RequestContext, id: string): Promise<PromiseDto> {
-      return ws(ctx, async (t) => {
+      return wsRead(ctx, async (t) => {
         const row = await repo.getPromise(t, ctx.workspaceId, id)
         if (!row) throw notFound('promise.not_found', id)
         return toPromiseDto(row)
@@ -157,7 +159,7 @@ export function createPromisesService (deps: Deps) {
 
     async list (ctx: RequestContext, q: PromiseListInput & PageRequest): Promise<Page<PromiseDto>> {
       const read = keysetRead(q, (c) => decodeCursor<{ id: string }>(c, ['id']).id)
-      return ws(ctx, async (t) => {
+      return wsRead(ctx, async (t) => {
         const rows = await repo.listPromises(t, ctx.workspaceId, {
           ...await promiseFilter(t, ctx, q), beforeId: read.below, newerThanId: read.above, oldestFirst: read.lowFirst
         }, q.limit + 1)
@@ -168,14 +170,14 @@ export function createPromisesService (deps: Deps) {
 
     /** Each contact's number of promises (of one status), in the order of `contactIds` (nested totalCount). */
     async countByContact (ctx: RequestContext, contactIds: string[], status?: PromiseDto['status']): Promise<number[]> {
-      const rows = await ws(ctx, (t) => repo.countByContact(t, ctx.workspaceId, contactIds, status))
+      const rows = await wsRead(ctx, (t) => repo.countByContact(t, ctx.workspaceId, contactIds, status))
       const byId = new Map(rows.map((r) => [r.contactId, r.n]))
       return contactIds.map((id) => byId.get(id) ?? 0)
     },
 
     /** How many promises match a list's filters (GraphQL totalCount). */
     async count (ctx: RequestContext, q: Omit<PromiseListInput, 'limit'>): Promise<number> {
-      return ws(ctx, async (t) => repo.countPromises(t, ctx.workspaceId, await promiseFilter(t, ctx, q)))
+      return wsRead(ctx, async (t) => repo.countPromises(t, ctx.workspaceId, await promiseFilter(t, ctx, q)))
     },
 
     async keep (ctx: RequestContext, id: string, input: PromiseKeepInput, tx?: Tx): Promise<PromiseDto> {
@@ -215,7 +217,7 @@ export function createPromisesService (deps: Deps) {
     },
 
     async events (ctx: RequestContext, id: string): Promise<PromiseEventDto[]> {
-      return ws(ctx, async (t) => {
+      return wsRead(ctx, async (t) => {
         if (!await repo.getPromise(t, ctx.workspaceId, id)) throw notFound('promise.not_found', id)
         return (await repo.listEventsOf(t, ctx.workspaceId, id)).map((e) => toEventDto(e, String(e.seq)))
       })
@@ -245,12 +247,12 @@ export function createPromisesService (deps: Deps) {
 
     /** The histories of many promises in one statement (GraphQL `Promise.events` loader). */
     async eventsOfMany (ctx: RequestContext, promiseIds: string[]): Promise<PromiseEventDto[][]> {
-      const rows = await ws(ctx, (t) => repo.listEventsOfMany(t, ctx.workspaceId, promiseIds))
+      const rows = await wsRead(ctx, (t) => repo.listEventsOfMany(t, ctx.workspaceId, promiseIds))
       return promiseIds.map((id) => rows.filter((e) => e.promiseId === id).map((e) => toEventDto(e, String(e.seq))))
     },
 
     async stats (ctx: RequestContext, q: StatsInput): Promise<PromiseStatsRowDto[]> {
-      const rows = await ws(ctx, (t) => repo.statsRows(t, ctx.workspaceId, q.groupBy, q.from ? new Date(q.from) : undefined, q.to ? new Date(q.to) : undefined))
+      const rows = await wsRead(ctx, (t) => repo.statsRows(t, ctx.workspaceId, q.groupBy, q.from ? new Date(q.from) : undefined, q.to ? new Date(q.to) : undefined))
       return rows.map(withRates)
     },
 
@@ -329,7 +331,7 @@ export function createPromisesService (deps: Deps) {
 
     /** First pages of many contacts' promises at once (GraphQL loader), in the order of `contactIds`. */
     async firstPages (ctx: RequestContext, contactIds: string[], q: { status?: PromiseDto['status'], limit: number }): Promise<Page<PromiseDto>[]> {
-      const rows = await ws(ctx, (t) => repo.latestForContacts(t, ctx.workspaceId, contactIds, q.status, q.limit))
+      const rows = await wsRead(ctx, (t) => repo.latestForContacts(t, ctx.workspaceId, contactIds, q.status, q.limit))
       return contactIds.map((id) => {
         const page = toPage(rows.filter((r) => r.contactId === id), q.limit, (r) => ({ id: r.id }))
         return { items: page.items.map(toPromiseDto), nextCursor: page.nextCursor }
@@ -338,7 +340,7 @@ export function createPromisesService (deps: Deps) {
 
     /** For loaders: the promises made in each interaction, in the order of `interactionIds`. */
     async madeIn (ctx: RequestContext, interactionIds: string[]): Promise<PromiseDto[][]> {
-      const rows = await ws(ctx, (t) => repo.promisesMadeIn(t, ctx.workspaceId, interactionIds))
+      const rows = await wsRead(ctx, (t) => repo.promisesMadeIn(t, ctx.workspaceId, interactionIds))
       return interactionIds.map((id) => rows.filter((r) => r.madeInInteractionId === id).map(toPromiseDto))
     },
 
