@@ -1,3 +1,5 @@
+import { PassThrough } from 'node:stream'
+import { setTimeout as delay } from 'node:timers/promises'
 import { count, eq } from 'drizzle-orm'
 import t from 'tap'
 import { importJobs, importRows } from '../src/modules/imports/imports.table.js'
@@ -48,6 +50,34 @@ t.test('a job whose upload stopped (its server died) fails after the lease; a li
   await app.jobs.imports.drain()
   t.match((await getJob(rest, 'imp_dead')).data, { status: 'failed', error: /upload stopped/ })
   t.equal((await getJob(rest, 'imp_alive')).data.status, 'receiving', 'an upload inside its lease keeps going')
+})
+
+t.test('a slow upload shows signs of life: what arrived is staged once a second has passed, not only per full batch', async (t) => {
+  const tk = token({ workspace: 'limits-slow' })
+  const rest = asToken(anyRest, tk)
+  const body = new PassThrough()
+  body.write('email\nslow1@example.com\n')
+  const pending = app.inject({ method: 'POST', url: '/v1/imports?upsertOn=email', headers: { authorization: `Bearer ${tk}`, 'content-type': 'text/csv' }, payload: body })
+  let job: { id: string, status: string } | undefined
+  for (let i = 0; i < 500 && !job; i++) {
+    job = (await rest('GET', '/v1/imports')).data.data[0]
+    if (!job) await delay(20)
+  }
+  t.equal(job?.status, 'receiving', 'listed while its body streams in')
+  await delay(1100)
+  body.write('slow2@example.com\n')
+  let seen = (await getJob(rest, job!.id)).data
+  for (let i = 0; i < 250 && seen.counts.rowsRead === 0; i++) {
+    await delay(20)
+    seen = (await getJob(rest, job!.id)).data
+  }
+  // The CSV parser hands over a record once it sees what follows it: the first row at least.
+  t.equal(seen.status, 'receiving')
+  t.ok(seen.counts.rowsRead >= 1, `rows staged from a batch of 1,000 not yet full (${seen.counts.rowsRead}): the lease heartbeat moved`)
+  body.end('slow3@example.com\n')
+  t.equal((await pending).statusCode, 202)
+  await app.jobs.imports.drain()
+  t.match((await getJob(rest, job!.id)).data, { status: 'completed', counts: { rowsRead: 3, created: 3, failed: 0 } })
 })
 
 t.test('workspaces take turns: a one-row import is not stuck behind another workspace\'s big one', async (t) => {
