@@ -141,7 +141,7 @@ try {
     log(`import of ${n} rows through the API…`)
     const run = await importFile(server.pid!, auth, path, n)
     log(`  ${run.rowsPerSecond.toFixed(0)} rows/s, peak RSS ${run.peakRssMb.toFixed(0)} MB, CPU server ${run.serverCpu.toFixed(1)} s, PostgreSQL ${run.dbCpu.toFixed(1)} s, load ${run.load.map((l) => l.toFixed(1)).join(' → ')}, ${JSON.stringify(run.counts)}`)
-    results.push({ label: `${n.toLocaleString('en')} new contacts`, run, copy, bytes })
+    results.push({ label: `${n.toLocaleString('en')} contacts (${run.counts.created.toLocaleString('en')} new)`, run, copy, bytes })
     if (rerun && i === 0) {
       log(`re-import of the same ${n} rows (all unchanged)…`)
       const again = await importFile(server.pid!, auth, path, n)
