@@ -13,6 +13,8 @@ const secret = 'bench-secret-bench-secret-bench-secret-00'
  * ready once /readyz answers. `env` adds to or overrides those settings (rate limit, worker poll).
  */
 export async function startBenchServer (databaseUrl: string, port: number, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<ChildProcess> {
+  // Another server already answering on the port would be measured in our child's place.
+  if (await fetch(`http://127.0.0.1:${port}/readyz`).then(() => true, () => false)) throw new Error(`port ${port} is in use: stop what listens there (or pick another port)`)
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/server.ts'], {
     cwd: benchRoot,
     env: { ...process.env, DATABASE_URL: databaseUrl, JWT_SECRET: secret, SECRETS_KEY: 'a'.repeat(64), PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', GRAPHIQL: 'false', ...env },
