@@ -58,6 +58,9 @@ export function shapeKey (filter: object, keys: readonly string[], flags: Record
   return JSON.stringify(has)
 }
 
+/** A named value of a prepared query (drizzle's sql.placeholder), bound per call. */
+export const placeholder = (name: string) => sql.placeholder(name)
+
 /** Bound values skip drizzle's column encoders: a timestamp goes as ISO text, typed by the statement. */
 export const isoOrUndefined = (d: Date | undefined): string | undefined => d?.toISOString()
 

@@ -1,6 +1,6 @@
-import { and, asc, count, desc, eq, gt, gte, inArray, isNull, lt, ne, sql, type SQL } from 'drizzle-orm'
+import { and, asc, count, desc, eq, gt, gte, inArray, isNull, lt, ne, sql, type SQL, type SQLWrapper } from 'drizzle-orm'
 import type { Executor } from '../../db/client.js'
-import { isoOrUndefined, preparedQuery, preparedShapes, shapeKey } from '../../db/prepared.js'
+import { isoOrUndefined, placeholder, preparedQuery, preparedShapes, shapeKey } from '../../db/prepared.js'
 import { contactEmails, contacts, type EmailEntry } from './contacts.table.js'
 
 export type ContactRow = typeof contacts.$inferSelect
@@ -8,7 +8,7 @@ export type NewContactRow = typeof contacts.$inferInsert
 
 // Every function takes the workspace and filters on it; row-level security repeats the rule.
 // Live = not deleted and not merged into another contact (merged ids resolve through resolveAlias).
-const live = (workspaceId: string) => and(eq(contacts.workspaceId, workspaceId), isNull(contacts.deletedAt), isNull(contacts.mergedInto))
+const live = (workspaceId: string | SQLWrapper) => and(eq(contacts.workspaceId, workspaceId), isNull(contacts.deletedAt), isNull(contacts.mergedInto))
 
 /** Follows merges: the id a (possibly merged) contact id now lives under, or undefined. */
 export async function resolveAlias (tx: Executor, workspaceId: string, id: string): Promise<string | undefined> {
@@ -44,7 +44,7 @@ export async function findByEmailOrPhone (tx: Executor, workspaceId: string, kin
 }
 
 const contactByIdEvenMerged = preparedQuery('contact_by_id', (ex) => ex.select().from(contacts)
-  .where(and(eq(contacts.workspaceId, sql.placeholder('workspaceId')), eq(contacts.id, sql.placeholder('id')), isNull(contacts.deletedAt))).limit(1))
+  .where(and(eq(contacts.workspaceId, placeholder('workspaceId')), eq(contacts.id, placeholder('id')), isNull(contacts.deletedAt))).limit(1))
 
 /**
  * A live contact by id or by the id of a contact merged into it: one statement in the common
@@ -132,19 +132,17 @@ export interface ContactFilter {
 const filterKeys = ['q', 'tag', 'email', 'externalId', 'updatedSince', 'beforeId', 'newerThanId'] as const
 type FilterKey = typeof filterKeys[number]
 type Presence = Partial<Record<FilterKey | 'oldestFirst' | 'digits', boolean>>
-type Bind = (name: string) => unknown
-const placeholder: Bind = (name) => sql.placeholder(name)
 
 const contactPage = preparedShapes('contacts_page', (ex, shape: string) => {
   const has: Presence = JSON.parse(shape)
-  const where = contactConditions(has, placeholder)
-  if (has.beforeId) where.push(lt(contacts.id, placeholder('beforeId') as string))
-  if (has.newerThanId) where.push(gt(contacts.id, placeholder('newerThanId') as string))
-  return ex.select().from(contacts).where(and(...where)).orderBy(has.oldestFirst ? asc(contacts.id) : desc(contacts.id)).limit(placeholder('limit') as number)
+  const where = contactConditions(has)
+  if (has.beforeId) where.push(lt(contacts.id, placeholder('beforeId')))
+  if (has.newerThanId) where.push(gt(contacts.id, placeholder('newerThanId')))
+  return ex.select().from(contacts).where(and(...where)).orderBy(has.oldestFirst ? asc(contacts.id) : desc(contacts.id)).limit(placeholder('limit'))
 })
 
 const contactCount = preparedShapes('contacts_count', (ex, shape: string) =>
-  ex.select({ n: count() }).from(contacts).where(and(...contactConditions(JSON.parse(shape), placeholder))))
+  ex.select({ n: count() }).from(contacts).where(and(...contactConditions(JSON.parse(shape)))))
 
 function shapeOf (f: ContactFilter): { shape: string, values: Record<string, unknown> } {
   const digits = f.q?.replace(/[^\d]/g, '') ?? ''
@@ -165,18 +163,18 @@ export async function countContacts (tx: Executor, workspaceId: string, f: Conta
   return row.n
 }
 
-function contactConditions (has: Presence, bind: Bind): (SQL | undefined)[] {
-  const where: (SQL | undefined)[] = [live(bind('workspaceId') as string)]
-  if (has.tag) where.push(sql`${contacts.tags} @> array[${bind('tag')}]::text[]`)
-  if (has.externalId) where.push(eq(contacts.externalId, bind('externalId') as string))
-  if (has.updatedSince) where.push(gte(contacts.updatedAt, bind('updatedSince') as Date))
+function contactConditions (has: Presence): (SQL | undefined)[] {
+  const where: (SQL | undefined)[] = [live(placeholder('workspaceId'))]
+  if (has.tag) where.push(sql`${contacts.tags} @> array[${placeholder('tag')}]::text[]`)
+  if (has.externalId) where.push(eq(contacts.externalId, placeholder('externalId')))
+  if (has.updatedSince) where.push(gte(contacts.updatedAt, placeholder('updatedSince')))
   if (has.email) {
     where.push(sql`exists (select 1 from ${contactEmails} e where e.workspace_id = ${contacts.workspaceId}
-      and e.contact_id = ${contacts.id} and e.email = ${bind('email')})`)
+      and e.contact_id = ${contacts.id} and e.email = ${placeholder('email')})`)
   }
   if (has.q) {
-    const phoneMatch = has.digits ? sql` or array_to_string(${contacts.phones}, ' ') like ${bind('digits')}` : sql``
-    const pattern = bind('pattern')
+    const phoneMatch = has.digits ? sql` or array_to_string(${contacts.phones}, ' ') like ${placeholder('digits')}` : sql``
+    const pattern = placeholder('pattern')
     where.push(sql`(${contacts.displayName} ilike ${pattern} or ${contacts.givenName} ilike ${pattern}
       or ${contacts.familyName} ilike ${pattern} or ${contacts.company} ilike ${pattern}
       or ${contacts.emails}::text ilike ${pattern}${phoneMatch})`)

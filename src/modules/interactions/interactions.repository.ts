@@ -1,6 +1,6 @@
 import { and, asc, count, desc, eq, gt, gte, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm'
 import type { Executor } from '../../db/client.js'
-import { isoOrUndefined, preparedInsert, preparedQuery, preparedShapes, shapeKey } from '../../db/prepared.js'
+import { isoOrUndefined, placeholder, preparedInsert, preparedQuery, preparedShapes, shapeKey } from '../../db/prepared.js'
 import { contacts } from '../contacts/contacts.table.js'
 import { interactions } from './interactions.table.js'
 
@@ -47,7 +47,7 @@ export async function insertInteraction (tx: Executor, row: NewInteractionRow): 
 
 const filterKeys = ['contactId', 'channelId', 'direction', 'kind', 'since', 'until', 'updatedSince', 'before', 'newerThan'] as const
 type Has = Partial<Record<typeof filterKeys[number] | 'oldestFirst', boolean>>
-const p = (name: string) => sql.placeholder(name)
+const p = placeholder
 
 // Each shape of list (filters present, direction) is built and prepared once (src/db/prepared.ts).
 const interactionPage = preparedShapes('interactions_page', (ex, shape: string) => {
