@@ -68,8 +68,7 @@ export function subscriptionOptions (app: FastifyInstance, deps: AuthDeps & { se
       const authorization = bearerOf(data.payload)
       if (!authorization) return false
       // The same checks as a REST request (JWT or API key, workspace, revocation) on a request-like object.
-      const token = authorization.replace(/^Bearer\s+/i, '')
-      const request = { headers: { authorization }, log: app.log, jwtVerify: async () => app.jwt.verify(token) } as unknown as FastifyRequest
+      const request = { headers: { authorization }, log: app.log, server: app } as unknown as FastifyRequest
       try {
         const ctx = await authenticate(request, deps)
         return { ctx, services: deps.services }
