@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm'
 import t from 'tap'
-import { inWorkspace } from '../src/db/tenant.js'
+import { inWorkspace, readInWorkspace, sendAhead } from '../src/db/tenant.js'
 import { build } from './helper.js'
 
 // The write path's transaction (src/db/tenant.ts): on PostgreSQL it runs on a reserved postgres.js
@@ -56,4 +56,49 @@ t.test('a transaction whose statement failed is never reported as committed', {
     return 'done'
   }), { message: /rolled back/ })
   t.same(await names(database.db, 'acme'), [], 'nothing was written')
+})
+
+// sendAhead (the event log's appends): a write whose answer nobody reads leaves with COMMIT.
+const onPostgres = process.env.DATABASE_URL ? false : 'PostgreSQL only: PGlite runs in process, nothing is sent ahead there'
+const insertText = "insert into contacts (workspace_id, id, display_name) values ('acme', $1, $2)"
+
+t.test('a write sent ahead commits with the transaction, and later statements see it', { skip: onPostgres }, async (t) => {
+  const database = await acme(t)
+  const seen = await inWorkspace(database.db, 'acme', async (tx) => {
+    t.equal(sendAhead(tx, insertText, ['con_ahead', 'ahead']), true, 'sent ahead in a write transaction')
+    const r: any = await tx.execute(sql`select count(*)::int as n from contacts where id = 'con_ahead'`)
+    return (Array.isArray(r) ? r : r.rows)[0].n
+  })
+  t.equal(seen, 1, 'the statement ran before the next one, in the same transaction')
+  t.same(await names(database.db, 'acme'), ['ahead'])
+})
+
+t.test('a write sent ahead that fails fails the transaction: nothing is written', { skip: onPostgres }, async (t) => {
+  const database = await acme(t)
+  await t.rejects(inWorkspace(database.db, 'acme', async (tx) => {
+    await tx.execute(sql`insert into contacts (workspace_id, id, display_name) values ('acme', 'con_first', 'first')`)
+    sendAhead(tx, insertText, ['con_first', 'duplicate id'])
+    return 'done'
+  }), { code: '23505' }, 'the failed statement\'s own error, not a bare rollback')
+  t.same(await names(database.db, 'acme'), [], 'nothing was written')
+  // The connection is clean for the next user.
+  await inWorkspace(database.db, 'acme', (tx) => tx.execute(sql`insert into contacts (workspace_id, id, display_name) values ('acme', 'con_next', 'next')`))
+  t.same(await names(database.db, 'acme'), ['next'])
+})
+
+t.test('a write sent ahead inside a savepoint fails that savepoint only', { skip: onPostgres }, async (t) => {
+  const database = await acme(t)
+  await inWorkspace(database.db, 'acme', async (tx) => {
+    sendAhead(tx, insertText, ['con_outer', 'outer'])
+    await t.rejects(tx.transaction(async (sp) => {
+      sendAhead(sp, insertText, ['con_outer', 'duplicate id'])
+    }), { code: '23505' }, 'the savepoint\'s caller gets the failure')
+    await tx.transaction(async (sp) => { sendAhead(sp, insertText, ['con_kept', 'kept']) })
+  })
+  t.same(await names(database.db, 'acme'), ['kept', 'outer'])
+})
+
+t.test('a read cannot send ahead (no COMMIT would wait for it)', async (t) => {
+  const database = await acme(t)
+  t.equal(await readInWorkspace(database.db, 'acme', async (tx) => sendAhead(tx, insertText, ['con_r', 'r'])), false)
 })

@@ -30,9 +30,12 @@ export interface LoggedEvent {
 
 /** Appends events in the caller's transaction: they commit, or vanish, with the change. */
 export async function appendEvents (tx: Tx, list: NewEvent[]): Promise<void> {
-  await repo.insertEvents(tx, list.map((e) => ({
+  const rows = list.map((e) => ({
     workspaceId: e.workspaceId, id: newId('event'), type: e.type, subjectId: e.subjectId, data: e.data as Record<string, unknown>, occurredAt: e.occurredAt
-  })))
+  }))
+  // Nobody reads an append's answer: one event (a single change) rides with what follows.
+  if (rows.length === 1 && repo.sendEventAhead(tx, rows[0])) return
+  await repo.insertEvents(tx, rows)
 }
 
 export const appendEvent = (tx: Tx, e: NewEvent) => appendEvents(tx, [e])

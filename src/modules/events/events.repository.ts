@@ -1,6 +1,7 @@
-import { and, asc, eq, gt, inArray, or, sql, type SQL } from 'drizzle-orm'
-import type { Executor } from '../../db/client.js'
+import { and, asc, eq, inArray, sql, type SQL } from 'drizzle-orm'
+import type { Executor, Tx } from '../../db/client.js'
 import { preparedInsert } from '../../db/prepared.js'
+import { sendAhead } from '../../db/tenant.js'
 import { events } from './events.table.js'
 
 export type EventRow = typeof events.$inferSelect
@@ -26,9 +27,12 @@ export async function insertEvents (tx: Executor, rows: NewEventRow[]): Promise<
 
 const selection = { ev: events, txid: sql<string>`${events.txid}::text` }
 
+// A row comparison, not `txid > x or (txid = x and seq > s)`: PostgreSQL seeks the (txid, seq)
+// indexes to it, where the OR form was only a filter and every read scanned the log from its start
+// (the webhook fan-out's step took 50 ms at 100,000 events, quadratic over an import).
 function after (p: LogPosition | undefined): SQL | undefined {
   if (!p) return undefined
-  return or(gt(events.txid, sql`${p.x}::xid8`), and(eq(events.txid, sql`${p.x}::xid8`), gt(events.seq, p.s)))
+  return sql`(${events.txid}, ${events.seq}) > (${p.x}::xid8, ${p.s}::bigint)`
 }
 
 // Events of transactions that may still commit below this snapshot's xmin are left for later.
@@ -50,4 +54,14 @@ export async function listOfTransaction (tx: Executor, workspaceId: string, txid
   return tx.select(selection).from(events)
     .where(and(eq(events.workspaceId, workspaceId), eq(events.txid, sql`${txid}::xid8`)))
     .orderBy(asc(events.seq))
+}
+
+const insertOneText = 'insert into events (workspace_id, id, type, subject_id, data, occurred_at) values ($1, $2, $3, $4, $5::jsonb, $6::timestamptz)'
+
+/**
+ * One event sent without waiting for its answer, where the transaction allows it (sendAhead in
+ * db/tenant.ts: it leaves with COMMIT, one round trip less per change); false where it does not.
+ */
+export function sendEventAhead (tx: Tx, row: NewEventRow): boolean {
+  return sendAhead(tx, insertOneText, [row.workspaceId, row.id, row.type, row.subjectId, JSON.stringify(row.data), row.occurredAt.toISOString()])
 }
