@@ -3,7 +3,7 @@ import type { Tx } from '../../db/client.js'
 import type { RequestContext } from '../../lib/context.js'
 import { DomainError, type FieldError } from '../../lib/errors.js'
 import { zodIssuesToFieldErrors } from '../../lib/validation.js'
-import { contactIdsByRef, upsertContacts } from '../contacts/contacts.upsert.js'
+import { contactIdsByRef, upsertContacts, type ValidatedContacts } from '../contacts/contacts.upsert.js'
 import type { InteractionsService } from '../interactions/interactions.service.js'
 import type { PromisesService } from '../promises/promises.service.js'
 import { InteractionImportRow, naturalKey, PromiseImportRow, termsOf, type InteractionImportInput, type PromiseImportInput } from './imports.records.js'
@@ -21,10 +21,11 @@ const failed = (line: number, errors: FieldError[], message: string): Outcome =>
  * Contacts: one set-based upsert for the batch (contacts.upsert.ts). A dry run writes nothing, so
  * a key that an earlier batch of the same job "created" is found again by replaying those earlier
  * rows in front of this batch (import_rows.key): the counts are those the real run gives.
+ * `validated`: the rows already checked against the schema (read ahead while the batch before was written).
  */
-export async function applyContacts (tx: Tx, job: Job, rows: Row[]): Promise<Outcome[]> {
+export async function applyContacts (tx: Tx, job: Job, rows: Row[], validated?: ValidatedContacts): Promise<Outcome[]> {
   const records = rows.map((r) => r.data)
-  let results = await upsertContacts(tx, job.workspaceId, job.upsertOn, records, { dryRun: job.dryRun })
+  let results = await upsertContacts(tx, job.workspaceId, job.upsertOn, records, { dryRun: job.dryRun, validated })
   if (job.dryRun) {
     const keys = results.flatMap((r) => (r.key === undefined ? [] : [r.key]))
     const earlier = await repo.appliedRowsWithKeys(tx, job.workspaceId, job.id, keys)

@@ -83,10 +83,25 @@ export async function stageRows (tx: Executor, workspaceId: string, jobId: strin
   }).where(job(workspaceId, jobId))
 }
 
-export async function pendingRows (tx: Executor, workspaceId: string, jobId: string, limit: number) {
+/** The next batch: the first pending rows in file order (after `afterLine`: the batch after one not yet committed). */
+export async function pendingRows (tx: Executor, workspaceId: string, jobId: string, limit: number, afterLine?: number) {
   return tx.select().from(importRows)
-    .where(and(eq(importRows.workspaceId, workspaceId), eq(importRows.jobId, jobId), eq(importRows.status, 'pending')))
+    .where(and(eq(importRows.workspaceId, workspaceId), eq(importRows.jobId, jobId), eq(importRows.status, 'pending'),
+      afterLine === undefined ? undefined : gt(importRows.line, afterLine)))
     .orderBy(asc(importRows.line)).limit(limit)
+}
+
+/**
+ * True when `rows` (read earlier, in file order) are still exactly the next batch. Pending rows only
+ * ever leave that state, so the first pending rows having the same count, first and last line
+ * means they are the same rows.
+ */
+export async function isNextBatch (tx: Executor, workspaceId: string, jobId: string, rows: Array<{ line: number }>) {
+  if (rows.length === 0) return false
+  const result = await tx.execute(sql`select count(*)::int as n, min(line) as first, max(line) as last from (
+    select line from import_rows where workspace_id = ${workspaceId} and job_id = ${jobId} and status = 'pending' order by line limit ${rows.length}) as head`)
+  const [head] = (Array.isArray(result) ? result : (result as unknown as { rows: unknown[] }).rows) as Array<{ n: number, first: number, last: number }>
+  return Number(head.n) === rows.length && Number(head.first) === rows[0].line && Number(head.last) === rows[rows.length - 1].line
 }
 
 /**
@@ -103,8 +118,15 @@ export async function recordOutcomes (tx: Executor, workspaceId: string, jobId: 
       where r.workspace_id = ${workspaceId} and r.job_id = ${jobId} and r.line = v.line`)
   }
   if (done.length > 0) {
+    // The batch is every pending row from its first line to its last (pendingRows, under the job's
+    // lock), and its failed rows are no longer pending (above): what is left pending in that range
+    // is what was applied. A range on the primary key, where `line in (select unnest(lines))` got a
+    // nested loop from the stale statistics of a table just bulk-loaded (seconds per batch).
+    let first = done[0].line
+    let last = first
+    for (const o of done) { first = Math.min(first, o.line); last = Math.max(last, o.line) }
     await tx.execute(sql`delete from import_rows where workspace_id = ${workspaceId} and job_id = ${jobId}
-      and line in (select unnest(${`{${done.map((o) => o.line).join(',')}}`}::int[]))`)
+      and line between ${first} and ${last} and status = 'pending'`)
   }
 }
 

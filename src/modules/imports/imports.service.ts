@@ -1,13 +1,17 @@
 import { Transform, type Readable } from 'node:stream'
+import { is } from 'drizzle-orm'
+import { PostgresJsDatabase } from 'drizzle-orm/postgres-js'
 import { createGunzip } from 'node:zlib'
 import type { Db, Tx } from '../../db/client.js'
-import { enterWorkspace, inWorkspace } from '../../db/tenant.js'
+import { setImmediate as nextTurn } from 'node:timers/promises'
+import { enterWorkspace, inWorkspace, readInWorkspace } from '../../db/tenant.js'
 import type { Clock } from '../../lib/clock.js'
 import type { RequestContext } from '../../lib/context.js'
 import { decodeCursor, toPage, type Page } from '../../lib/cursor.js'
 import { DomainError, notFound } from '../../lib/errors.js'
 import { newId } from '../../lib/ids.js'
 import { isUniqueViolation } from '../contacts/contacts.duplicates.js'
+import { emptyValidation, validateContacts, type ValidatedContacts } from '../contacts/contacts.upsert.js'
 import type { InteractionsService } from '../interactions/interactions.service.js'
 import type { PromisesService } from '../promises/promises.service.js'
 import { applyContacts, createRecordAppliers } from './imports.apply.js'
@@ -18,6 +22,12 @@ import type { ImportJobDto, ImportParams } from './imports.schemas.js'
 // A staged batch is written once it holds IMPORT_BATCH_ROWS rows or this long after the last
 // one (when a row comes in): a slow upload still shows signs of life within its lease.
 const STAGE_FLUSH_MS = 1000
+// Rows validated between two turns of the event loop when reading ahead: the batch being written
+// meanwhile gets its answers handled promptly (its statements leave as soon as they are built).
+const VALIDATE_SLICE = 250
+
+/** The next batch of a contacts job, read and validated ahead (before the one before it committed). */
+interface ReadAhead { rows: repo.ImportRowRow[], validated: ValidatedContacts }
 
 export function toImportDto (j: repo.ImportJobRow, now: Date): ImportJobDto {
   const processed = j.created + j.updated + j.unchanged + j.failed
@@ -76,6 +86,39 @@ export function createImportsService ({ db, clock, interactions, promises, limit
   const batchRows = limits?.batchRows ?? 5000
   const appliers: Appliers & { contacts: typeof applyContacts } = { ...createRecordAppliers({ interactions, promises }), contacts: applyContacts }
   const ws = <T>(ctx: Pick<RequestContext, 'workspaceId'>, fn: (tx: Tx) => Promise<T>) => inWorkspace(db, ctx.workspaceId, fn)
+
+  // The server validates a contacts batch (zod, libphonenumber) about as long as PostgreSQL takes
+  // to write one: while batch N is written, batch N+1 is read (another connection) and validated
+  // here, so neither waits for the other. Nothing is written ahead: batch N+1 is applied in its own
+  // transaction as before, and only if its rows are still the job's next pending rows then
+  // (isNextBatch); otherwise (batch N rolled back, another worker got there) it is read again.
+  // PostgreSQL only: PGlite runs in this process, one statement at a time (nothing to overlap).
+  const readsAhead = is(db, PostgresJsDatabase)
+  const ahead = new Map<string, Promise<ReadAhead | undefined>>()
+  function readAhead (job: repo.ImportJobRow, afterLine: number): Promise<ReadAhead | undefined> {
+    return (async () => {
+      const rows = await readInWorkspace(db, job.workspaceId, (t) => repo.pendingRows(t, job.workspaceId, job.id, batchRows, afterLine))
+      const records = rows.map((r) => r.data)
+      const validated = emptyValidation(records.length)
+      for (let from = 0; from < records.length; from += VALIDATE_SLICE) {
+        await nextTurn()
+        validateContacts(job.upsertOn, records, validated, from, Math.min(from + VALIDATE_SLICE, records.length))
+      }
+      return { rows, validated }
+    })().catch(() => undefined) // only an optimisation: the batch is read again
+  }
+  async function nextBatch (tx: Tx, job: repo.ImportJobRow): Promise<{ rows: repo.ImportRowRow[], validated?: ValidatedContacts }> {
+    const early = ahead.get(job.id)
+    ahead.delete(job.id)
+    const read = early ? await early : undefined
+    const batch = read && await repo.isNextBatch(tx, job.workspaceId, job.id, read.rows) ? read : { rows: await repo.pendingRows(tx, job.workspaceId, job.id, batchRows) }
+    if (readsAhead && job.type === 'contacts' && batch.rows.length === batchRows) {
+      // One read ahead per job, a few jobs at most (workspaces take turns between jobs).
+      if (ahead.size >= 4) ahead.delete(ahead.keys().next().value!)
+      ahead.set(job.id, readAhead(job, batch.rows[batch.rows.length - 1].line))
+    }
+    return batch
+  }
 
   async function stage (ctx: RequestContext, jobId: string, rows: AsyncIterable<StagedRow>) {
     // A failed write is the server's problem, not a malformed upload: it must not become a 400
@@ -203,14 +246,14 @@ export function createImportsService ({ db, clock, interactions, promises, limit
         if (!job) return false
         await enterWorkspace(tx, job.workspaceId)
         if (job.status === 'queued') await repo.updateJob(tx, job.workspaceId, job.id, { status: 'running', startedAt: clock.now() })
-        const rows = await repo.pendingRows(tx, job.workspaceId, job.id, batchRows)
+        const { rows, validated } = await nextBatch(tx, job)
         if (rows.length === 0) {
           await repo.updateJob(tx, job.workspaceId, job.id, { status: 'completed', finishedAt: clock.now() })
           // Only the failed rows stay: the errors report reads them.
           await repo.dropSettledRows(tx, job.workspaceId, job.id)
           return true
         }
-        const outcomes = await appliers[job.type](tx, job, rows)
+        const outcomes = job.type === 'contacts' ? await applyContacts(tx, job, rows, validated) : await appliers[job.type](tx, job, rows)
         const counts = { created: 0, updated: 0, unchanged: 0, failed: 0 }
         for (const o of outcomes) counts[o.status]++
         await repo.recordOutcomes(tx, job.workspaceId, job.id, outcomes, { keepApplied: job.dryRun })
