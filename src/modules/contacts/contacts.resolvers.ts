@@ -1,6 +1,7 @@
 import type { GqlResolvers as Resolvers, GqlUpsertOutcome } from '../../graphql/generated.js'
 import { requireScope } from '../../plugins/auth.js'
 import { orderIn, pageRequest, toConnection } from '../../graphql/connection.js'
+import { firstPageSelected, keepPageAhead } from '../../graphql/lookahead.js'
 import { parseInput } from '../../lib/validation.js'
 import { ContactBatch, ContactCreate, ContactListQuery, ContactPatch } from './contacts.schemas.js'
 import { summarize } from './contacts.upsert.js'
@@ -8,9 +9,15 @@ import { summarize } from './contacts.upsert.js'
 // Resolvers stay thin: scope, the same zod schema as REST, one service call.
 export const contactsResolvers: Resolvers = {
   Query: {
-    contact: async (_root, { id }, { ctx, services }) => {
+    contact: async (_root, { id }, context, info) => {
+      const { ctx, services } = context
       requireScope(ctx, 'contacts:read')
-      return services.contacts.get(ctx, id)
+      // Asked with its timeline's first page (and allowed to see it): both in one read.
+      const limit = ctx.scopes.has('interactions:read') ? firstPageSelected(info, 'timeline') : undefined
+      if (limit === undefined) return services.contacts.get(ctx, id)
+      const { contact, timeline } = await services.interactions.contactWithTimeline(ctx, id, limit)
+      if (timeline) keepPageAhead(context, contact.id, 'timeline', limit, timeline)
+      return contact
     },
     contacts: async (_root, args, { ctx, services }) => {
       requireScope(ctx, 'contacts:read')

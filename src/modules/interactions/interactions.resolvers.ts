@@ -1,6 +1,7 @@
 import type { MercuriusLoaders } from 'mercurius'
 import type { GqlResolvers as Resolvers } from '../../graphql/generated.js'
 import { batchedCounts, orderIn, pageRequest, toConnection } from '../../graphql/connection.js'
+import { pageReadAhead } from '../../graphql/lookahead.js'
 import type { Page, PageRequest } from '../../lib/cursor.js'
 import { enumOut, enumsIn, withoutNulls } from '../../graphql/enums.js'
 import { parseInput } from '../../lib/validation.js'
@@ -48,13 +49,19 @@ const timelineKey = (i: { occurredAt: string, id: string }) => ({ t: i.occurredA
 export const interactionsLoaders: MercuriusLoaders = {
   Contact: {
     // First pages of every contact's timeline in one statement; any other page reads alone.
-    timeline: async (queries, { ctx, services }) => {
+    timeline: async (queries, context) => {
+      const { ctx, services } = context
       requireScope(ctx, 'interactions:read')
       const parsed = queries.map((q) => pageRequest(q.params))
       const isFirstPage = (p: PageRequest) => !p.after && !p.before && !p.backward
       const firstPages = new Map<number, Page<InteractionDto>>()
-      for (const limit of new Set(parsed.filter(isFirstPage).map((p) => p.limit))) {
-        const idx = parsed.map((p, i) => (isFirstPage(p) && p.limit === limit ? i : -1)).filter((i) => i >= 0)
+      // Pages the contact's resolver read along with it (src/graphql/lookahead.ts).
+      parsed.forEach((p, i) => {
+        const ahead = isFirstPage(p) ? pageReadAhead<InteractionDto>(context, queries[i].obj.id, 'timeline', p.limit) : undefined
+        if (ahead) firstPages.set(i, ahead)
+      })
+      for (const limit of new Set(parsed.filter((p, i) => isFirstPage(p) && !firstPages.has(i)).map((p) => p.limit))) {
+        const idx = parsed.map((p, i) => (isFirstPage(p) && p.limit === limit && !firstPages.has(i) ? i : -1)).filter((i) => i >= 0)
         const pages = await services.interactions.timelines(ctx, idx.map((i) => queries[i].obj.id), limit)
         idx.forEach((i, k) => firstPages.set(i, pages[k]))
       }

@@ -7,6 +7,7 @@ import { DomainError, notFound } from '../../lib/errors.js'
 import { newId } from '../../lib/ids.js'
 import { inKeyOrder } from '../../lib/key-order.js'
 import type { ChannelsService } from '../channels/channels.service.js'
+import type { ContactDto } from '../contacts/contacts.schemas.js'
 import type { ContactsService } from '../contacts/contacts.service.js'
 import type { IdentitiesService } from '../identities/identities.service.js'
 import { enqueueOutbox, listAttempts } from '../../jobs/outbox.repository.js'
@@ -56,6 +57,12 @@ export interface PromiseHooks {
   suggest: (tx: Tx, ctx: Pick<RequestContext, 'workspaceId'>, interaction: repo.InteractionRow) => Promise<void>
 }
 
+
+/** One contact's first timeline page out of rows read for several contacts (newest first). */
+function firstTimelinePage (rows: repo.InteractionRow[], contactId: string, limit: number): Page<InteractionDto> {
+  const p = toPage(rows.filter((r) => r.contactId === contactId), limit, (r) => ({ t: r.occurredAt.toISOString(), id: r.id }))
+  return { items: p.items.map((r) => toInteractionDto(r)), nextCursor: p.nextCursor }
+}
 export function createInteractionsService (deps: Deps) {
   const { db, clock, contacts, channels, identities } = deps
   let hooks: PromiseHooks | undefined
@@ -127,9 +134,19 @@ export function createInteractionsService (deps: Deps) {
     /** First timeline pages of many contacts at once (GraphQL loader), in the order of `contactIds`. */
     async timelines (ctx: RequestContext, contactIds: string[], limit: number): Promise<Page<InteractionDto>[]> {
       const rows = await wsRead(ctx, (t) => repo.latestForContacts(t, ctx.workspaceId, contactIds, limit))
-      return contactIds.map((id) => {
-        const p = toPage(rows.filter((r) => r.contactId === id), limit, (r) => ({ t: r.occurredAt.toISOString(), id: r.id }))
-        return { items: p.items.map((r) => toInteractionDto(r)), nextCursor: p.nextCursor }
+      return contactIds.map((id) => firstTimelinePage(rows, id, limit))
+    },
+
+    /**
+     * A contact and the first page of its timeline in one read (GraphQL look-ahead: a query that
+     * asks for both would otherwise read twice, one after the other). The page is read for the id
+     * as given, in the same round trip; a merged contact's old id resolves to another contact,
+     * whose timeline that page is not: then no page comes back and the caller reads it as usual.
+     */
+    async contactWithTimeline (ctx: RequestContext, contactId: string, limit: number): Promise<{ contact: ContactDto, timeline?: Page<InteractionDto> }> {
+      return wsRead(ctx, async (t) => {
+        const [contact, rows] = await Promise.all([contacts.get(ctx, contactId, t), repo.latestForContacts(t, ctx.workspaceId, [contactId], limit)])
+        return contact.id === contactId ? { contact, timeline: firstTimelinePage(rows, contactId, limit) } : { contact }
       })
     },
 
