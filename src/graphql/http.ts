@@ -1,10 +1,9 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import Negotiator from 'negotiator'
 import { DomainError } from '../lib/errors.js'
+import { addRouteHooks } from '../plugins/route-hooks.js'
 
 const graphqlResponse = 'application/graphql-response+json'
-
-const isGraphQL = (request: FastifyRequest) => request.url === '/graphql' || request.url.startsWith('/graphql?')
 
 /**
  * GraphQL-over-HTTP details that mercurius leaves to the application: the
@@ -13,8 +12,7 @@ const isGraphQL = (request: FastifyRequest) => request.url === '/graphql' || req
  * for every absent optional parameter.
  */
 export function registerGraphQLOverHttp (app: FastifyInstance) {
-  app.addHook('preValidation', async (request) => {
-    if (!isGraphQL(request)) return
+  const preValidation = async (request: FastifyRequest) => {
     const source = request.method === 'GET' ? (request.query as Record<string, unknown>) : (request.body as Record<string, unknown> | undefined)
     // mercurius takes a non-string `query` for a parsed document and then fails deep inside
     // validation; a query is text, anything else is the client's mistake.
@@ -23,12 +21,14 @@ export function registerGraphQLOverHttp (app: FastifyInstance) {
       throw new DomainError('graphql.invalid_query', 'The query must be a GraphQL document as a string')
     }
     if (source && typeof source === 'object' && source.extensions === null) delete source.extensions
-  })
+  }
 
-  app.addHook('onSend', async (request, reply, payload) => {
-    if (!isGraphQL(request) || !String(reply.getHeader('content-type') ?? '').startsWith('application/json')) return payload
+  const onSend = async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+    if (!String(reply.getHeader('content-type') ?? '').startsWith('application/json')) return payload
     const preferred = new Negotiator(request.raw).mediaType(['application/json', graphqlResponse])
     if (preferred === graphqlResponse) reply.header('content-type', `${graphqlResponse}; charset=utf-8`)
     return payload
-  })
+  }
+  // On the GraphQL endpoint's routes only (mercurius registers them after this call).
+  addRouteHooks(app, (route) => route.url === '/graphql', { preValidation, onSend })
 }

@@ -7,6 +7,7 @@ import { inWorkspace } from '../db/tenant.js'
 import { systemClock, type Clock } from '../lib/clock.js'
 import { DomainError, validationError } from '../lib/errors.js'
 import { idempotencyKeys } from './idempotency.table.js'
+import { addRouteHooks, takesPost } from './route-hooks.js'
 
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000
 /** A claim still `running` this long after it was taken belongs to a process that died. */
@@ -50,7 +51,7 @@ async function idempotencyPlugin (app: FastifyInstance, { db, clock = systemCloc
       tx.delete(idempotencyKeys).where(and(eq(idempotencyKeys.workspaceId, workspaceId), lt(idempotencyKeys.expiresAt, now))))
   }
 
-  app.addHook('preHandler', async (request, reply) => {
+  const preHandler = async (request: FastifyRequest, reply: FastifyReply) => {
     const header = request.headers['idempotency-key']
     if (request.method !== 'POST' || header === undefined || !request.ctx || isStream(request.body)) return
     const pointer = '/headers/idempotency-key'
@@ -86,7 +87,7 @@ async function idempotencyPlugin (app: FastifyInstance, { db, clock = systemCloc
     if (claimed.fingerprint !== fingerprint) throw new DomainError('idempotency.key_reused', 'This Idempotency-Key was first used with another method, path or body', { idempotencyKey: header })
     if (claimed.status === 'running') throw new DomainError('idempotency.in_progress', 'The first request with this Idempotency-Key is still running; retry later', { idempotencyKey: header })
     return replay(reply, claimed)
-  })
+  }
 
   function replay (reply: FastifyReply, row: typeof idempotencyKeys.$inferSelect) {
     reply.code(row.responseStatus ?? 200)
@@ -100,7 +101,7 @@ async function idempotencyPlugin (app: FastifyInstance, { db, clock = systemCloc
       tx.delete(idempotencyKeys).where(and(eq(idempotencyKeys.workspaceId, claim.workspaceId), eq(idempotencyKeys.key, claim.key), eq(idempotencyKeys.status, 'running'))))
   }
 
-  app.addHook('onSend', async (request, reply, payload) => {
+  const onSend = async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
     const claim = claimOf.get(request)
     if (!claim || claim.settled) return payload
     // A server error is not an answer worth keeping: the client may retry with the same key. An
@@ -121,13 +122,16 @@ async function idempotencyPlugin (app: FastifyInstance, { db, clock = systemCloc
         .set({ status: 'done', responseStatus: reply.statusCode, responseHeaders: headers, responseBody: payload === null || payload === undefined ? '' : payload.toString() })
         .where(and(eq(idempotencyKeys.workspaceId, claim.workspaceId), eq(idempotencyKeys.key, claim.key))))
     return payload
-  })
+  }
 
   // The answer never got to onSend (an aborted request): free the key for a retry.
-  app.addHook('onResponse', async (request) => {
+  const onResponse = async (request: FastifyRequest) => {
     const claim = claimOf.get(request)
     if (claim && !claim.settled) await release(claim)
-  })
+  }
+
+  // Only POST takes an Idempotency-Key: the other routes never run these.
+  addRouteHooks(app, takesPost, { preHandler, onSend, onResponse })
 }
 
 export default fp(idempotencyPlugin, { name: 'idempotency', dependencies: ['auth'] })
