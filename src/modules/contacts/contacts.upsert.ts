@@ -293,7 +293,14 @@ function stamped (rows: Row[], result: unknown): Map<string, Row> {
     return new Date(ms)
   }
   for (const s of rowsOf<Stamp>(result)) {
-    out.set(s.id, { ...byId.get(s.id)!, mergedInto: null, deletedAt: null, version: Number(s.version), createdAt: date(s.created_at), updatedAt: date(s.updated_at) })
+    // Completed in place, not copied: the row objects are this batch's own (built by the merge loop).
+    const row = byId.get(s.id)!
+    row.mergedInto = null
+    row.deletedAt = null
+    row.version = Number(s.version)
+    row.createdAt = date(s.created_at)
+    row.updatedAt = date(s.updated_at)
+    out.set(s.id, row)
   }
   return out
 }
