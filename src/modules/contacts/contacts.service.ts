@@ -14,6 +14,7 @@ import { upsertContacts, type UpsertKey, type UpsertResult } from './contacts.up
 import { deriveDisplayName, normalizeEmails } from './contacts.rules.js'
 import * as repo from './contacts.repository.js'
 import type { ContactCreateInput, ContactDto, ContactListInput, ContactPatchInput } from './contacts.schemas.js'
+import { isoTime } from '../../lib/iso-time.js'
 
 export interface ContactsServiceDeps { db: Db, clock: Clock }
 
@@ -30,8 +31,8 @@ export function toContactDto (row: repo.ContactRow): ContactDto {
     tags: row.tags,
     attributes: row.attributes,
     externalId: row.externalId,
-    createdAt: row.createdAt.toISOString(),
-    updatedAt: row.updatedAt.toISOString(),
+    createdAt: isoTime(row.createdAt),
+    updatedAt: isoTime(row.updatedAt),
     version: row.version
   }
 }

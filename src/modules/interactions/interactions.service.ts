@@ -16,6 +16,7 @@ import * as repo from './interactions.repository.js'
 import { appendEvent } from '../events/events.log.js'
 import { changeStatus, changeStatusUpTo } from './interactions.status.js'
 import type { InteractionDto, InteractionListInput, InteractionLogInput, MessageSendInput } from './interactions.schemas.js'
+import { isoTime } from '../../lib/iso-time.js'
 
 export const SEND_TOPIC = 'message.send'
 
@@ -34,11 +35,11 @@ export function toInteractionDto (r: repo.InteractionRow, includeRaw = false): I
     statusReason: r.statusReason,
     counterpart: r.counterpart,
     attachments: r.attachments as Record<string, unknown>[],
-    occurredAt: r.occurredAt.toISOString(),
+    occurredAt: isoTime(r.occurredAt),
     authorId: r.authorId,
     ...(includeRaw ? { raw: r.raw ?? null } : {}),
-    createdAt: r.createdAt.toISOString(),
-    updatedAt: r.updatedAt.toISOString()
+    createdAt: isoTime(r.createdAt),
+    updatedAt: isoTime(r.updatedAt)
   }
 }
 
@@ -60,7 +61,7 @@ export interface PromiseHooks {
 
 /** One contact's first timeline page out of rows read for several contacts (newest first). */
 function firstTimelinePage (rows: repo.InteractionRow[], contactId: string, limit: number): Page<InteractionDto> {
-  const p = toPage(rows.filter((r) => r.contactId === contactId), limit, (r) => ({ t: r.occurredAt.toISOString(), id: r.id }))
+  const p = toPage(rows.filter((r) => r.contactId === contactId), limit, (r) => ({ t: isoTime(r.occurredAt), id: r.id }))
   return { items: p.items.map((r) => toInteractionDto(r)), nextCursor: p.nextCursor }
 }
 export function createInteractionsService (deps: Deps) {
@@ -75,7 +76,7 @@ export function createInteractionsService (deps: Deps) {
       return { occurredAt: new Date(key.t), id: key.id }
     })
     const rows = await repo.listInteractions(tx, ctx.workspaceId, { ...filter, before: read.below, newerThan: read.above, oldestFirst: read.lowFirst }, q.limit + 1)
-    const p = toDirectedPage(rows, q, (r) => ({ t: r.occurredAt.toISOString(), id: r.id }))
+    const p = toDirectedPage(rows, q, (r) => ({ t: isoTime(r.occurredAt), id: r.id }))
     return { ...p, items: p.items.map((r) => toInteractionDto(r)) }
   }
 

@@ -12,14 +12,15 @@ import * as repo from './promises.repository.js'
 import { appendEvent } from '../events/events.log.js'
 import { assertTransition, keptStatus, nextCheck, standing } from './promises.rules.js'
 import type { PromiseCreateInput, PromiseDto, PromiseEventDto, PromiseKeepInput, PromiseListInput, PromiseRenegotiateInput, PromiseStatsRowDto, StatsInput } from './promises.schemas.js'
+import { isoTime } from '../../lib/iso-time.js'
 
 export function toPromiseDto (r: repo.PromiseRow): PromiseDto {
   return {
     id: r.id, contactId: r.contactId, promisor: r.promisor, promisorType: r.promisorType, description: r.description, kind: r.kind,
-    dueAt: r.dueAt.toISOString(), originalDueAt: r.originalDueAt.toISOString(), madeInInteractionId: r.madeInInteractionId,
-    channelId: r.channelId, requiresEvidence: r.requiresEvidence, status: r.status, keptAt: r.keptAt?.toISOString() ?? null,
+    dueAt: isoTime(r.dueAt), originalDueAt: isoTime(r.originalDueAt), madeInInteractionId: r.madeInInteractionId,
+    channelId: r.channelId, requiresEvidence: r.requiresEvidence, status: r.status, keptAt: (r.keptAt ? isoTime(r.keptAt) : null),
     keptByInteractionIds: r.keptByInteractionIds, renegotiations: r.renegotiations,
-    createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString(), version: r.version
+    createdAt: isoTime(r.createdAt), updatedAt: isoTime(r.updatedAt), version: r.version
   }
 }
 
