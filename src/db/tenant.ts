@@ -172,7 +172,7 @@ class ReservedTransaction extends (PostgresJsTransaction as unknown as new (dial
   private relational?: unknown
 
   // drizzle's constructor builds a relational query builder (tx.query.<table>) for every table of
-  // the schema: a fifth of a contact read's own CPU, for a feature the repositories do not use.
+  // the schema: 5 % of a contact read's CPU, for a feature the repositories do not use.
   // Built on first use instead.
   constructor (dialect: unknown, session: unknown, schema: unknown) {
     super(dialect, session, undefined)
