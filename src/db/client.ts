@@ -96,9 +96,15 @@ const busyCodes = new Set(['53300', '57014'])
 type ErrorChain = { code?: unknown, cause?: unknown, message?: unknown } | undefined
 
 /** Whether the error or one of its causes (drizzle wraps the driver's) passes the test. */
-function inChain (err: unknown, test: (e: NonNullable<ErrorChain>) => boolean): boolean {
+export function inChain (err: unknown, test: (e: NonNullable<ErrorChain>) => boolean): boolean {
   for (let e = err as ErrorChain, depth = 0; e && depth < 5; e = e.cause as ErrorChain, depth++) if (test(e)) return true
   return false
+}
+
+/** A constraint violation of the given SQLSTATE (23505 unique, 23502 not null, ...), on `column` if named. */
+export function isViolation (err: unknown, code: string, column?: string): boolean {
+  // postgres.js names the column column_name; PGlite (pg-protocol) names it column.
+  return inChain(err, (e) => e.code === code && (column === undefined || (e as { column_name?: unknown }).column_name === column || (e as { column?: unknown }).column === column))
 }
 
 /** The database cannot be reached at all (the circuit breaker in breaker.ts opens on these). */

@@ -1,4 +1,4 @@
-import type { Db, Tx } from '../../db/client.js'
+import { isViolation, type Db, type Tx } from '../../db/client.js'
 import { inWorkspace } from '../../db/tenant.js'
 import type { RequestContext } from '../../lib/context.js'
 import { DomainError } from '../../lib/errors.js'
@@ -33,8 +33,4 @@ export async function mapUniqueViolation<T> (db: Db, ctx: RequestContext, fn: ()
   }
 }
 
-export function isUniqueViolation (err: unknown): boolean {
-  let e: any = err
-  for (let depth = 0; e && depth < 4; depth++, e = e.cause) if (e.code === '23505') return true
-  return false
-}
+export const isUniqueViolation = (err: unknown): boolean => isViolation(err, '23505')

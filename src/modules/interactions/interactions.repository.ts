@@ -1,5 +1,6 @@
 import { and, asc, count, desc, eq, gt, gte, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm'
-import type { Executor } from '../../db/client.js'
+import { isViolation, type Executor, type Tx } from '../../db/client.js'
+import { answeredAtCommit } from '../../db/tenant.js'
 import { isoOrUndefined, placeholder, preparedInsert, preparedQuery, preparedShapes, shapeKey } from '../../db/prepared.js'
 import { contacts } from '../contacts/contacts.table.js'
 import { interactions } from './interactions.table.js'
@@ -44,6 +45,34 @@ export async function insertInteraction (tx: Executor, row: NewInteractionRow): 
   const [created] = await insertRow(tx, row)
   return created
 }
+
+/**
+ * An interaction for a contact id only if that id is a live contact of the workspace, in one
+ * statement that needs no answer before COMMIT: the id goes through a scalar subquery, which gives
+ * null for a missing, deleted or merged contact, and the NOT NULL of contact_id then fails the
+ * statement (23502 on contact_id: isNotLiveContact), and with it the whole transaction.
+ */
+const insertForLive = preparedQuery('interactions_insert_live', (ex) => ex.insert(interactions).values({
+  workspaceId: placeholder('workspaceId'),
+  id: placeholder('id'),
+  contactId: sql`(select c.id from ${contacts} c where c.workspace_id = ${placeholder('workspaceId')} and c.id = ${placeholder('contactId')} and c.deleted_at is null and c.merged_into is null)`,
+  direction: placeholder('direction'),
+  kind: placeholder('kind'),
+  subject: placeholder('subject'),
+  body: placeholder('body'),
+  threadId: placeholder('threadId'),
+  occurredAt: placeholder('occurredAt'),
+  createdAt: placeholder('createdAt'),
+  updatedAt: placeholder('updatedAt')
+} as unknown as NewInteractionRow))
+
+export type LiveContactInteraction = Pick<InteractionRow, 'workspaceId' | 'id' | 'contactId' | 'direction' | 'kind' | 'subject' | 'body' | 'threadId' | 'occurredAt' | 'createdAt' | 'updatedAt'>
+
+export function insertForLiveContact (tx: Tx, row: LiveContactInteraction): Promise<unknown> | undefined {
+  return answeredAtCommit(tx, insertForLive(tx, row as unknown as Record<string, unknown>))
+}
+
+export const isNotLiveContact = (err: unknown): boolean => isViolation(err, '23502', 'contact_id')
 
 const filterKeys = ['contactId', 'channelId', 'direction', 'kind', 'since', 'until', 'updatedSince', 'before', 'newerThan'] as const
 type Has = Partial<Record<typeof filterKeys[number] | 'oldestFirst', boolean>>

@@ -59,6 +59,13 @@ export interface PromiseHooks {
 }
 
 
+/**
+ * An entry that is only a row and its event: inbound (an outbound one may suggest promises), on no
+ * channel (nothing to check, no provider id to deduplicate), keeping no promise.
+ */
+const isPlainEntry = (input: InteractionLogInput): boolean =>
+  input.direction === 'inbound' && !input.channelId && !input.providerMessageId && !input.keepsPromiseIds?.length
+
 /** One contact's first timeline page out of rows read for several contacts (newest first). */
 function firstTimelinePage (rows: repo.InteractionRow[], contactId: string, limit: number): Page<InteractionDto> {
   const p = toPage(rows.filter((r) => r.contactId === contactId), limit, (r) => ({ t: isoTime(r.occurredAt), id: r.id }))
@@ -96,6 +103,32 @@ export function createInteractionsService (deps: Deps) {
   const recordNew = (tx: Tx, row: repo.InteractionRow) => appendEvent(tx, {
     workspaceId: row.workspaceId, type: row.direction === 'inbound' ? 'interaction.received' : 'interaction.created', subjectId: row.id, data: toInteractionDto(row), occurredAt: clock.now()
   })
+
+  /**
+   * An inbound entry for a live contact id, in one write on PostgreSQL: BEGIN, the settings, the
+   * insert (which fails unless the id is a live contact: insertForLiveContact), its event and COMMIT
+   * leave together, since nothing in between needs an answer; the row's timestamps are set here for
+   * the same reason, as status changes set updatedAt. Undefined when the id is not a live contact
+   * (nothing written): log() then resolves a merged id or answers not found, the usual way.
+   */
+  async function logPlainEntry (ctx: RequestContext, input: InteractionLogInput): Promise<InteractionDto | undefined> {
+    const now = new Date()
+    const row: repo.InteractionRow = {
+      workspaceId: ctx.workspaceId, id: newId('interaction'), contactId: input.contactId, channelId: null, direction: input.direction, kind: input.kind,
+      subject: input.subject ?? null, body: input.body ?? null, threadId: input.threadId ?? null, providerMessageId: null, status: null, statusReason: null,
+      occurredAt: input.occurredAt ? new Date(input.occurredAt) : clock.now(), authorId: null, counterpart: null, attachments: [], raw: null, createdAt: now, updatedAt: now
+    }
+    try {
+      await ws(ctx, async (t) => {
+        await repo.insertForLiveContact(t, row)
+        await recordNew(t, row)
+      })
+    } catch (err) {
+      if (repo.isNotLiveContact(err)) return undefined
+      throw err
+    }
+    return toInteractionDto(row)
+  }
 
   return {
     async get (ctx: RequestContext, id: string, opts: { includeRaw?: boolean } = {}, tx?: Tx): Promise<InteractionDto> {
@@ -152,6 +185,11 @@ export function createInteractionsService (deps: Deps) {
     },
 
     async log (ctx: RequestContext, input: InteractionLogInput, tx?: Tx): Promise<InteractionDto> {
+      // Alone (no caller's transaction to abort), the common entry goes in one round trip.
+      if (!tx && isPlainEntry(input)) {
+        const logged = await logPlainEntry(ctx, input)
+        if (logged) return logged
+      }
       return ws(ctx, async (t) => {
         const contactId = await contacts.resolveId(ctx, input.contactId, t)
         if (input.channelId) await channels.runtime(ctx, input.channelId, t)
