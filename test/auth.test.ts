@@ -45,6 +45,28 @@ t.test('401 matrix: every bad token is refused with WWW-Authenticate: Bearer, RE
   t.same((await rest('GET', '/v1/contacts', { token: token() })).data.data, [], 'no refused request wrote anything')
 })
 
+t.test('a token accepted before is still refused once it expires, and its near-copies never ride on it', async (t) => {
+  const { rest, gql, config } = await build(t)
+  const now = Math.floor(Date.now() / 1000)
+  const claims = { sub: 'u', wid: 'acme', scope: 'contacts:read', iss: 'rapport', aud: 'rapport-api', iat: now, exp: now + 2 }
+  const shortLived = handMade({ alg: 'HS256', typ: 'JWT' }, claims, config.jwtSecret)
+  for (let i = 0; i < 3; i++) t.equal((await rest('GET', '/v1/contacts', { token: shortLived })).statusCode, 200, `accepted while valid (${i + 1})`)
+  const tampered = shortLived.slice(0, -2) + (shortLived.endsWith('AA') ? 'BB' : 'AA')
+  t.equal((await rest('GET', '/v1/contacts', { token: tampered })).statusCode, 401, 'a changed signature of an accepted token is refused')
+  const otherWorkspace = handMade({ alg: 'HS256', typ: 'JWT' }, { ...claims, wid: 'evil' }, 'another-secret-another-secret-12345')
+  t.equal((await rest('GET', '/v1/contacts', { token: otherWorkspace })).statusCode, 401, 'claims signed with another secret are refused')
+  const notYet = handMade({ alg: 'HS256', typ: 'JWT' }, { ...claims, exp: now + 600, nbf: now + 300 }, config.jwtSecret)
+  t.equal((await rest('GET', '/v1/contacts', { token: notYet })).statusCode, 401, 'not valid before nbf')
+  t.equal((await rest('GET', '/v1/contacts', { token: notYet })).statusCode, 401, 'and still not on the second try')
+
+  await new Promise((resolve) => setTimeout(resolve, (claims.exp + 1) * 1000 - Date.now()))
+  const res = await rest('GET', '/v1/contacts', { token: shortLived })
+  t.equal(res.statusCode, 401, 'REST: refused after exp, though accepted before')
+  t.equal(res.data.code, 'auth.unauthenticated')
+  const g = await gql('{ contacts(first: 1) { nodes { id } } }', {}, { token: shortLived })
+  t.equal(g.errors?.[0].extensions.code, 'auth.unauthenticated', 'GraphQL: refused after exp too')
+})
+
 t.test('403 names the missing scope, REST and GraphQL', async (t) => {
   const { rest, gql, token } = await build(t)
   const readOnly = token({ scopes: ['contacts:read'] })
