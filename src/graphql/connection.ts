@@ -42,7 +42,8 @@ export function toConnection<T> (page: Page<T>, totalCount: () => Promise<number
 export function toConnection<T> (page: Page<T>, totalCount: () => Promise<number>, keyOf: (node: T) => CursorKey = (n) => ({ id: (n as { id: string }).id })): Connection<T> {
   const cursor = (node: T) => encodeCursor(keyOf(node))
   return {
-    edges: page.items.map((node) => ({ cursor: cursor(node), node })),
+    // Built only when the query selects edges: most ask for nodes, and a cursor per node is not free.
+    get edges () { return page.items.map((node) => ({ cursor: cursor(node), node })) },
     nodes: page.items,
     pageInfo: {
       hasNextPage: page.nextCursor !== null,
