@@ -4,7 +4,9 @@
 # and the working tree on the seeded rapport_bench (run `npm run bench` once first: it seeds the
 # database and writes the request files bench/.run/*.tsv with a 2-hour token), then loads them in
 # turn with wrk and the peers' replay.lua and prints req/s and CPU per request (server, and the
-# PostgreSQL backends of rapport_bench). CPU per request is the figure to trust on a shared machine.
+# PostgreSQL backends of rapport_bench), then the median of each side over the RUNS pairs (2; take 6 or
+# more: this machine's speed drifts by tens of percent within a minute). CPU per request is the
+# figure to trust on a shared machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rev=${1:?usage: bench/ab.sh <git-rev> [query-prefix…]}; shift
@@ -12,6 +14,7 @@ queries=(Q1 Q2 Q3 Q4)
 [ $# -gt 0 ] && queries=("$@")
 replay=../shared/bench/peers/replay.lua
 seconds=${SECONDS_PER_RUN:-6}
+runs=${RUNS:-2}
 ls bench/.run/*.tsv >/dev/null 2>&1 || { echo "no bench/.run/*.tsv: run npm run bench once first" >&2; exit 1; }
 base=$(mktemp -d)
 git worktree add -q --detach "$base" "$rev"
@@ -42,11 +45,28 @@ run () { # label port pid file seconds
       String(Math.round(($c1 - $c0) * tick / n)).padStart(6) + ' µs server', String(Math.round(($g1 - $g0) * tick / n)).padStart(6) + ' µs PostgreSQL', o.bad ? 'BAD ' + o.bad : '')" "$out" "$(basename "$4" .tsv)"
 }
 
+median () { # runs-file rev: the median of each side's req/s and CPU per request, and their ratios
+  node -e "
+    const lines = require('fs').readFileSync(process.argv[1], 'utf8').trim().split('\\n').map((l) => l.split(/\\s+/))
+    const med = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2 }
+    const side = (label) => { const ls = lines.filter((l) => l[0] === label); return { rps: med(ls.map((l) => +l[2])), cpu: med(ls.map((l) => +l[4])), pg: med(ls.map((l) => +l[7])) } }
+    const a = side(process.argv[2]), b = side('working')
+    console.log('median of', lines.length / 2, 'pairs:', a.rps, '->', b.rps, 'req/s (' + (b.rps / a.rps).toFixed(2) + 'x), server', a.cpu, '->', b.cpu, 'µs (' + (b.cpu / a.cpu).toFixed(2) + 'x), PostgreSQL', a.pg, '->', b.pg, 'µs')
+  " "$1" "$2"
+}
+
 start "$base" 3601; before=$(cat "$base/pid-3601")
 start "$PWD" 3602; after=$(cat "$base/pid-3602")
 for q in "${queries[@]}"; do
   for file in bench/.run/"$q"*.tsv; do
     run warmup 3601 "$before" "$file" 3 >/dev/null; run warmup 3602 "$after" "$file" 3 >/dev/null
-    for _ in 1 2; do run "$rev" 3601 "$before" "$file" "$seconds"; run "working" 3602 "$after" "$file" "$seconds"; done
+    : > "$base/runs"
+    for ((r = 0; r < runs; r++)); do
+      # Each pair starts with the other side in turn, so that a drift of the machine's speed within a
+      # pair (seen here: 2,100 and 3,600 req/s for the same code a minute apart) favours neither.
+      if ((r % 2)); then run "working" 3602 "$after" "$file" "$seconds"; run "$rev" 3601 "$before" "$file" "$seconds"
+      else run "$rev" 3601 "$before" "$file" "$seconds"; run "working" 3602 "$after" "$file" "$seconds"; fi
+    done | tee -a "$base/runs"
+    median "$base/runs" "$rev"
   done
 done
