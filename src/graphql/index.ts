@@ -11,6 +11,7 @@ import { suggestionsResolvers } from '../modules/promises/suggestions.resolvers.
 import type { Config } from '../config.js'
 import type { Services } from '../services.js'
 import type { GraphQLContext } from './context.js'
+import { batchedResolvers } from './batch.js'
 import { connectionResolvers } from './connection.js'
 import { formatGraphQLErrors } from './errors.js'
 import { registerGraphQLOverHttp } from './http.js'
@@ -56,9 +57,10 @@ async function graphqlPlugin (app: FastifyInstance, opts: { services: Services, 
       promisesResolvers,
       suggestionsResolvers,
       nodeResolvers,
-      subscriptions.resolvers
+      subscriptions.resolvers,
+      // Nested fields batched per request (batch.ts), after the plain resolvers as mercurius' loaders were.
+      batchedResolvers(mergeResolvers(identitiesLoaders, interactionsLoaders, promisesLoaders) as never)
     ),
-    loaders: mergeResolvers(identitiesLoaders as IResolvers, interactionsLoaders as IResolvers, promisesLoaders as IResolvers) as never,
     context: (request): GraphQLContext => ({ ctx: request.ctx, services: opts.services }),
     errorFormatter: formatGraphQLErrors as never,
     graphiql: opts.graphiql,
