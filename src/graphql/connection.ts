@@ -42,14 +42,17 @@ export function toConnection<T> (page: Page<T>, totalCount: () => Promise<number
 export function toConnection<T> (page: Page<T>, totalCount: () => Promise<number>, keyOf: (node: T) => CursorKey = (n) => ({ id: (n as { id: string }).id })): Connection<T> {
   const cursor = (node: T) => encodeCursor(keyOf(node))
   return {
-    // Built only when the query selects edges: most ask for nodes, and a cursor per node is not free.
+    // Built only when the query selects them: most ask for nodes, and cursors are not free (a
+    // nested list under a page of 50 would encode a hundred the query never asked for).
     get edges () { return page.items.map((node) => ({ cursor: cursor(node), node })) },
     nodes: page.items,
-    pageInfo: {
-      hasNextPage: page.nextCursor !== null,
-      hasPreviousPage: Boolean(page.previousCursor),
-      startCursor: page.items.length > 0 ? cursor(page.items[0]) : null,
-      endCursor: page.items.length > 0 ? cursor(page.items[page.items.length - 1]) : null
+    get pageInfo () {
+      return {
+        hasNextPage: page.nextCursor !== null,
+        hasPreviousPage: Boolean(page.previousCursor),
+        startCursor: page.items.length > 0 ? cursor(page.items[0]) : null,
+        endCursor: page.items.length > 0 ? cursor(page.items[page.items.length - 1]) : null
+      }
     },
     totalCount
   }

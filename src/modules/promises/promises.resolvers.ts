@@ -91,12 +91,22 @@ export const promisesLoaders: MercuriusLoaders = {
     // First pages for a whole page of contacts in one statement; a page after a cursor reads alone.
     promises: async (queries, { ctx, services }) => {
       requireScope(ctx, 'promises:read')
-      const parsed = queries.map((q) => ({
-        ...parseInput(PromiseListQuery, withoutNulls({ status: enumIn(q.params.status), contactId: q.obj.id })),
-        ...pageRequest(q.params)
-      }))
+      // The arguments are the same for most parents: validated once per status asked for.
+      const filters = new Map<unknown, ReturnType<typeof parseInput<typeof PromiseListQuery>>>()
+      const filterFor = (status: unknown) => {
+        let filter = filters.get(status)
+        if (!filter) filters.set(status, (filter = parseInput(PromiseListQuery, withoutNulls({ status: enumIn(status as string | null | undefined) }))))
+        return filter
+      }
+      const parsed = queries.map((q) => ({ ...filterFor(q.params.status), contactId: q.obj.id as string, ...pageRequest(q.params) }))
       const groups = new Map<string, number[]>()
-      parsed.forEach((p, i) => { if (!p.after && !p.before && !p.backward) groups.set(`${p.status}:${p.limit}`, [...(groups.get(`${p.status}:${p.limit}`) ?? []), i]) })
+      parsed.forEach((p, i) => {
+        if (p.after || p.before || p.backward) return
+        const key = `${p.status}:${p.limit}`
+        const group = groups.get(key)
+        if (group) group.push(i)
+        else groups.set(key, [i])
+      })
       const pages = new Map<number, Awaited<ReturnType<typeof services.promises.list>>>()
       for (const idx of groups.values()) {
         const { status, limit } = parsed[idx[0]]
