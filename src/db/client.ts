@@ -96,7 +96,7 @@ const busyCodes = new Set(['53300', '57014'])
 type ErrorChain = { code?: unknown, cause?: unknown, message?: unknown } | undefined
 
 /** Whether the error or one of its causes (drizzle wraps the driver's) passes the test. */
-export function inChain (err: unknown, test: (e: NonNullable<ErrorChain>) => boolean): boolean {
+function inChain (err: unknown, test: (e: NonNullable<ErrorChain>) => boolean): boolean {
   for (let e = err as ErrorChain, depth = 0; e && depth < 5; e = e.cause as ErrorChain, depth++) if (test(e)) return true
   return false
 }
