@@ -1,0 +1,204 @@
+// Runs on `npm install` / `npm ci` (the root package's postinstall).
+//
+// postgres.js 3.4.9 (the latest release) mishandles a connection that PostgreSQL
+// drops under load (a restart, a failover, an idle-session killer): the process
+// can crash, a pool slot can be lost for good until requests wait forever, and a
+// late query can reach another caller's session. test/faults-backend-terminated
+// .test.ts terminates the server's backends every 150 ms while requests run; it
+// found each defect below (crash, hang, or a request failing after the outage) and
+// passes only with all of them fixed. Each fix is small and local; drop it when a
+// release fixes the same thing (the script then stops on the changed code).
+//
+// 1. nextWrite: a query sent on a connection whose socket has just closed is
+//    written from setImmediate, and nextWrite dereferences the socket that
+//    closed() set to null: an uncaught TypeError (upstream porsager/postgres#1208,
+//    #1154; fix proposed in PR #1209, not released). The guard settles the queued
+//    queries with CONNECTION_CLOSED instead (a rejection the API turns into a 503).
+//    It answers true ("not full") where the PR answers false: the pool would
+//    otherwise move the closed connection to its `full` queue, which only an answer
+//    from the server empties, and lose it for good. The connection stays in the
+//    pool's closed queue, where closed() put it, and reconnects on its next use.
+// 2. fetchArrayTypes: a new connection reads the array types before running its
+//    first query, from ReadyForQuery, without a catch; when the connection closes
+//    meanwhile, that promise's rejection is unhandled. The failure has already been
+//    given to the waiting query (errored() rejects it), so it only needs catching.
+// 3. reserve(): a reservation waits in the pool's queue and is also the connecting
+//    connection's first "query"; when that connect fails, the reservation is
+//    rejected but stays queued, and the next connection to come free is handed to
+//    it, that is, to nobody: one pool slot lost for good at each such failure, until
+//    every request waits forever. A rejected reservation now leaves the queue.
+// 4. onclose(): a connection that closes reconnects at once for the first waiting
+//    query, taken off the queue. A reservation is served from the queue once the
+//    new connection is ready (its first "query" is dropped for the types fetch), so
+//    taken off, it was never served: that reserve() waited forever. It stays queued.
+// 5. A reserved connection that closes goes back to the pool (onclose), but its
+//    holder's handle still points at it: queries the handle had queued behind a
+//    busy connection waited forever; later ones were sent on whatever the pool had
+//    made of the connection meanwhile (a socket-less one, or a fresh session
+//    serving another caller); and release() put it in the open queue even without
+//    a socket, where every query given to it failed. Now the handle knows it lost
+//    the connection: queued and later queries fail with CONNECTION_CLOSED, and
+//    release() leaves the connection to the pool.
+// 6. The same for a transaction (sql.begin): after its connection closed, the
+//    transaction's ROLLBACK or a late query could reach a fresh session of another
+//    caller on the reconnected connection. They fail with CONNECTION_CLOSED.
+// 7. A connection that closed while a query was failing (PostgreSQL sends the
+//    error, 57P01 when a backend is terminated, then closes) kept that error and
+//    that query across the reconnect: the new session's first ReadyForQuery
+//    reported the old error to the new caller. A new session now starts clean; a
+//    query of the old one still waiting fails with CONNECTION_CLOSED.
+//
+// The script is idempotent and fails loudly when the driver's code no longer
+// matches, so a driver upgrade cannot silently drop a fix.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { createRequire } from 'node:module'
+
+const MARKER = '/* rapport: patched (scripts/patch-postgres.mjs) */'
+
+const fixes = [
+  {
+    file: 'connection.js',
+    name: 'nextWrite on a closed socket',
+    original: `  function nextWrite(fn) {
+    const x = socket.write(chunk, fn)`,
+    patched: `  function nextWrite(fn) {
+    if (!socket) {
+      nextWriteTimer !== null && clearImmediate(nextWriteTimer)
+      chunk = nextWriteTimer = null
+      error(Errors.connection('CONNECTION_CLOSED', options))
+      return true
+    }
+    const x = socket.write(chunk, fn)`
+  },
+  {
+    file: 'connection.js',
+    name: 'state of the previous session kept across a reconnect',
+    original: `  function connected() {
+    try {
+      statements = {}`,
+    patched: `  function connected() {
+    const lost = (query || sent.length) && Errors.connection('CONNECTION_CLOSED', options)
+    query && queryError(query, lost)
+    while (sent.length) queryError(sent.shift(), lost)
+    query = errorResponse = null
+    try {
+      statements = {}`
+  },
+  {
+    file: 'connection.js',
+    name: 'unhandled fetchArrayTypes rejection',
+    original: `        return fetchArrayTypes()
+`,
+    patched: `        return fetchArrayTypes().catch(() => { /* already given to the waiting query */ })
+`
+  },
+  {
+    file: 'index.js',
+    name: 'rejected reservation left in the queue',
+    original: `        const query = { reserve: resolve, reject }
+`,
+    patched: `        const query = { reserve: resolve, reject: (error) => { queries.remove(query); reject(error) } }
+`
+  },
+  {
+    file: 'index.js',
+    name: 'reservation taken off the queue by a reconnect; queries queued on a closed reserved connection',
+    original: `    c.reserved = null
+    c.onclose && (c.onclose(e), c.onclose = null)
+    options.onclose && options.onclose(c.id)
+    queries.length && connect(c, queries.shift())
+  }`,
+    patched: `    c.reserved = null
+    const stranded = c.reservedQueue
+    c.reservedQueue = null
+    while (stranded && stranded.length) stranded.shift().reject(e)
+    c.onclose && (c.onclose(e), c.onclose = null)
+    options.onclose && options.onclose(c.id)
+    if (queries.length) {
+      const query = queries.shift()
+      query.reserve && queries.push(query)
+      connect(c, query)
+    }
+  }`
+  },
+  {
+    file: 'index.js',
+    name: 'reserved handle used after its connection closed',
+    original: `    c.reserved.release = true
+
+    const sql = Sql(handler)
+    sql.release = () => {
+      c.reserved = null
+      onopen(c)
+    }
+
+    return sql
+
+    function handler(q) {
+      c.queue === full`,
+    patched: `    c.reserved.release = true
+    c.reservedQueue = queue
+    const owner = c.reserved
+
+    const sql = Sql(handler)
+    sql.release = () => {
+      if (c.reserved !== owner) return
+      c.reserved = null
+      c.reservedQueue = null
+      onopen(c)
+    }
+
+    return sql
+
+    function handler(q) {
+      if (c.reserved !== owner) return q.reject(Errors.connection('CONNECTION_CLOSED', options))
+      c.queue === full`
+  },
+  {
+    file: 'index.js',
+    name: 'transaction handle used after its connection closed',
+    original: `    async function scope(c, fn, name) {
+      const sql = Sql(handler)`,
+    patched: `    async function scope(c, fn, name) {
+      const owner = c.reserved
+      const sql = Sql(handler)`
+  },
+  {
+    file: 'index.js',
+    name: 'transaction query after its connection closed',
+    original: `        q.catch(e => uncaughtError || (uncaughtError = e))
+        c.queue === full`,
+    patched: `        q.catch(e => uncaughtError || (uncaughtError = e))
+        if (c.reserved !== owner) return q.reject(Errors.connection('CONNECTION_CLOSED', options))
+        c.queue === full`
+  }
+]
+
+const require = createRequire(import.meta.url)
+let packageRoot
+try {
+  // 'postgres' resolves to <root>/cjs/src/index.js (package.json is not exported).
+  packageRoot = dirname(dirname(dirname(require.resolve('postgres'))))
+} catch (error) {
+  // A partial install without the driver: nothing to patch.
+  if (error.code === 'MODULE_NOT_FOUND') process.exit(0)
+  throw error
+}
+
+for (const folder of ['src', 'cjs/src', 'cf/src']) {
+  for (const name of new Set(fixes.map((fix) => fix.file))) {
+    const file = join(packageRoot, folder, name)
+    if (!existsSync(file)) continue
+    let source = readFileSync(file, 'utf8')
+    if (source.startsWith(MARKER)) continue
+    for (const fix of fixes.filter((f) => f.file === name)) {
+      if (source.split(fix.original).length !== 2) {
+        console.error(`patch-postgres: ${file} no longer has the code of the fix "${fix.name}"; check whether upstream fixed it and update scripts/patch-postgres.mjs`)
+        process.exit(1)
+      }
+      source = source.replace(fix.original, fix.patched)
+    }
+    writeFileSync(file, `${MARKER}\n${source}`)
+  }
+}
