@@ -5,19 +5,21 @@
 // can crash, a pool slot can be lost for good until requests wait forever, and a
 // late query can reach another caller's session. test/faults-backend-terminated
 // .test.ts terminates the server's backends every 150 ms while requests run; it
-// found each defect below (crash, hang, or a request failing after the outage) and
-// passes only with all of them fixed. Each fix is small and local; drop it when a
-// release fixes the same thing (the script then stops on the changed code).
+// found defects 1-7 below (crash, hang, or a request failing after the outage) and
+// passes only with them fixed; a review of the driver's code around them found the
+// rest (8-10) and the savepoint case of 6. Each fix is small and local; drop it when
+// a release fixes the same thing (the script then stops on the changed code).
 //
 // 1. nextWrite: a query sent on a connection whose socket has just closed is
 //    written from setImmediate, and nextWrite dereferences the socket that
 //    closed() set to null: an uncaught TypeError (upstream porsager/postgres#1208,
-//    #1154; fix proposed in PR #1209, not released). The guard settles the queued
-//    queries with CONNECTION_CLOSED instead (a rejection the API turns into a 503).
-//    It answers true ("not full") where the PR answers false: the pool would
-//    otherwise move the closed connection to its `full` queue, which only an answer
-//    from the server empties, and lose it for good. The connection stays in the
-//    pool's closed queue, where closed() put it, and reconnects on its next use.
+//    #1154; fix proposed in PR #1209, not released). The guard settles the queries
+//    of that write with CONNECTION_CLOSED instead (a rejection the API turns into a
+//    503), leaving alone a reconnect's first query. It answers true ("not full")
+//    where the PR answers false: the pool would otherwise move the closed
+//    connection to its `full` queue, which only an answer from the server empties,
+//    and lose it for good. The connection stays in the pool's closed queue, where
+//    closed() put it, and reconnects on its next use.
 // 2. fetchArrayTypes: a new connection reads the array types before running its
 //    first query, from ReadyForQuery, without a catch; when the connection closes
 //    meanwhile, that promise's rejection is unhandled. The failure has already been
@@ -38,15 +40,26 @@
 //    serving another caller); and release() put it in the open queue even without
 //    a socket, where every query given to it failed. Now the handle knows it lost
 //    the connection: queued and later queries fail with CONNECTION_CLOSED, and
-//    release() leaves the connection to the pool.
-// 6. The same for a transaction (sql.begin): after its connection closed, the
-//    transaction's ROLLBACK or a late query could reach a fresh session of another
-//    caller on the reconnected connection. They fail with CONNECTION_CLOSED.
+//    release() leaves the connection to the pool. A query on a handle after its own
+//    release() fails too (RESERVED_RELEASED: not a sign that the database is gone),
+//    where it used to run on the pool, outside whatever the holder had set up.
+// 6. The same for a transaction (sql.begin), savepoints included: after its
+//    connection closed, the transaction's ROLLBACK, a late query or the next
+//    savepoint could reach a fresh session of another caller on the reconnected
+//    connection. They fail with CONNECTION_CLOSED, and so do the queries it had
+//    queued behind a busy connection (they waited forever).
 // 7. A connection that closed while a query was failing (PostgreSQL sends the
 //    error, 57P01 when a backend is terminated, then closes) kept that error and
 //    that query across the reconnect: the new session's first ReadyForQuery
 //    reported the old error to the new caller. A new session now starts clean; a
 //    query of the old one still waiting fails with CONNECTION_CLOSED.
+// 8. closed() and terminate() cancelled a pending flush but kept its timer and
+//    its bytes: the next write (the reconnect's startup message) was appended to
+//    the old session's bytes and never flushed, and the reconnect timed out. Both
+//    are dropped now.
+// 9. closed() after a socket error did not fail the queries sent between the
+//    error and the close: they waited until a later reconnect, if any. It does now
+//    (a query already failed is not failed twice: a settled promise ignores it).
 //
 // The script is idempotent and fails loudly when the driver's code no longer
 // matches, so a driver upgrade cannot silently drop a fix.
@@ -59,21 +72,50 @@ const MARKER = '/* rapport: patched (scripts/patch-postgres.mjs) */'
 const fixes = [
   {
     file: 'connection.js',
-    name: 'nextWrite on a closed socket',
+    name: '1: nextWrite on a closed socket',
     original: `  function nextWrite(fn) {
     const x = socket.write(chunk, fn)`,
     patched: `  function nextWrite(fn) {
     if (!socket) {
+      const lost = Errors.connection('CONNECTION_CLOSED', options)
       nextWriteTimer !== null && clearImmediate(nextWriteTimer)
       chunk = nextWriteTimer = null
-      error(Errors.connection('CONNECTION_CLOSED', options))
+      query && queryError(query, lost)
+      while (sent.length) queryError(sent.shift(), lost)
+      query = null
       return true
     }
     const x = socket.write(chunk, fn)`
   },
   {
     file: 'connection.js',
-    name: 'state of the previous session kept across a reconnect',
+    name: '8: pending flush kept by terminate()',
+    original: `    clearImmediate(nextWriteTimer)
+    if (socket) {`,
+    patched: `    clearImmediate(nextWriteTimer)
+    chunk = nextWriteTimer = null
+    if (socket) {`
+  },
+  {
+    file: 'connection.js',
+    name: '8: pending flush kept by closed()',
+    original: `    clearImmediate(nextWriteTimer)
+    socket.removeListener('data', data)`,
+    patched: `    clearImmediate(nextWriteTimer)
+    chunk = nextWriteTimer = null
+    socket.removeListener('data', data)`
+  },
+  {
+    file: 'connection.js',
+    name: '9: queries left waiting by a close after an error',
+    original: `    !hadError && (query || sent.length) && error(`,
+    // An if, not \`(…) && error(…)\`: a line opening with a parenthesis would continue
+    // the \`return reconnect()\` above it (no semicolons in this code base).
+    patched: `    if (query || sent.length) error(`
+  },
+  {
+    file: 'connection.js',
+    name: '7: state of the previous session kept across a reconnect',
     original: `  function connected() {
     try {
       statements = {}`,
@@ -81,13 +123,15 @@ const fixes = [
     const lost = (query || sent.length) && Errors.connection('CONNECTION_CLOSED', options)
     query && queryError(query, lost)
     while (sent.length) queryError(sent.shift(), lost)
-    query = errorResponse = null
+    query = results = errorResponse = null
+    result = new Result()
+    rows = 0
     try {
       statements = {}`
   },
   {
     file: 'connection.js',
-    name: 'unhandled fetchArrayTypes rejection',
+    name: '2: unhandled fetchArrayTypes rejection',
     original: `        return fetchArrayTypes()
 `,
     patched: `        return fetchArrayTypes().catch(() => { /* already given to the waiting query */ })
@@ -95,7 +139,7 @@ const fixes = [
   },
   {
     file: 'index.js',
-    name: 'rejected reservation left in the queue',
+    name: '3: rejected reservation left in the queue',
     original: `        const query = { reserve: resolve, reject }
 `,
     patched: `        const query = { reserve: resolve, reject: (error) => { queries.remove(query); reject(error) } }
@@ -103,7 +147,7 @@ const fixes = [
   },
   {
     file: 'index.js',
-    name: 'reservation taken off the queue by a reconnect; queries queued on a closed reserved connection',
+    name: '4, 5: reservation taken off the queue by a reconnect; queries queued on a closed reserved connection',
     original: `    c.reserved = null
     c.onclose && (c.onclose(e), c.onclose = null)
     options.onclose && options.onclose(c.id)
@@ -124,7 +168,7 @@ const fixes = [
   },
   {
     file: 'index.js',
-    name: 'reserved handle used after its connection closed',
+    name: '5: reserved handle used after its connection closed or its release',
     original: `    c.reserved.release = true
 
     const sql = Sql(handler)
@@ -140,9 +184,11 @@ const fixes = [
     patched: `    c.reserved.release = true
     c.reservedQueue = queue
     const owner = c.reserved
+    let released = false
 
     const sql = Sql(handler)
     sql.release = () => {
+      released = true
       if (c.reserved !== owner) return
       c.reserved = null
       c.reservedQueue = null
@@ -152,25 +198,48 @@ const fixes = [
     return sql
 
     function handler(q) {
+      if (released) return q.reject(Errors.generic('RESERVED_RELEASED', 'The reserved connection was released'))
       if (c.reserved !== owner) return q.reject(Errors.connection('CONNECTION_CLOSED', options))
       c.queue === full`
   },
   {
     file: 'index.js',
-    name: 'transaction handle used after its connection closed',
+    name: '6: the transaction owner, taken once',
+    original: `    let savepoints = 0
+      , connection
+      , prepare = null
+`,
+    patched: `    let savepoints = 0
+      , connection
+      , prepare = null
+      , owner
+`
+  },
+  {
+    file: 'index.js',
+    name: '6: queries queued by a transaction whose connection closed',
+    original: `        new Promise((_, reject) => connection.onclose = reject)`,
+    patched: `        new Promise((_, reject) => connection.onclose = e => {
+          reject(e)
+          while (queries.length) queries.shift().reject(e)
+        })`
+  },
+  {
+    file: 'index.js',
+    name: '6: transaction scope (or savepoint) on a connection that closed',
     original: `    async function scope(c, fn, name) {
       const sql = Sql(handler)`,
     patched: `    async function scope(c, fn, name) {
-      const owner = c.reserved
+      name || (owner = c.reserved)
       const sql = Sql(handler)`
   },
   {
     file: 'index.js',
-    name: 'transaction query after its connection closed',
+    name: '6: transaction query after its connection closed',
     original: `        q.catch(e => uncaughtError || (uncaughtError = e))
         c.queue === full`,
     patched: `        q.catch(e => uncaughtError || (uncaughtError = e))
-        if (c.reserved !== owner) return q.reject(Errors.connection('CONNECTION_CLOSED', options))
+        if (!owner || c.reserved !== owner) return q.reject(Errors.connection('CONNECTION_CLOSED', options))
         c.queue === full`
   }
 ]
@@ -194,7 +263,7 @@ for (const folder of ['src', 'cjs/src', 'cf/src']) {
     if (source.startsWith(MARKER)) continue
     for (const fix of fixes.filter((f) => f.file === name)) {
       if (source.split(fix.original).length !== 2) {
-        console.error(`patch-postgres: ${file} no longer has the code of the fix "${fix.name}"; check whether upstream fixed it and update scripts/patch-postgres.mjs`)
+        console.error(`patch-postgres: ${file} no longer has the code of fix ${fix.name}; check whether upstream fixed it and update scripts/patch-postgres.mjs`)
         process.exit(1)
       }
       source = source.replace(fix.original, fix.patched)
