@@ -1,9 +1,16 @@
 import { existsSync, readFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { AdapterContext, RawInboundRequest } from '../../src/modules/channels/adapters/channel-adapter.js'
 
-/** /work/shared/webhook-samples, next to the repository (/work/main). */
-export const samplesDir = new URL('../../../shared/webhook-samples/', import.meta.url)
+/**
+ * The shared provider samples: ../shared/webhook-samples beside the checkout (/work/main), or
+ * RAPPORT_SHARED_DIR, or /work/shared for a checkout elsewhere (a CI clone in a temp directory).
+ */
+export const samplesDir = [
+  process.env.RAPPORT_SHARED_DIR && pathToFileURL(`${process.env.RAPPORT_SHARED_DIR}/webhook-samples/`),
+  new URL('../../../shared/webhook-samples/', import.meta.url),
+  new URL('file:///work/shared/webhook-samples/')
+].find((dir): dir is URL => !!dir && existsSync(dir)) ?? new URL('../../../shared/webhook-samples/', import.meta.url)
 
 /** Exact bytes of a provider sample; signatures are over these bytes, so never reformat them. */
 export function sample (name: string): Buffer {

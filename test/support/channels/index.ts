@@ -1,6 +1,4 @@
 import { createHmac } from 'node:crypto'
-import { existsSync, readFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import { sql } from 'drizzle-orm'
 import { inWorkspace } from '../../../src/db/tenant.js'
 import type { TestApp } from '../../helper.js'
@@ -59,14 +57,7 @@ export const basicAuth = (user: string, password: string) => `Basic ${Buffer.fro
 
 // --- shared provider samples -------------------------------------------------------------------
 
-const samplesDir = new URL('../../../../shared/webhook-samples/', import.meta.url)
-
-/** Exact bytes of /work/shared/webhook-samples/<name>: signatures are over these bytes. */
-export function sample (name: string): Buffer {
-  const file = new URL(name, samplesDir)
-  if (!existsSync(file)) throw new Error(`webhook sample ${name} not found in ${fileURLToPath(samplesDir)}`)
-  return readFileSync(file)
-}
+export { sample } from '../../adapters/samples.js'
 
 // --- API shortcuts ---------------------------------------------------------------------------
 
