@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs'
 import { desc, eq, sql } from 'drizzle-orm'
 import { Webhook } from 'standardwebhooks'
 import t from 'tap'
@@ -7,7 +6,7 @@ import { events } from '../src/modules/events/events.table.js'
 import { signedHeaders } from '../src/modules/webhooks/webhooks.signing.js'
 import { eventConsumers, webhookDeliveries, webhookEndpoints } from '../src/modules/webhooks/webhooks.table.js'
 import { build } from './helper.js'
-import { eventually, workspaces } from './support/channels/index.js'
+import { eventually, sample, workspaces } from './support/channels/index.js'
 import { assertProblem } from './support/problem.js'
 import { movableClock, webhookReceiver, type Reply } from './support/webhooks.js'
 
@@ -114,7 +113,7 @@ t.test('a delivery verifies with the standardwebhooks package; webhook-id is the
 })
 
 t.test('our signer reproduces the Standard Webhooks sample signature', async (t) => {
-  const body = readFileSync(new URL('../../shared/webhook-samples/standard-webhooks-outbound.json', import.meta.url), 'utf8')
+  const body = sample('standard-webhooks-outbound.json').toString('utf8')
   const headers = signedHeaders('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'msg_2KWPBgLlAfxdpx2AI54pPJ85f4W', new Date(1674087231 * 1000), body)
   t.same(headers, {
     'webhook-id': 'msg_2KWPBgLlAfxdpx2AI54pPJ85f4W',
