@@ -60,14 +60,28 @@
 // 9. closed() after a socket error did not fail the queries sent between the
 //    error and the close: they waited until a later reconnect, if any. It does now
 //    (a query already failed is not failed twice: a settled promise ignores it).
+// 10. Not a defect but a missing option: a connection whose server stops
+//    answering without closing (a network partition, a hung proxy or server)
+//    kept its queries waiting until TCP gave up, minutes later, or forever behind
+//    a proxy that still acknowledges. `answer_timeout` (milliseconds; off unless
+//    given) fails the queries of a connection that has received nothing for that
+//    long while it owes answers, with ANSWER_TIMEOUT, and destroys the socket, so
+//    the pool opens a fresh connection. Every write and every read moves the
+//    deadline; an idle connection, a LISTEN waiting for notifications and a COPY
+//    FROM STDIN waiting for our data owe nothing. It must exceed the server's
+//    statement_timeout, which bounds how long a live server stays silent
+//    (src/db/client.ts derives it so; test/faults-partition.test.ts).
 //
 // The script is idempotent and fails loudly when the driver's code no longer
-// matches, so a driver upgrade cannot silently drop a fix.
+// matches, so a driver upgrade cannot silently drop a fix. The marker carries a
+// fingerprint of the fixes, and each patched file keeps its original beside it
+// (.orig), so a changed list of fixes is applied again from the original.
+import { createHash } from 'node:crypto'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { createRequire } from 'node:module'
 
-const MARKER = '/* rapport: patched (scripts/patch-postgres.mjs) */'
+const MARKER_PREFIX = '/* rapport: patched (scripts/patch-postgres.mjs)'
 
 const fixes = [
   {
@@ -241,6 +255,63 @@ const fixes = [
     patched: `        q.catch(e => uncaughtError || (uncaughtError = e))
         if (!owner || c.reserved !== owner) return q.reject(Errors.connection('CONNECTION_CLOSED', options))
         c.queue === full`
+  },
+  {
+    file: 'connection.js',
+    name: '10: answer timeout (state)',
+    original: `    , final = null`,
+    patched: `    , final = null
+    , answerTimer = null`
+  },
+  {
+    file: 'connection.js',
+    name: '10: answer timeout (armed by a write)',
+    original: `    const x = socket.write(chunk, fn)`,
+    patched: `    const x = socket.write(chunk, fn)
+    awaitAnswer()`
+  },
+  {
+    file: 'connection.js',
+    name: '10: answer timeout (moved by every read)',
+    original: `  function data(x) {`,
+    patched: `  function awaitAnswer() {
+    if (!options.answer_timeout) return
+    answerTimer ? answerTimer.refresh() : (answerTimer = setTimeout(answerTimedOut, options.answer_timeout))
+  }
+
+  function answerTimedOut() {
+    answerTimer = null
+    // Idle, or a COPY FROM STDIN waiting for our own data: nothing is owed to us.
+    if (!socket || stream || !(query || sent.length)) return
+    // The close is handled here and now: a destroyed socket emits 'close' only on a later turn
+    // of the event loop, and a query given to the connection meanwhile would be written to it.
+    const dead = socket
+    error(Errors.connection('ANSWER_TIMEOUT', options, socket))
+    closed(true)
+    dead.on('error', noop)
+    dead.destroy()
+  }
+
+  function data(x) {
+    answerTimer && answerTimer.refresh()`
+  },
+  {
+    file: 'connection.js',
+    name: '10: answer timeout (cleared on close)',
+    original: `    connectTimer.cancel()
+
+    socket.removeAllListeners()`,
+    patched: `    connectTimer.cancel()
+    answerTimer && (clearTimeout(answerTimer), answerTimer = null)
+
+    socket.removeAllListeners()`
+  },
+  {
+    file: 'index.js',
+    name: '10: answer timeout (the option)',
+    original: `    socket          : o.socket,`,
+    patched: `    socket          : o.socket,
+    answer_timeout  : o.answer_timeout,`
   }
 ]
 
@@ -255,12 +326,25 @@ try {
   throw error
 }
 
+const fingerprint = createHash('sha256').update(JSON.stringify(fixes)).digest('hex').slice(0, 12)
+const MARKER = `${MARKER_PREFIX} ${fingerprint} */`
+
 for (const folder of ['src', 'cjs/src', 'cf/src']) {
   for (const name of new Set(fixes.map((fix) => fix.file))) {
     const file = join(packageRoot, folder, name)
     if (!existsSync(file)) continue
     let source = readFileSync(file, 'utf8')
     if (source.startsWith(MARKER)) continue
+    if (source.startsWith(MARKER_PREFIX)) {
+      // Patched by another version of this list: start again from the driver's own file.
+      if (!existsSync(`${file}.orig`)) {
+        console.error(`patch-postgres: ${file} was patched by an older version of this script; reinstall the driver (rm -rf node_modules/postgres && npm install)`)
+        process.exit(1)
+      }
+      source = readFileSync(`${file}.orig`, 'utf8')
+    } else {
+      writeFileSync(`${file}.orig`, source)
+    }
     for (const fix of fixes.filter((f) => f.file === name)) {
       if (source.split(fix.original).length !== 2) {
         console.error(`patch-postgres: ${file} no longer has the code of fix ${fix.name}; check whether upstream fixed it and update scripts/patch-postgres.mjs`)

@@ -9,6 +9,7 @@ export function testConfig (overrides: Partial<Config> = {}): Config {
     databaseReadPoolMax: 5,
     databaseConnectTimeoutMs: 5000,
     databaseStatementTimeoutMs: 30_000,
+    databaseAnswerTimeoutMs: 35_000,
     shutdownGraceMs: 10_000,
     maxInFlight: 0,
     dataDir: '/nonexistent',

@@ -15,6 +15,7 @@ const envSchema = z.object({
   DATABASE_READ_POOL_MAX: z.coerce.number().int().min(1).max(1000).optional(),
   DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
   DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
+  DATABASE_ANSWER_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).optional(),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   MAX_IN_FLIGHT: z.coerce.number().int().min(0).max(1_000_000).default(200),
   DATA_DIR: z.string().min(1).default('./data'),
@@ -59,6 +60,11 @@ export interface Config {
   databaseConnectTimeoutMs: number
   /** PostgreSQL cancels a statement running longer than this (0: no limit). */
   databaseStatementTimeoutMs: number
+  /**
+   * A connection that owes answers and has received nothing for this long is taken for dead (a
+   * network partition, a hung server) and dropped: its queries fail with 503 (0: wait for TCP).
+   */
+  databaseAnswerTimeoutMs: number
   /** On SIGTERM/SIGINT, how long in-flight requests and jobs may take before the process exits anyway. */
   shutdownGraceMs: number
   /** Requests handled at once; beyond it a request gets 503 with Retry-After at once (0: no limit). */
@@ -101,6 +107,19 @@ export interface WebhookConfig { allowHosts: string[], allowPrivate: boolean, re
 
 export class ConfigError extends Error {}
 
+// A live server answers within statement_timeout (with the result or the cancellation), so silence
+// past it plus a margin for a busy machine means the connection is dead. Without a statement
+// timeout a statement may rightly run for hours: then only an explicit value turns this on.
+const ANSWER_MARGIN_MS = 5000
+
+function answerTimeout (statementTimeoutMs: number, configured: number | undefined): number {
+  if (configured === undefined) return statementTimeoutMs > 0 ? statementTimeoutMs + ANSWER_MARGIN_MS : 0
+  if (configured > 0 && (statementTimeoutMs === 0 || configured <= statementTimeoutMs)) {
+    throw new ConfigError(`Invalid environment configuration:\n  DATABASE_ANSWER_TIMEOUT_MS: must exceed DATABASE_STATEMENT_TIMEOUT_MS (${statementTimeoutMs || 'no limit'}), or statements that run their allowed time would be cut off`)
+  }
+  return configured
+}
+
 export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = envSchema.safeParse(env)
   if (!parsed.success) {
@@ -121,6 +140,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     databaseReadPoolMax: e.DATABASE_READ_POOL_MAX ?? e.DATABASE_POOL_MAX,
     databaseConnectTimeoutMs: e.DATABASE_CONNECT_TIMEOUT_MS,
     databaseStatementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+    databaseAnswerTimeoutMs: answerTimeout(e.DATABASE_STATEMENT_TIMEOUT_MS, e.DATABASE_ANSWER_TIMEOUT_MS),
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     maxInFlight: e.MAX_IN_FLIGHT,
     dataDir,

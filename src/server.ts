@@ -22,7 +22,8 @@ const database = await openDatabase({
   poolMax: config.databasePoolMax,
   readPoolMax: config.databaseReadPoolMax,
   connectTimeoutMs: config.databaseConnectTimeoutMs,
-  statementTimeoutMs: config.databaseStatementTimeoutMs
+  statementTimeoutMs: config.databaseStatementTimeoutMs,
+  answerTimeoutMs: config.databaseAnswerTimeoutMs
 })
 await runMigrations(database)
 const app = await buildApp({ config, db: database.db })

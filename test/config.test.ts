@@ -113,6 +113,18 @@ t.test('loadConfig: a bad value is a ConfigError naming the variable', async (t)
   t.match(several?.message, /LOG_LEVEL/, 'several bad values: LOG_LEVEL')
 })
 
+t.test('loadConfig: the answer timeout follows the statement timeout unless set, and must exceed it', async (t) => {
+  t.equal(loadConfig({ ...explicitSecrets }).databaseAnswerTimeoutMs, 35_000, 'default: the 30 s statement timeout plus a 5 s margin')
+  t.equal(loadConfig({ ...explicitSecrets, DATABASE_STATEMENT_TIMEOUT_MS: '2000' }).databaseAnswerTimeoutMs, 7000, 'follows a configured statement timeout')
+  t.equal(loadConfig({ ...explicitSecrets, DATABASE_STATEMENT_TIMEOUT_MS: '0' }).databaseAnswerTimeoutMs, 0, 'no statement limit: no answer timeout unless set')
+  t.equal(loadConfig({ ...explicitSecrets, DATABASE_ANSWER_TIMEOUT_MS: '60000' }).databaseAnswerTimeoutMs, 60_000, 'an explicit value')
+  t.equal(loadConfig({ ...explicitSecrets, DATABASE_ANSWER_TIMEOUT_MS: '0' }).databaseAnswerTimeoutMs, 0, '0 turns it off')
+  for (const env of [{ DATABASE_ANSWER_TIMEOUT_MS: '30000' }, { DATABASE_ANSWER_TIMEOUT_MS: '1000' }, { DATABASE_STATEMENT_TIMEOUT_MS: '0', DATABASE_ANSWER_TIMEOUT_MS: '9000' }]) {
+    const err = configError(t, { ...explicitSecrets, ...env })
+    t.match(err?.message, /DATABASE_ANSWER_TIMEOUT_MS: must exceed DATABASE_STATEMENT_TIMEOUT_MS/, `${JSON.stringify(env)} is refused: statements allowed to run would be cut off`)
+  }
+})
+
 t.test('loadConfig: with DATABASE_URL the secrets must be given', async (t) => {
   const dataDir = join(tempDir(t, 'cfg'), 'data')
   const noJwt = configError(t, { DATABASE_URL: 'postgres://localhost/rapport', SECRETS_KEY: secretsKey, DATA_DIR: dataDir })

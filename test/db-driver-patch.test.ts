@@ -1,5 +1,6 @@
 import postgres from 'postgres'
 import t from 'tap'
+import { dbProxy } from './support/outage.js'
 
 // The fixes scripts/patch-postgres.mjs applies to postgres.js at install, one by one, on the
 // driver itself: faults-backend-terminated.test.ts shows the server survives connection loss,
@@ -72,5 +73,25 @@ t.test('postgres.js with the install-time fixes', { skip }, async (t) => {
     }))
     t.same([...new Set(outcomes)].filter((o) => !['ok', 'CONNECTION_CLOSED', 'ECONNRESET', '57P01'].includes(o!)), [], `every reservation settled (${outcomes.join(',')})`)
     t.equal((await sql`select 7 as y`)[0].y, 7, 'and the pool still answers')
+  })
+
+  await t.test('answer_timeout (fix 10): a connection gone silent fails its queries and is replaced; idle ones are kept', async (t) => {
+    const target = new URL(url!)
+    const proxy = await dbProxy({ host: target.hostname, port: Number(target.port || 5432) })
+    t.teardown(() => proxy.close())
+    const silent = postgres(proxy.url(url!), { max: 1, onnotice: () => {}, connect_timeout: 2, answer_timeout: 400 } as postgres.Options<Record<string, never>>)
+    t.teardown(() => silent.end({ timeout: 1 }))
+    const pid = async () => (await silent`select pg_backend_pid() as pid`)[0].pid as number
+    const first = await pid()
+    await new Promise((resolve) => setTimeout(resolve, 800))
+    t.equal(await pid(), first, 'a connection idle for twice the timeout is kept (it owed nothing)')
+    t.equal((await silent`select pg_sleep(0.2), 1 as x`)[0].x, 1, 'a statement answered within the timeout is untouched')
+    proxy.freeze()
+    const started = Date.now()
+    t.equal(await code(silent`select 1`), 'ANSWER_TIMEOUT', 'a query on a connection that answers nothing fails')
+    t.ok(Date.now() - started < 5000, `after ${Date.now() - started} ms, not when TCP gives up`)
+    proxy.thaw()
+    const second = await pid()
+    t.not(second, first, 'the next query runs on a fresh connection')
   })
 })

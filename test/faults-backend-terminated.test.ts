@@ -23,7 +23,6 @@ t.test('backends terminated under load: no crash, no reset, the pool heals', {
   t.teardown(() => admin.end({ timeout: 5 }))
   const token = await mintToken(env, 'terminated', 'contacts:read,contacts:write')
   const { base, server } = await startServer(t, env)
-  t.teardown(async () => { const { writeFileSync } = await import('node:fs'); writeFileSync(`/tmp/srv-${Date.now()}.log`, server.stdout() + '\n=====STDERR\n' + server.stderr()) })
   const seeded = await httpCall(base, 'POST', '/v1/contacts', { token, body: { displayName: 'Seed' } })
   t.equal(seeded.statusCode, 201, seeded.body)
 

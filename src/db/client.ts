@@ -33,6 +33,12 @@ export interface DatabaseOptions {
   connectTimeoutMs?: number
   /** Server-side cap on one statement, so a stuck query frees its connection (PostgreSQL only). */
   statementTimeoutMs?: number
+  /**
+   * Client-side: a connection owing answers that receives nothing for this long is dropped and its
+   * queries fail (ANSWER_TIMEOUT), for a server that went silent without closing (PostgreSQL only;
+   * the driver option comes from scripts/patch-postgres.mjs, fix 10).
+   */
+  answerTimeoutMs?: number
   /** Sees every statement the query builder sends (tests count them to catch N+1 queries). */
   onQuery?: (query: string) => void
 }
@@ -47,6 +53,7 @@ export async function openDatabase (opts: DatabaseOptions): Promise<Database> {
       // takes seconds (fractions work). A dead connection is dropped and the next query opens a fresh one, which
       // is how the pool recovers by itself when the database comes back.
       connect_timeout: (opts.connectTimeoutMs ?? 5000) / 1000,
+      ...answerTimeout(opts),
       connection: {
         application_name: 'rapport',
         ...(opts.statementTimeoutMs ? { statement_timeout: opts.statementTimeoutMs } : {})
@@ -59,6 +66,7 @@ export async function openDatabase (opts: DatabaseOptions): Promise<Database> {
       max: opts.readPoolMax ?? opts.poolMax ?? 10,
       onnotice: () => {},
       connect_timeout: (opts.connectTimeoutMs ?? 5000) / 1000,
+      ...answerTimeout(opts),
       connection: {
         application_name: 'rapport-read',
         options: `-c role=${APP_ROLE} -c default_transaction_read_only=on`,
@@ -74,6 +82,9 @@ export async function openDatabase (opts: DatabaseOptions): Promise<Database> {
   return { db, kind: 'pglite', close: once(() => client.close()) }
 }
 
+/** The patched driver's option (milliseconds), which its typings do not know. */
+const answerTimeout = (opts: DatabaseOptions) => (opts.answerTimeoutMs ? { answer_timeout: opts.answerTimeoutMs } : {}) as Record<string, never>
+
 const queryLogger = (opts: DatabaseOptions) => opts.onQuery ? { logQuery: (query: string) => opts.onQuery!(query) } : undefined
 
 /** Closing twice (a test's outage, then its teardown; a signal during shutdown) is harmless. */
@@ -85,7 +96,7 @@ function once (fn: () => Promise<void>): () => Promise<void> {
 // The database is gone: postgres.js connection failures, Node socket errors, PostgreSQL shutting
 // down or not accepting connections yet (57P0x), connection exceptions (class 08).
 const goneCodes = new Set([
-  'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_DESTROYED', 'CONNECTION_ENDED',
+  'CONNECT_TIMEOUT', 'ANSWER_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_DESTROYED', 'CONNECTION_ENDED',
   'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN',
   '57P01', '57P02', '57P03'
 ])

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net'
 import type { Database } from '../../src/db/client.js'
 
 /**
@@ -12,29 +13,54 @@ export async function closeDatabase (database: Database): Promise<void> {
 /**
  * A TCP proxy in the test process between a server and PostgreSQL, so that one test can take
  * "the database" away from one server without touching the machine's PostgreSQL (other suites
- * use it). `cut()` destroys every open connection (what a PostgreSQL restart does to a client)
- * and from then on accepts new connections but never answers them (an unreachable host: the
- * client's connect timeout is all that stops it waiting); `restore()` forwards again.
+ * use it).
+ * - `cut()` destroys every open connection (what a PostgreSQL restart does to a client) and from
+ *   then on accepts new connections but never answers them (an unreachable host: the client's
+ *   connect timeout is all that stops it waiting); `restore()` forwards again.
+ * - `freeze()` is a network partition: nothing passes either way and nothing is closed, so the
+ *   client sees neither an error nor an answer (TCP still acknowledges, as a proxy or a hung
+ *   server would); `thaw()` lets the held bytes and connections through again.
  */
-export interface DbProxy { port: number, url: (databaseUrl: string) => string, cut: () => void, restore: () => void, close: () => Promise<void> }
+export interface DbProxy {
+  port: number
+  url: (databaseUrl: string) => string
+  cut: () => void
+  restore: () => void
+  freeze: () => void
+  thaw: () => void
+  /** Connections open through the proxy now (client side). */
+  open: () => number
+  close: () => Promise<void>
+}
 
 export async function dbProxy (target: { host: string, port: number }): Promise<DbProxy> {
   const { createServer, connect } = await import('node:net')
   let up = true
-  const sockets = new Set<import('node:net').Socket>()
-  const track = (s: import('node:net').Socket) => {
+  let frozen = false
+  const sockets = new Set<Socket>()
+  const clients = new Set<Socket>()
+  const pairs = new Map<Socket, Socket>()
+  const held = new Set<Socket>()
+  const track = (s: Socket) => {
     sockets.add(s)
     s.on('close', () => sockets.delete(s))
     s.on('error', () => {})
   }
-  const server = createServer((client) => {
-    track(client)
-    if (!up) return // accepted, never answered
+  const forward = (client: Socket) => {
     const upstream = connect(target.port, target.host)
     track(upstream)
+    pairs.set(client, upstream)
     client.pipe(upstream).pipe(client)
-    client.on('close', () => upstream.destroy())
+    client.on('close', () => { upstream.destroy(); pairs.delete(client) })
     upstream.on('close', () => client.destroy())
+  }
+  const server = createServer((client) => {
+    track(client)
+    clients.add(client)
+    client.on('close', () => { clients.delete(client); held.delete(client) })
+    if (!up) return // accepted, never answered
+    if (frozen) { held.add(client); client.pause(); return }
+    forward(client)
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const port = (server.address() as import('node:net').AddressInfo).port
@@ -55,6 +81,20 @@ export async function dbProxy (target: { host: string, port: number }): Promise<
       // Connections accepted during the outage were never forwarded: drop them so clients retry.
       for (const s of sockets) s.destroy()
     },
+    freeze () {
+      frozen = true
+      // Unpiped and paused, each side's bytes wait in the kernel's buffers, unread and unanswered.
+      for (const [client, upstream] of pairs) {
+        client.unpipe(upstream); upstream.unpipe(client)
+        client.pause(); upstream.pause()
+      }
+    },
+    thaw () {
+      frozen = false
+      for (const [client, upstream] of pairs) { client.pipe(upstream); upstream.pipe(client) }
+      for (const client of held) { held.delete(client); if (!client.destroyed) forward(client) }
+    },
+    open: () => clients.size,
     close () {
       for (const s of sockets) s.destroy()
       return new Promise((resolve) => server.close(() => resolve()))
