@@ -197,3 +197,17 @@ t.test('two app instances on one database: each promise changes state once', { s
   t.equal(list.data.data.length, 100)
   t.ok(list.data.nextCursor, 'and there are more (150 in all)')
 })
+
+t.test('WORKERS=false: nothing runs in the background, and drain() still runs the scheduler on demand', async (t) => {
+  const quiet = mutableClock(T0)
+  const idle = await build(t, { clock: quiet.clock, config: { ...config, workers: false } })
+  const f = fixtures(idle.rest, idle.token({ workspace: 'no-workers' }))
+  const who = await f.contact('Unattended')
+  const p = await f.promise({ contactId: who.id, dueAt: quiet.in(HOUR) })
+  quiet.advance(2 * HOUR)
+  // Ten poll intervals (50 ms in tests) with the promise overdue: a started worker would have acted.
+  await new Promise((resolve) => setTimeout(resolve, 500))
+  t.equal((await f.get(p.id)).status, 'open', 'no worker acted in the background')
+  await idle.app.jobs.scheduler.drain()
+  t.match(await f.get(p.id), { status: 'broken', keptAt: null }, 'drain() broke the overdue promise')
+})
