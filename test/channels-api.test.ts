@@ -126,21 +126,21 @@ t.test('CRUD over REST: secrets are write-only and encrypted at rest', async (t)
 t.test('config validation: the adapter schema answers 400 with pointers under /config', async (t) => {
   const { rest } = fresh()
   const bad = await rest('POST', '/v1/channels', { body: { kind: 'sms', name: 'x', config: { accountSid: 'nope', from: '555', bogus: 1 } } })
-  assertValidation(t, bad, [{ pointer: '/config/accountSid' }, { pointer: '/config/authToken' }, { pointer: '/config/from' }, { pointer: '/config/bogus', code: 'unknown_field' }], 'sms config')
+  assertValidation(t, bad, [{ pointer: '/body/config/accountSid' }, { pointer: '/body/config/authToken' }, { pointer: '/body/config/from' }, { pointer: '/body/config/bogus', code: 'unknown_field' }], 'sms config')
 
   const badToken = 'leaky-not-a-bot-token'
   const tg = await rest('POST', '/v1/channels', { body: { kind: 'telegram', name: 'x', config: { botToken: badToken, secretToken: 'ok' } } })
-  assertValidation(t, tg, [{ pointer: '/config/botToken' }], 'telegram config')
+  assertValidation(t, tg, [{ pointer: '/body/config/botToken' }], 'telegram config')
   t.notOk(tg.body.includes(badToken), 'a rejected secret value is not echoed back')
 
   assertValidation(t, await rest('POST', '/v1/channels', { body: { kind: 'email', name: 'x', config: { inboundFormat: 'postmark' } } }),
-    [{ pointer: '/config/basicAuthUser' }, { pointer: '/config/basicAuthPassword' }], 'cross-field rule (Postmark inbound needs credentials)')
+    [{ pointer: '/body/config/basicAuthUser' }, { pointer: '/body/config/basicAuthPassword' }], 'cross-field rule (Postmark inbound needs credentials)')
   assertValidation(t, await rest('POST', '/v1/channels', { body: { kind: 'meta', name: 'x', config: { appSecret: 'a', verifyToken: 'v', platform: 'whatsapp', accessToken: 't' } } }),
-    [{ pointer: '/config/phoneNumberId' }], 'WhatsApp sending needs a phone number id')
+    [{ pointer: '/body/config/phoneNumberId' }], 'WhatsApp sending needs a phone number id')
   assertValidation(t, await rest('POST', '/v1/channels', { body: { kind: 'webhook', name: 'x', config: { secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', url: 'ftp://example.com' } } }),
-    [{ pointer: '/config/url' }], 'url protocol')
-  assertValidation(t, await rest('POST', '/v1/channels', { body: { kind: 'carrier-pigeon', name: 'x', config: {} } }), [{ pointer: '/kind', code: 'unknown_kind' }], 'unknown kind')
-  assertValidation(t, await rest('POST', '/v1/channels', { body: { kind: 'note', name: 'x', config: { anything: true } } }), [{ pointer: '/config/anything', code: 'unknown_field' }], 'manual kinds take no config')
+    [{ pointer: '/body/config/url' }], 'url protocol')
+  assertValidation(t, await rest('POST', '/v1/channels', { body: { kind: 'carrier-pigeon', name: 'x', config: {} } }), [{ pointer: '/body/kind', code: 'unknown_kind' }], 'unknown kind')
+  assertValidation(t, await rest('POST', '/v1/channels', { body: { kind: 'note', name: 'x', config: { anything: true } } }), [{ pointer: '/body/config/anything', code: 'unknown_field' }], 'manual kinds take no config')
   const badStatus = await rest('POST', '/v1/channels', { body: { kind: 'note', name: 'x', status: 'disabled' } })
   t.equal(badStatus.statusCode, 400, 'an unknown status is refused')
   t.equal(badStatus.data.code, 'validation.failed')
@@ -148,9 +148,9 @@ t.test('config validation: the adapter schema answers 400 with pointers under /c
 
   const ch = await createChannel(rest, 'telegram', { botToken: TG_BOT, secretToken: TG_SECRET })
   const badPatch = await rest('PATCH', `/v1/channels/${ch.id}`, { body: { name: 'renamed', config: { botToken: 'nope' } } })
-  assertValidation(t, badPatch, [{ pointer: '/config/botToken' }], 'patched config is validated whole')
+  assertValidation(t, badPatch, [{ pointer: '/body/config/botToken' }], 'patched config is validated whole')
   const removeRequired = await rest('PATCH', `/v1/channels/${ch.id}`, { body: { config: { secretToken: null } } })
-  assertValidation(t, removeRequired, [{ pointer: '/config/secretToken' }], 'removing a required secret is refused')
+  assertValidation(t, removeRequired, [{ pointer: '/body/config/secretToken' }], 'removing a required secret is refused')
   const after = await rest('GET', `/v1/channels/${ch.id}`)
   t.equal(after.data.name, ch.name, 'a refused PATCH changes nothing (name)')
   t.equal(after.data.version, 1, 'a refused PATCH changes nothing (version)')

@@ -80,9 +80,9 @@ t.test('create: 201 and Location, defaults, promisor types, the interaction it w
 
   const before = (await rest('GET', `/v1/promises?contactId=${ada.id}&limit=100`)).data.data.length
   assertValidation(t, await rest('POST', '/v1/promises', { body: { contactId: ada.id, description: 'x', dueAt: due, madeInInteractionId: bobsMail.id } }),
-    [{ pointer: '/madeInInteractionId', code: 'invalid_reference' }], 'made in an interaction with another contact')
+    [{ pointer: '/body/madeInInteractionId', code: 'invalid_reference' }], 'made in an interaction with another contact')
   assertValidation(t, await rest('POST', '/v1/promises', { body: { contactId: ada.id, description: 'x', dueAt: due, madeInInteractionId: 'int_01jq0000000000000000000000' } }),
-    [{ pointer: '/madeInInteractionId', code: 'invalid_reference' }], 'made in an interaction that does not exist')
+    [{ pointer: '/body/madeInInteractionId', code: 'invalid_reference' }], 'made in an interaction that does not exist')
   for (const [field, value] of [['status', 'kept'], ['id', MISSING], ['keptAt', due], ['version', 7], ['renegotiations', 3], ['originalDueAt', due], ['keptByInteractionIds', [call.id]], ['channelId', phone.id], ['createdAt', due]] as const) {
     assertValidation(t, await rest('POST', '/v1/promises', { body: { contactId: ada.id, description: 'x', dueAt: due, [field]: value } }),
       [{ pointer: `/body/${field}`, code: 'unknown_field' }], `mass assignment: ${field}`)
@@ -239,11 +239,11 @@ t.test('renegotiation: new terms, history kept, never into the past', async (t) 
   t.ok(Number(events[0].id) < Number(events[1].id) && Number(events[1].id) < Number(events[2].id), 'events in order')
 
   const url = `/v1/promises/${p.id}/renegotiate`
-  assertValidation(t, await rest('POST', url, { body: { dueAt: c.in(-HOUR), reason: 'Oops' } }), [{ pointer: '/dueAt', code: 'too_small' }], 'renegotiating into the past')
-  assertValidation(t, await rest('POST', url, { body: { dueAt: iso(c.now), reason: 'Oops' } }), [{ pointer: '/dueAt', code: 'too_small' }], 'renegotiating to now')
+  assertValidation(t, await rest('POST', url, { body: { dueAt: c.in(-HOUR), reason: 'Oops' } }), [{ pointer: '/body/dueAt', code: 'too_small' }], 'renegotiating into the past')
+  assertValidation(t, await rest('POST', url, { body: { dueAt: iso(c.now), reason: 'Oops' } }), [{ pointer: '/body/dueAt', code: 'too_small' }], 'renegotiating to now')
   assertValidation(t, await rest('POST', url, { body: { dueAt: c.in(DAY) } }), [{ pointer: '/body/reason' }], 'a reason is required')
-  assertValidation(t, await rest('POST', url, { body: { dueAt: c.in(DAY), reason: 'x', interactionId: elsewhere.id } }), [{ pointer: '/interactionId', code: 'invalid_reference' }], 'agreed in an interaction with someone else')
-  assertValidation(t, await rest('POST', url, { body: { dueAt: c.in(DAY), reason: 'x', interactionId: 'int_01jq0000000000000000000000' } }), [{ pointer: '/interactionId', code: 'invalid_reference' }], 'agreed in an interaction that does not exist')
+  assertValidation(t, await rest('POST', url, { body: { dueAt: c.in(DAY), reason: 'x', interactionId: elsewhere.id } }), [{ pointer: '/body/interactionId', code: 'invalid_reference' }], 'agreed in an interaction with someone else')
+  assertValidation(t, await rest('POST', url, { body: { dueAt: c.in(DAY), reason: 'x', interactionId: 'int_01jq0000000000000000000000' } }), [{ pointer: '/body/interactionId', code: 'invalid_reference' }], 'agreed in an interaction that does not exist')
   assertValidation(t, await rest('POST', url, { body: { dueAt: c.in(DAY), reason: 'x', status: 'open' } }), [{ pointer: '/body/status', code: 'unknown_field' }], 'no status in a renegotiation')
   t.same(await f.get(p.id), r2, 'refused renegotiations change nothing')
   t.equal((await f.events(p.id)).length, 3)
@@ -293,11 +293,11 @@ t.test('evidence: outbound, to this contact, after the promise', async (t) => {
   const inbound = await f.interaction({ contactId: who.id, direction: 'inbound' })
   const toOther = await f.interaction({ contactId: other.id, direction: 'outbound' })
   const good = await f.interaction({ contactId: who.id, direction: 'outbound' })
-  assertValidation(t, await rest('POST', url, { body: { interactionIds: [inbound.id] } }), [{ pointer: '/interactionIds/0', code: 'invalid_evidence' }], 'an inbound interaction')
-  assertValidation(t, await rest('POST', url, { body: { interactionIds: [earlier.id] } }), [{ pointer: '/interactionIds/0', code: 'invalid_evidence' }], 'an interaction before the promise')
-  assertValidation(t, await rest('POST', url, { body: { interactionIds: [toOther.id] } }), [{ pointer: '/interactionIds/0', code: 'invalid_evidence' }], 'an interaction with another contact')
-  assertValidation(t, await rest('POST', url, { body: { interactionIds: ['int_01jq0000000000000000000000'] } }), [{ pointer: '/interactionIds/0', code: 'invalid_evidence' }], 'an interaction that does not exist')
-  assertValidation(t, await rest('POST', url, { body: { interactionIds: [good.id, inbound.id] } }), [{ pointer: '/interactionIds/1', code: 'invalid_evidence' }], 'one bad piece of evidence among good ones')
+  assertValidation(t, await rest('POST', url, { body: { interactionIds: [inbound.id] } }), [{ pointer: '/body/interactionIds/0', code: 'invalid_evidence' }], 'an inbound interaction')
+  assertValidation(t, await rest('POST', url, { body: { interactionIds: [earlier.id] } }), [{ pointer: '/body/interactionIds/0', code: 'invalid_evidence' }], 'an interaction before the promise')
+  assertValidation(t, await rest('POST', url, { body: { interactionIds: [toOther.id] } }), [{ pointer: '/body/interactionIds/0', code: 'invalid_evidence' }], 'an interaction with another contact')
+  assertValidation(t, await rest('POST', url, { body: { interactionIds: ['int_01jq0000000000000000000000'] } }), [{ pointer: '/body/interactionIds/0', code: 'invalid_evidence' }], 'an interaction that does not exist')
+  assertValidation(t, await rest('POST', url, { body: { interactionIds: [good.id, inbound.id] } }), [{ pointer: '/body/interactionIds/1', code: 'invalid_evidence' }], 'one bad piece of evidence among good ones')
   t.same(await f.get(p.id), p, 'refused keeps change nothing')
   t.same((await f.events(p.id)).map((e) => e.type), ['made'])
 
@@ -308,7 +308,7 @@ t.test('evidence: outbound, to this contact, after the promise', async (t) => {
 
   // Evidence is checked even where it is not required.
   const optional = await f.promise({ contactId: who.id, dueAt: c.in(3 * DAY) })
-  assertValidation(t, await rest('POST', `/v1/promises/${optional.id}/keep`, { body: { interactionIds: [inbound.id] } }), [{ pointer: '/interactionIds/0' }], 'optional evidence is still checked')
+  assertValidation(t, await rest('POST', `/v1/promises/${optional.id}/keep`, { body: { interactionIds: [inbound.id] } }), [{ pointer: '/body/interactionIds/0' }], 'optional evidence is still checked')
 
   // GraphQL keeps with evidence and shows it through keptBy.
   const gp = await f.promise({ contactId: who.id, dueAt: c.in(3 * DAY), requiresEvidence: true })
@@ -345,10 +345,10 @@ t.test('POST /v1/interactions with keepsPromiseIds keeps in the same request, or
   c.advance(MINUTE)
   const count = await interactionsOf(who.id)
   const log = (body: Record<string, unknown>) => rest('POST', '/v1/interactions', { body: { contactId: who.id, direction: 'outbound', kind: 'email', ...body } })
-  assertValidation(t, await log({ keepsPromiseIds: [q.id, MISSING] }), [{ pointer: '/keepsPromiseIds/1', code: 'invalid_reference' }], 'an unknown promise id')
-  assertValidation(t, await log({ keepsPromiseIds: [q.id, theirs.id] }), [{ pointer: '/keepsPromiseIds/1', code: 'invalid_evidence' }], 'a promise to another contact')
-  assertValidation(t, await log({ direction: 'inbound', keepsPromiseIds: [q.id] }), [{ pointer: '/keepsPromiseIds/0', code: 'invalid_evidence' }], 'an inbound interaction keeps nothing')
-  assertValidation(t, await log({ occurredAt: c.in(-DAY), keepsPromiseIds: [q.id] }), [{ pointer: '/keepsPromiseIds/0', code: 'invalid_evidence' }], 'an interaction before the promise')
+  assertValidation(t, await log({ keepsPromiseIds: [q.id, MISSING] }), [{ pointer: '/body/keepsPromiseIds/1', code: 'invalid_reference' }], 'an unknown promise id')
+  assertValidation(t, await log({ keepsPromiseIds: [q.id, theirs.id] }), [{ pointer: '/body/keepsPromiseIds/1', code: 'invalid_evidence' }], 'a promise to another contact')
+  assertValidation(t, await log({ direction: 'inbound', keepsPromiseIds: [q.id] }), [{ pointer: '/body/keepsPromiseIds/0', code: 'invalid_evidence' }], 'an inbound interaction keeps nothing')
+  assertValidation(t, await log({ occurredAt: c.in(-DAY), keepsPromiseIds: [q.id] }), [{ pointer: '/body/keepsPromiseIds/0', code: 'invalid_evidence' }], 'an interaction before the promise')
   const problem = assertProblem(t, await log({ keepsPromiseIds: [q.id, closed.id] }), 409, 'promise.invalid_transition', 'a cancelled promise')
   t.match(problem, { from: 'cancelled', to: 'kept' })
   assertValidation(t, await log({ keepsPromiseIds: ['  '] }), [{ pointer: '/body/keepsPromiseIds/0' }], 'a blank id')
@@ -585,13 +585,13 @@ t.test('tenancy: another workspace\'s promise is a 404 everywhere and changes no
   assertProblem(t, await rest('POST', '/v1/promises', { token: globex, body: { contactId: who.id, description: 'x', dueAt: c.in(3 * DAY) } }), 404, 'contact.not_found', 'a promise to acme\'s contact')
   const mine = await fg.contact('Globex customer')
   assertValidation(t, await rest('POST', '/v1/promises', { token: globex, body: { contactId: mine.id, description: 'x', dueAt: c.in(3 * DAY), madeInInteractionId: call.id } }),
-    [{ pointer: '/madeInInteractionId' }], 'made in acme\'s interaction')
+    [{ pointer: '/body/madeInInteractionId' }], 'made in acme\'s interaction')
   const own = await fg.promise({ contactId: mine.id, dueAt: c.in(3 * DAY) })
   assertValidation(t, await rest('POST', `/v1/promises/${own.id}/keep`, { token: globex, body: { interactionIds: [call.id] } }),
-    [{ pointer: '/interactionIds/0' }], 'acme\'s interaction as evidence')
+    [{ pointer: '/body/interactionIds/0' }], 'acme\'s interaction as evidence')
   const before = (await rest('GET', `/v1/interactions?contactId=${mine.id}`, { token: globex })).data.data.length
   assertValidation(t, await rest('POST', '/v1/interactions', { token: globex, body: { contactId: mine.id, direction: 'outbound', kind: 'email', keepsPromiseIds: [p.id] } }),
-    [{ pointer: '/keepsPromiseIds/0', code: 'invalid_reference' }], 'keeping acme\'s promise from globex')
+    [{ pointer: '/body/keepsPromiseIds/0', code: 'invalid_reference' }], 'keeping acme\'s promise from globex')
   t.equal((await rest('GET', `/v1/interactions?contactId=${mine.id}`, { token: globex })).data.data.length, before, 'nothing logged')
 
   t.same(await f.get(p.id), p, 'acme\'s promise is unchanged')

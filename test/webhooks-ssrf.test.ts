@@ -31,7 +31,7 @@ t.test('create refuses URLs that lead to private, loopback, link-local or metada
   for (const [what, url] of refused) {
     const res = await rest('POST', '/v1/webhook-endpoints', { body: { url, eventTypes: ['contact.created'] } })
     const p = assertProblem(t, res, 400, 'validation.failed', `${what}: ${url}`)
-    t.match(p.errors, [{ pointer: '/url', code: 'url_refused' }], `${what}: the error points at /url`)
+    t.match(p.errors, [{ pointer: '/body/url', code: 'url_refused' }], `${what}: the error points at /url`)
   }
   t.same((await rest('GET', '/v1/webhook-endpoints')).data.data, [], 'nothing was created')
 })

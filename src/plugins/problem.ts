@@ -112,8 +112,20 @@ export function problemBody (err: DomainError, instance: string) {
     detail: err.message,
     instance,
     code: err.code,
-    ...err.details
+    ...err.details,
+    ...(Array.isArray(err.details.errors) ? { errors: (err.details.errors as FieldError[]).map(inRequest) } : {})
   }
+}
+
+const requestParts = /^\/(body|querystring|params|headers)(\/|$)/
+
+/**
+ * Services are shared by REST, GraphQL and imports, so their rules point into the input they were
+ * given (`/displayName`); on REST that input is the body, and the schema's own errors say so
+ * (`/body/displayName`): one form for a client to map onto its fields.
+ */
+function inRequest (e: FieldError): FieldError {
+  return requestParts.test(e.pointer) ? e : { ...e, pointer: `/body${e.pointer}` }
 }
 
 export function sendProblem (reply: FastifyReply, request: FastifyRequest, err: DomainError) {

@@ -49,7 +49,7 @@ export function createApiKeysService ({ db, clock }: { db: Db, clock: Clock }) {
       if (missing) throw new DomainError('auth.forbidden', `A key cannot get the scope ${missing}, which this token lacks`, { requiredScope: missing })
       const now = clock.now()
       const expiresAt = input.expiresAt ? new Date(input.expiresAt) : null
-      if (expiresAt && expiresAt <= now) throw validationError([{ pointer: '/body/expiresAt', message: 'Must be in the future', code: 'too_small' }])
+      if (expiresAt && expiresAt <= now) throw validationError([{ pointer: '/expiresAt', message: 'Must be in the future', code: 'too_small' }])
       const secret = API_KEY_PREFIX + randomBytes(32).toString('base64url')
       const row = await ws(ctx, (tx) => repo.insert(tx, {
         workspaceId: ctx.workspaceId,
