@@ -138,6 +138,28 @@ t.test('promises CSV: created through the service, verdicts through its state ma
   t.equal((await list(rest, '/v1/promises', ada)).length, 2, 'never a duplicate promise')
 })
 
+t.test('an interaction row keeping promises needs the uploader to hold promises:write, like the single-record API', async (t) => {
+  const rest = workspace('int-keeps')
+  const { ada } = await seedContacts(rest)
+  const due = new Date(Date.now() + 3 * 86_400_000).toISOString()
+  const made = await rest('POST', '/v1/promises', { body: { contactId: ada, description: 'Send the quote', dueAt: due } })
+  t.equal(made.statusCode, 201, made.body)
+  const promiseId = made.data.id
+  const occurredAt = new Date(Date.now() + 60_000).toISOString()
+  const file = ndjson([
+    { externalId: 'mail-1', contactId: ada, direction: 'outbound', kind: 'email', subject: 'The quote', occurredAt, keepsPromiseIds: [promiseId] },
+    { externalId: 'mail-2', contactId: ada, direction: 'outbound', kind: 'email', subject: 'Anything else', occurredAt }
+  ])
+  const logOnly = token({ workspace: 'int-keeps', scopes: ['imports:write', 'imports:read', 'interactions:write', 'interactions:read'] })
+  const limited = await runImport(app, rest, file, { query: { type: 'interactions', format: 'ndjson' }, token: logOnly })
+  t.match(limited.job.counts, { created: 1, failed: 1 }, 'the row keeping a promise fails, the other is imported')
+  t.match((await importErrors(rest, limited.upload.data.id))[0], { line: 1, reason: /promises:write/ })
+  t.equal((await rest('GET', `/v1/promises/${promiseId}`)).data.status, 'open', 'the promise is untouched')
+  const full = await runImport(app, rest, file, { query: { type: 'interactions', format: 'ndjson' } })
+  t.match(full.job.counts, { created: 1, unchanged: 1, failed: 0 }, 'with promises:write the same file keeps it')
+  t.equal((await rest('GET', `/v1/promises/${promiseId}`)).data.status, 'kept')
+})
+
 t.test('refusals: scopes, upsertOn, unknown type', async (t) => {
   const rest = workspace('prom-refused')
   const importsOnly = token({ workspace: 'prom-refused', scopes: ['imports:write', 'imports:read'] })

@@ -612,3 +612,24 @@ t.test('a broken promise kept after its due date becomes kept_late; kept on time
   const again = await rest('POST', `/v1/promises/${p.id}/keep`, { body: { keptAt: c.in(5 * DAY) } })
   assertProblem(t, again, 409, 'promise.invalid_transition', 'kept_late is final')
 })
+
+t.test('keepsPromiseIds needs promises:write as well: a token that may only log interactions cannot keep promises', async (t) => {
+  const who = await f.contact('Scoped keeper')
+  const p = await f.promise({ contactId: who.id, dueAt: c.in(3 * DAY) })
+  c.advance(MINUTE)
+  const logOnly = token({ scopes: ['interactions:write', 'interactions:read', 'contacts:read'] })
+  const countOf = async () => (await rest('GET', `/v1/interactions?contactId=${who.id}&limit=100`)).data.data.length
+  const before = await countOf()
+  const body = { contactId: who.id, direction: 'outbound', kind: 'email', subject: 'Done', keepsPromiseIds: [p.id] }
+  const refused = assertProblem(t, await rest('POST', '/v1/interactions', { token: logOnly, body }), 403, 'auth.forbidden', 'REST')
+  t.equal(refused.requiredScope, 'promises:write', 'the problem names the missing scope')
+  const g = await gql('mutation ($input: LogInteractionInput!) { logInteraction(input: $input) { interaction { id } } }',
+    { input: { contactId: who.id, direction: 'OUTBOUND', kind: 'EMAIL', keepsPromiseIds: [p.id] } }, { token: logOnly })
+  t.equal(g.errors?.[0].extensions.code, 'auth.forbidden', 'GraphQL: the same refusal')
+  t.equal(await countOf(), before, 'no interaction was logged')
+  t.match(await f.get(p.id), { status: 'open', version: 1 }, 'the promise is untouched')
+  const plain = await rest('POST', '/v1/interactions', { token: logOnly, body: { contactId: who.id, direction: 'outbound', kind: 'email', subject: 'Just a mail' } })
+  t.equal(plain.statusCode, 201, 'the same token logs an interaction that keeps nothing')
+  t.equal((await rest('POST', '/v1/interactions', { token: token({ scopes: ['interactions:write', 'promises:write'] }), body })).statusCode, 201, 'with promises:write it keeps')
+  t.equal((await f.get(p.id)).status, 'kept')
+})

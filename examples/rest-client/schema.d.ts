@@ -1266,7 +1266,7 @@ export interface components {
             providerMessageId?: string;
             /** Format: date-time */
             occurredAt?: string;
-            /** @description Promises this (outbound) interaction keeps, as their evidence, in the same transaction */
+            /** @description Promises this (outbound) interaction keeps, as their evidence, in the same transaction; needs the promises:write scope as well */
             keepsPromiseIds?: string[];
         };
         MessageSendInput: {

@@ -550,7 +550,7 @@ export type GqlLogInteractionInput = {
   channelId?: InputMaybe<Scalars['ID']['input']>;
   contactId: Scalars['ID']['input'];
   direction: GqlDirection;
-  /** Promises this (outbound) interaction keeps, as their evidence. */
+  /** Promises this (outbound) interaction keeps, as their evidence; needs the promises:write scope as well. */
   keepsPromiseIds?: InputMaybe<Array<Scalars['ID']['input']>>;
   kind: GqlInteractionKind;
   occurredAt?: InputMaybe<Scalars['DateTime']['input']>;

@@ -1,7 +1,7 @@
 import type { GqlResolvers as Resolvers, GqlResolversInterfaceTypes, GqlResolversTypes } from './generated.js'
 import type { RequestContext } from '../lib/context.js'
 import { DomainError } from '../lib/errors.js'
-import { requireScope } from '../plugins/auth.js'
+import { requireScope } from '../lib/context.js'
 import type { Services } from '../services.js'
 
 type NodeValue = GqlResolversInterfaceTypes<GqlResolversTypes>['Node']

@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify'
+import { DomainError } from './errors.js'
 
 /** Who is asking, for which workspace, with which rights: built once per request from the token. */
 export interface RequestContext {
@@ -19,3 +20,8 @@ export const allScopes = [
   'admin'
 ] as const
 export type Scope = (typeof allScopes)[number]
+
+/** Refuses (403 on REST, auth.forbidden on GraphQL) a context whose token lacks the scope. */
+export function requireScope (ctx: RequestContext, scope: Scope): void {
+  if (!ctx.scopes.has(scope)) throw new DomainError('auth.forbidden', `This token lacks the scope ${scope}`, { requiredScope: scope })
+}

@@ -2,7 +2,7 @@ import fastifyJwt, { type FastifyJWTOptions } from '@fastify/jwt'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
-import type { RequestContext, Scope } from '../lib/context.js'
+import { requireScope, type RequestContext, type Scope } from '../lib/context.js'
 import { DomainError } from '../lib/errors.js'
 import { API_KEY_PREFIX, type ApiKeysService } from '../modules/api-keys/api-keys.service.js'
 import type { WorkspacesService } from '../modules/workspaces/workspaces.service.js'
@@ -44,9 +44,6 @@ declare module '@fastify/jwt' {
   interface FastifyJWT { payload: TokenClaims, user: TokenClaims }
 }
 
-export function requireScope (ctx: RequestContext, scope: Scope): void {
-  if (!ctx.scopes.has(scope)) throw new DomainError('auth.forbidden', `This token lacks the scope ${scope}`, { requiredScope: scope })
-}
 
 const workspaceIdShape = /^[a-z0-9][a-z0-9-]{0,62}$/
 

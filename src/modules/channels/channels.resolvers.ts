@@ -2,7 +2,7 @@ import type { GqlResolvers as Resolvers } from '../../graphql/generated.js'
 import { orderIn, pageRequest, toConnection } from '../../graphql/connection.js'
 import { enumOut, enumsIn, withoutNulls } from '../../graphql/enums.js'
 import { parseInput } from '../../lib/validation.js'
-import { requireScope } from '../../plugins/auth.js'
+import { requireScope } from '../../lib/context.js'
 import { ChannelCreate, ChannelListQuery, ChannelPatch } from './channels.schemas.js'
 
 export const channelsResolvers: Resolvers = {

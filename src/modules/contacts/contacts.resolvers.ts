@@ -1,5 +1,5 @@
 import type { GqlResolvers as Resolvers, GqlUpsertOutcome } from '../../graphql/generated.js'
-import { requireScope } from '../../plugins/auth.js'
+import { requireScope } from '../../lib/context.js'
 import { orderIn, pageRequest, toConnection } from '../../graphql/connection.js'
 import { firstPageSelected, keepPageAhead } from '../../graphql/lookahead.js'
 import { parseInput } from '../../lib/validation.js'

@@ -2,7 +2,7 @@ import type { MercuriusLoaders } from 'mercurius'
 import type { GqlResolvers as Resolvers } from '../../graphql/generated.js'
 import { pageOfList, pageRequest, toConnection } from '../../graphql/connection.js'
 import { parseInput } from '../../lib/validation.js'
-import { requireScope } from '../../plugins/auth.js'
+import { requireScope } from '../../lib/context.js'
 import type { MergeDto } from '../contacts/merges.service.js'
 import { IdentityCreate } from './identities.schemas.js'
 

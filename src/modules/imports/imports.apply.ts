@@ -1,6 +1,6 @@
 import { TransactionRollbackError } from 'drizzle-orm'
 import type { Tx } from '../../db/client.js'
-import type { RequestContext } from '../../lib/context.js'
+import { allScopes, type RequestContext } from '../../lib/context.js'
 import { DomainError, type FieldError } from '../../lib/errors.js'
 import { zodIssuesToFieldErrors } from '../../lib/validation.js'
 import { contactIdsByRef, upsertContacts, type ValidatedContacts } from '../contacts/contacts.upsert.js'
@@ -80,7 +80,7 @@ export function createRecordAppliers (deps: { interactions: InteractionsService,
     // One import of this kind at a time per workspace: two jobs with the same file never race to a
     // key (held until the batch commits).
     await repo.lockImportKind(tx, ws, job.type)
-    const ctx = { workspaceId: ws, actor: job.actor, scopes: new Set<string>(), log: undefined } as unknown as RequestContext
+    const ctx = { workspaceId: ws, actor: job.actor, scopes: new Set<string>(job.scopes ?? allScopes), log: undefined } as unknown as RequestContext
     const outcomes = new Map<number, Outcome>()
     const valid: Valid<T>[] = []
     for (const row of rows) {

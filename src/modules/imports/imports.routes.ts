@@ -5,7 +5,7 @@ import { z } from 'zod'
 import { errorResponses } from '../../lib/http-schemas.js'
 import { sendPage, setNextLink } from '../../lib/link-header.js'
 import { validationError } from '../../lib/errors.js'
-import { requireScope } from '../../plugins/auth.js'
+import { requireScope } from '../../lib/context.js'
 import { ImportError, ImportErrorsQuery, ImportIdParams, ImportJob, ImportQuery } from './imports.schemas.js'
 import type { ImportsService } from './imports.service.js'
 

@@ -168,7 +168,7 @@ export function createImportsService ({ db, clock, interactions, promises, limit
       try {
         job = await ws(ctx, (tx) => repo.insertJob(tx, {
           workspaceId: ctx.workspaceId, id: newId('import'), type: params.type, format: params.format, upsertOn: params.upsertOn,
-          dryRun: params.dryRun, idempotencyKey: opts.idempotencyKey ?? null, actor: ctx.actor, createdAt: clock.now()
+          dryRun: params.dryRun, idempotencyKey: opts.idempotencyKey ?? null, actor: ctx.actor, scopes: [...ctx.scopes], createdAt: clock.now()
         }))
       } catch (err) {
         // The same key sent twice at once: the unique index lets one in; the other replays it.

@@ -14,6 +14,12 @@ export const importJobs = pgTable('import_jobs', {
   dryRun: boolean('dry_run').notNull().default(false),
   idempotencyKey: text('idempotency_key'),
   actor: text('actor').notNull(),
+  /**
+   * The uploader's scopes: rows run through the services with them, so an import can do no more
+   * than its token could one record at a time (an interaction keeping promises needs
+   * promises:write). Null on jobs from before they were recorded: those keep every right.
+   */
+  scopes: text('scopes').array(),
   status: text('status', { enum: importStatuses }).notNull().default('receiving'),
   rowsRead: integer('rows_read').notNull().default(0),
   created: integer('created').notNull().default(0),

@@ -5,7 +5,7 @@ import { pageReadAhead } from '../../graphql/lookahead.js'
 import type { Page, PageRequest } from '../../lib/cursor.js'
 import { enumOut, enumsIn, withoutNulls } from '../../graphql/enums.js'
 import { parseInput } from '../../lib/validation.js'
-import { requireScope } from '../../plugins/auth.js'
+import { requireScope } from '../../lib/context.js'
 import { InteractionListQuery, InteractionLog, MessageSend, type InteractionDto } from './interactions.schemas.js'
 
 const enumFields = ['direction', 'kind']

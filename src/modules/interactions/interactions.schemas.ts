@@ -38,7 +38,7 @@ export const InteractionLog = z.object({
   providerMessageId: text(500).optional(),
   occurredAt: z.iso.datetime({ offset: true }).max(40).optional(),
   keepsPromiseIds: z.array(text(100)).max(20).optional()
-    .meta({ description: 'Promises this (outbound) interaction keeps, as their evidence, in the same transaction' })
+    .meta({ description: 'Promises this (outbound) interaction keeps, as their evidence, in the same transaction; needs the promises:write scope as well' })
 }).strict().meta({ id: 'InteractionLog', description: 'A call, meeting, note, letter, or an exchange that happened elsewhere' })
 export type InteractionLogInput = z.output<typeof InteractionLog>
 

@@ -1,7 +1,7 @@
 import type { Db, Tx } from '../../db/client.js'
 import { inWorkspace, readInWorkspace } from '../../db/tenant.js'
 import type { Clock } from '../../lib/clock.js'
-import type { RequestContext } from '../../lib/context.js'
+import { requireScope, type RequestContext } from '../../lib/context.js'
 import { decodeCursor, keysetRead, toDirectedPage, toPage, type Page, type PageRequest } from '../../lib/cursor.js'
 import { DomainError, notFound } from '../../lib/errors.js'
 import { newId } from '../../lib/ids.js'
@@ -185,6 +185,8 @@ export function createInteractionsService (deps: Deps) {
     },
 
     async log (ctx: RequestContext, input: InteractionLogInput, tx?: Tx): Promise<InteractionDto> {
+      // Keeping promises changes them: the same right as POST /v1/promises/{id}/keep.
+      if (input.keepsPromiseIds?.length) requireScope(ctx, 'promises:write')
       // Alone (no caller's transaction to abort), the common entry goes in one round trip.
       if (!tx && isPlainEntry(input)) {
         const logged = await logPlainEntry(ctx, input)

@@ -4,7 +4,7 @@ import { batchedCounts, orderIn, pageOfList, pageRequest, toConnection, type Pag
 import { decodeCursor } from '../../lib/cursor.js'
 import { enumIn, enumOut, enumsIn, withoutNulls } from '../../graphql/enums.js'
 import { parseInput } from '../../lib/validation.js'
-import { requireScope } from '../../plugins/auth.js'
+import { requireScope } from '../../lib/context.js'
 import { AttentionQuery } from '../relationships/relationships.schemas.js'
 import { dueKey } from './promises.service.js'
 import { PromiseClose, PromiseCreate, PromiseKeep, PromiseListQuery, PromiseRenegotiate, StatsQuery } from './promises.schemas.js'

@@ -2,7 +2,7 @@ import type { GqlResolvers as Resolvers } from '../../graphql/generated.js'
 import { pageRequest, toConnection } from '../../graphql/connection.js'
 import { enumIn, enumOut, withoutNulls } from '../../graphql/enums.js'
 import { parseInput } from '../../lib/validation.js'
-import { requireScope } from '../../plugins/auth.js'
+import { requireScope } from '../../lib/context.js'
 import { WorkspacePatch } from '../workspaces/workspaces.schemas.js'
 import { SuggestionAccept, SuggestionListQuery } from './suggestions.routes.js'
 
