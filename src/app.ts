@@ -30,6 +30,7 @@ import { workspacesRoutes } from './modules/workspaces/workspaces.routes.js'
 import { relationshipsRoutes } from './modules/relationships/relationships.routes.js'
 import { webhooksRoutes } from './modules/webhooks/webhooks.routes.js'
 import { createServices } from './services.js'
+import { errorForLog } from './lib/log-errors.js'
 
 export interface AppOptions {
   config: Config
@@ -74,6 +75,7 @@ function loggerOptions (config: Config, logger: AppOptions['logger']): FastifySe
       req: (request: { method: string, url: string, host?: string, ip?: string, socket?: { remotePort?: number } }) => ({
         method: request.method, url: urlForLog(request.url), host: request.host, remoteAddress: request.ip, remotePort: request.socket?.remotePort
       }),
+      err: errorForLog,
       ...(own as { serializers?: Record<string, unknown> }).serializers
     }
   } as FastifyServerOptions['logger']
