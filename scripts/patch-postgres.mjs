@@ -66,11 +66,13 @@
 //    a proxy that still acknowledges. `answer_timeout` (milliseconds; off unless
 //    given) fails the queries of a connection that has received nothing for that
 //    long while it owes answers, with ANSWER_TIMEOUT, and destroys the socket, so
-//    the pool opens a fresh connection. Every write and every read moves the
-//    deadline; an idle connection, a LISTEN waiting for notifications and a COPY
-//    FROM STDIN waiting for our data owe nothing. It must exceed the server's
-//    statement_timeout, which bounds how long a live server stays silent
-//    (src/db/client.ts derives it so; test/faults-partition.test.ts).
+//    the pool opens a fresh connection. The
+//    deadline runs from the write that makes the connection owe answers and moves
+//    with every read; it stops once nothing is owed, so an idle connection, a LISTEN
+//    waiting for notifications and a COPY FROM STDIN waiting for our data are never
+//    given up. It must exceed the server's statement_timeout, which bounds how long a
+//    live server stays silent (src/config.ts derives it so; test/faults-partition
+//    .test.ts, test/db-driver-patch.test.ts).
 //
 // The script is idempotent and fails loudly when the driver's code no longer
 // matches, so a driver upgrade cannot silently drop a fix. The marker carries a
@@ -261,39 +263,64 @@ const fixes = [
     name: '10: answer timeout (state)',
     original: `    , final = null`,
     patched: `    , final = null
-    , answerTimer = null`
+    , answerTimer = null
+    , answerReads = 0`
   },
   {
     file: 'connection.js',
-    name: '10: answer timeout (armed by a write)',
+    name: '10: answer timeout (armed by a write that makes the connection owe answers)',
     original: `    const x = socket.write(chunk, fn)`,
     patched: `    const x = socket.write(chunk, fn)
-    awaitAnswer()`
+    options.answer_timeout && !answerTimer && (answerTimer = setTimeout(answerTimedOut, options.answer_timeout))`
   },
   {
     file: 'connection.js',
     name: '10: answer timeout (moved by every read)',
     original: `  function data(x) {`,
-    patched: `  function awaitAnswer() {
-    if (!options.answer_timeout) return
-    answerTimer ? answerTimer.refresh() : (answerTimer = setTimeout(answerTimedOut, options.answer_timeout))
+    patched: `  function answerTimedOut() {
+    // A COPY FROM STDIN waits for our own data: keep watching until it is over.
+    if (stream) return answerTimer.refresh()
+    if (!socket || !(query || sent.length)) return answerTimer = null
+    // Data already waiting in this turn of the event loop (one that was blocked for long) is
+    // read first: only a connection that still has said nothing is given up.
+    const seen = answerReads
+    setImmediate(() => {
+      if (answerReads !== seen || !socket) return
+      if (!(query || sent.length)) return answerTimer = null
+      answerLost()
+    })
   }
 
-  function answerTimedOut() {
-    answerTimer = null
-    // Idle, or a COPY FROM STDIN waiting for our own data: nothing is owed to us.
-    if (!socket || stream || !(query || sent.length)) return
+  function answerLost() {
     // The close is handled here and now: a destroyed socket emits 'close' only on a later turn
     // of the event loop, and a query given to the connection meanwhile would be written to it.
+    // Not counted as a failed connect: the pool's reconnect backoff stays as it was.
     const dead = socket
     error(Errors.connection('ANSWER_TIMEOUT', options, socket))
-    closed(true)
+    query = null
+    closed(false)
     dead.on('error', noop)
     dead.destroy()
   }
 
   function data(x) {
+    answerReads++
     answerTimer && answerTimer.refresh()`
+  },
+  {
+    file: 'connection.js',
+    name: '10: answer timeout (cleared once nothing is owed)',
+    original: `      incoming = incoming.subarray(length + 1)
+      remaining = 0
+      incomings = null
+    }
+  }`,
+    patched: `      incoming = incoming.subarray(length + 1)
+      remaining = 0
+      incomings = null
+    }
+    answerTimer && !query && !sent.length && (clearTimeout(answerTimer), answerTimer = null)
+  }`
   },
   {
     file: 'connection.js',

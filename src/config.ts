@@ -109,13 +109,17 @@ export class ConfigError extends Error {}
 
 // A live server answers within statement_timeout (with the result or the cancellation), so silence
 // past it plus a margin for a busy machine means the connection is dead. Without a statement
-// timeout a statement may rightly run for hours: then only an explicit value turns this on.
+// timeout a statement may rightly run for hours: then it is off unless set, and a value set is the
+// operator's bound on every statement.
 const ANSWER_MARGIN_MS = 5000
+// Less than this above the statement timeout, a statement cancelled at its limit could be taken for
+// a dead connection (ANSWER_TIMEOUT, opening the breaker) before its cancellation arrives.
+const MIN_ANSWER_MARGIN_MS = 1000
 
 function answerTimeout (statementTimeoutMs: number, configured: number | undefined): number {
   if (configured === undefined) return statementTimeoutMs > 0 ? statementTimeoutMs + ANSWER_MARGIN_MS : 0
-  if (configured > 0 && (statementTimeoutMs === 0 || configured <= statementTimeoutMs)) {
-    throw new ConfigError(`Invalid environment configuration:\n  DATABASE_ANSWER_TIMEOUT_MS: must exceed DATABASE_STATEMENT_TIMEOUT_MS (${statementTimeoutMs || 'no limit'}), or statements that run their allowed time would be cut off`)
+  if (configured > 0 && statementTimeoutMs > 0 && configured < statementTimeoutMs + MIN_ANSWER_MARGIN_MS) {
+    throw new ConfigError(`Invalid environment configuration:\n  DATABASE_ANSWER_TIMEOUT_MS: must exceed DATABASE_STATEMENT_TIMEOUT_MS (${statementTimeoutMs}) by at least ${MIN_ANSWER_MARGIN_MS} ms, or statements that run their allowed time would be cut off`)
   }
   return configured
 }

@@ -119,9 +119,11 @@ t.test('loadConfig: the answer timeout follows the statement timeout unless set,
   t.equal(loadConfig({ ...explicitSecrets, DATABASE_STATEMENT_TIMEOUT_MS: '0' }).databaseAnswerTimeoutMs, 0, 'no statement limit: no answer timeout unless set')
   t.equal(loadConfig({ ...explicitSecrets, DATABASE_ANSWER_TIMEOUT_MS: '60000' }).databaseAnswerTimeoutMs, 60_000, 'an explicit value')
   t.equal(loadConfig({ ...explicitSecrets, DATABASE_ANSWER_TIMEOUT_MS: '0' }).databaseAnswerTimeoutMs, 0, '0 turns it off')
-  for (const env of [{ DATABASE_ANSWER_TIMEOUT_MS: '30000' }, { DATABASE_ANSWER_TIMEOUT_MS: '1000' }, { DATABASE_STATEMENT_TIMEOUT_MS: '0', DATABASE_ANSWER_TIMEOUT_MS: '9000' }]) {
+  t.equal(loadConfig({ ...explicitSecrets, DATABASE_STATEMENT_TIMEOUT_MS: '0', DATABASE_ANSWER_TIMEOUT_MS: '9000' }).databaseAnswerTimeoutMs, 9000, 'without a statement limit a value set is the bound')
+  t.equal(loadConfig({ ...explicitSecrets, DATABASE_ANSWER_TIMEOUT_MS: '31000' }).databaseAnswerTimeoutMs, 31_000, 'a second above the statement timeout is enough')
+  for (const env of [{ DATABASE_ANSWER_TIMEOUT_MS: '30000' }, { DATABASE_ANSWER_TIMEOUT_MS: '30999' }, { DATABASE_ANSWER_TIMEOUT_MS: '1000' }]) {
     const err = configError(t, { ...explicitSecrets, ...env })
-    t.match(err?.message, /DATABASE_ANSWER_TIMEOUT_MS: must exceed DATABASE_STATEMENT_TIMEOUT_MS/, `${JSON.stringify(env)} is refused: statements allowed to run would be cut off`)
+    t.match(err?.message, /DATABASE_ANSWER_TIMEOUT_MS: must exceed DATABASE_STATEMENT_TIMEOUT_MS \(30000\) by at least 1000 ms/, `${JSON.stringify(env)} is refused: statements allowed to run would be cut off`)
   }
 })
 

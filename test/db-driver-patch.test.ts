@@ -79,13 +79,16 @@ t.test('postgres.js with the install-time fixes', { skip }, async (t) => {
     const target = new URL(url!)
     const proxy = await dbProxy({ host: target.hostname, port: Number(target.port || 5432) })
     t.teardown(() => proxy.close())
-    const silent = postgres(proxy.url(url!), { max: 1, onnotice: () => {}, connect_timeout: 2, answer_timeout: 400 } as postgres.Options<Record<string, never>>)
+    const silent = postgres(proxy.url(url!), { max: 1, onnotice: () => {}, connect_timeout: 2, answer_timeout: 1000 } as postgres.Options<Record<string, never>>)
     t.teardown(() => silent.end({ timeout: 1 }))
     const pid = async () => (await silent`select pg_backend_pid() as pid`)[0].pid as number
     const first = await pid()
-    await new Promise((resolve) => setTimeout(resolve, 800))
+    await new Promise((resolve) => setTimeout(resolve, 2000))
     t.equal(await pid(), first, 'a connection idle for twice the timeout is kept (it owed nothing)')
-    t.equal((await silent`select pg_sleep(0.2), 1 as x`)[0].x, 1, 'a statement answered within the timeout is untouched')
+    t.equal((await silent`select pg_sleep(0.3), 1 as x`)[0].x, 1, 'a statement answered within the timeout is untouched')
+    await new Promise((resolve) => setTimeout(resolve, 900))
+    t.equal((await silent`select pg_sleep(0.3), 2 as x`)[0].x, 2, 'the deadline starts with the query, not with the last answer before it')
+    t.equal(await pid(), first, 'the same connection all along')
     proxy.freeze()
     const started = Date.now()
     t.equal(await code(silent`select 1`), 'ANSWER_TIMEOUT', 'a query on a connection that answers nothing fails')
@@ -93,5 +96,20 @@ t.test('postgres.js with the install-time fixes', { skip }, async (t) => {
     proxy.thaw()
     const second = await pid()
     t.not(second, first, 'the next query runs on a fresh connection')
+
+    // Queries pipelined behind a silent one do not postpone its deadline.
+    proxy.freeze()
+    const since = Date.now()
+    const head = code(silent`select 1`)
+    const behind: Array<Promise<unknown>> = []
+    const feeding = setInterval(() => behind.push(code(silent`select 2`)), 200)
+    const headCode = await head
+    const waited = Date.now() - since
+    clearInterval(feeding)
+    t.equal(headCode, 'ANSWER_TIMEOUT', 'the first query fails')
+    t.ok(waited < 2500, `after ${waited} ms although a query was written every 200 ms behind it`)
+    await Promise.all(behind)
+    proxy.thaw()
+    t.not(await pid(), second, 'and the pool goes on with a fresh connection')
   })
 })

@@ -97,8 +97,9 @@ t.test('network partition: requests answer 503 instead of hanging, the server he
     : httpCall(base, 'POST', '/v1/contacts', { token, body: { displayName: `After ${i}` } })))
   t.same(after.map((r) => r.statusCode).filter((s) => s !== 200 && s !== 201), [], '20 concurrent reads and writes afterwards all succeed')
 
-  // Nothing sent during the partition reached PostgreSQL (the proxy held it, and the connections
-  // it was held for were dropped), so nothing of it may show up now, whole or in part.
+  // What the server sent during the partition reaches PostgreSQL only at the thaw, on connections
+  // the server had already given up: a write's COMMIT leaves only after its earlier statements
+  // are answered, so none of those transactions can commit, whole or in part.
   const names: string[] = []
   for (let cursor: string | undefined; ;) {
     const page = await httpCall(base, 'GET', `/v1/contacts?limit=100${cursor ? `&after=${encodeURIComponent(cursor)}` : ''}`, { token })

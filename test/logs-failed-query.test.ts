@@ -24,7 +24,8 @@ t.test('a failed statement is logged with its SQL and error, without the values 
   await database.db.execute(sql`alter table contacts rename column company to company_drifted`)
   t.teardown(() => database.db.execute(sql`alter table contacts rename column company_drifted to company`))
 
-  const values = { displayName: 'Ada Leakwell', company: 'Company-SECRET-4242', emails: ['leak-4242@example.com'] }
+  // A value with a line that looks like a stack frame must not end the redaction early.
+  const values = { displayName: 'Ada Leakwell', company: 'Company-SECRET-4242\n    at Object.<anonymous> (x.js:1:1)', emails: ['leak-4242@example.com'] }
   const res = await post(values)
   const problem = assertProblem(t, { ...res, data: JSON.parse(res.body) }, 500, 'internal', 'schema drift')
   t.notMatch(problem.detail, internalsPattern, 'the client learns nothing of the internals')
@@ -33,6 +34,6 @@ t.test('a failed statement is logged with its SQL and error, without the values 
   t.equal(errors.length, 1, 'one error line for the failed request')
   const logged = JSON.stringify(errors)
   t.match(logged, /Failed query: insert into \\"contacts\\"/, 'the SQL that failed is logged')
-  t.match(logged, /company/, 'with the database\'s reason (the missing column)')
-  for (const v of ['Ada Leakwell', 'Company-SECRET-4242', 'leak-4242@example.com']) t.notMatch(logged, v, `the value ${v} is not logged`)
+  t.match(logged, /column \\"company\\" of relation \\"contacts\\" does not exist/, 'with the database\'s reason')
+  for (const v of ['Ada Leakwell', 'Company-SECRET-4242', 'Object.<anonymous> (x.js', 'leak-4242@example.com']) t.notMatch(logged, v, `the value ${v} is not logged`)
 })

@@ -19,7 +19,9 @@ export async function closeDatabase (database: Database): Promise<void> {
  *   connect timeout is all that stops it waiting); `restore()` forwards again.
  * - `freeze()` is a network partition: nothing passes either way and nothing is closed, so the
  *   client sees neither an error nor an answer (TCP still acknowledges, as a proxy or a hung
- *   server would); `thaw()` lets the held bytes and connections through again.
+ *   server would); `thaw()` lets the held bytes and connections through again, as a healed
+ *   network delivers what it held: bytes a client sent before giving up its connection still
+ *   reach PostgreSQL, followed by that connection's end.
  */
 export interface DbProxy {
   port: number
@@ -83,7 +85,8 @@ export async function dbProxy (target: { host: string, port: number }): Promise<
     },
     freeze () {
       frozen = true
-      // Unpiped and paused, each side's bytes wait in the kernel's buffers, unread and unanswered.
+      // Unpiped and paused, each side's bytes wait unread (in the socket's buffer, then the
+      // kernel's), and a paused socket does not see its peer's end either.
       for (const [client, upstream] of pairs) {
         client.unpipe(upstream); upstream.unpipe(client)
         client.pause(); upstream.pause()
