@@ -2,6 +2,8 @@ import t from 'tap'
 import { mintToken, serverEnv, startServer } from './support/imports/server.js'
 import { dbProxy } from './support/outage.js'
 import { httpCall, type HttpAnswer } from './support/process.js'
+import { subscribe, untilLive, wsClient } from './support/subscriptions.js'
+import type { TapTest } from './support/tap.js'
 
 // A network partition between the server and PostgreSQL: established connections stay open but
 // nothing comes back (no error, no RST; a proxy or a hung server looks the same). Without a
@@ -19,23 +21,30 @@ const CONNECT_TIMEOUT_MS = 1000
 const ANSWERED_WITHIN_MS = ANSWER_TIMEOUT_MS + CONNECT_TIMEOUT_MS + 6000
 const HANG_MS = 60_000
 
-t.test('network partition: requests answer 503 instead of hanging, the server heals with the network', {
-  skip: process.env.DATABASE_URL ? false : 'needs PostgreSQL (set DATABASE_URL): the embedded PGlite runs inside the server process, so no network can fail'
-}, async (t) => {
-  t.setTimeout(240_000)
+/** A server whose database is reached through a proxy the test can freeze, and a token for it. */
+async function serverBehindProxy (t: TapTest, workspace: string, extraEnv: Record<string, string> = {}) {
   const env = await serverEnv(t, {
     DATABASE_STATEMENT_TIMEOUT_MS: String(STATEMENT_TIMEOUT_MS),
     DATABASE_ANSWER_TIMEOUT_MS: String(ANSWER_TIMEOUT_MS),
     DATABASE_CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS),
     WORKER_POLL_MS: '200',
-    RATE_LIMIT_MAX: '1000000'
+    RATE_LIMIT_MAX: '1000000',
+    ...extraEnv
   })
   const direct = new URL(env.DATABASE_URL)
   const proxy = await dbProxy({ host: direct.hostname, port: Number(direct.port || 5432) })
   t.teardown(() => proxy.close())
   env.DATABASE_URL = proxy.url(env.DATABASE_URL)
-  const token = await mintToken(env, 'partition', 'contacts:read,contacts:write')
+  const token = await mintToken(env, workspace, 'contacts:read,contacts:write')
   const { base, server } = await startServer(t, env)
+  return { proxy, token, base, server }
+}
+
+t.test('network partition: requests answer 503 instead of hanging, the server heals with the network', {
+  skip: process.env.DATABASE_URL ? false : 'needs PostgreSQL (set DATABASE_URL): the embedded PGlite runs inside the server process, so no network can fail'
+}, async (t) => {
+  t.setTimeout(240_000)
+  const { proxy, token, base, server } = await serverBehindProxy(t, 'partition')
 
   const seeded = await httpCall(base, 'POST', '/v1/contacts', { token, body: { displayName: 'Before the partition' } })
   t.equal(seeded.statusCode, 201, seeded.body)
@@ -110,4 +119,35 @@ t.test('network partition: requests answer 503 instead of hanging, the server he
   t.same(names.filter((n) => n.startsWith('During')), [], 'no contact from the partition was written')
   t.equal(names.filter((n) => n.startsWith('After')).length, 10, 'the writes after it are there')
   t.equal(server.child.exitCode, null, 'the same process all along')
+})
+
+t.test('a partition that outlasts the server\'s sessions: live subscriptions come back by themselves', {
+  skip: process.env.DATABASE_URL ? false : 'needs PostgreSQL (set DATABASE_URL): the embedded PGlite runs inside the server process, so no network can fail'
+}, async (t) => {
+  t.setTimeout(240_000)
+  const { proxy, token, base } = await serverBehindProxy(t, 'partition-live', { GRAPHQL_SUBSCRIPTION_HEARTBEAT_MS: '500' })
+  const client = wsClient(`ws://${base.host}/graphql`, { authorization: `Bearer ${token}` })
+  t.teardown(() => client.dispose())
+  const sub = subscribe(client, 'subscription { contactChanged { type contactId } }')
+  t.teardown(() => sub.dispose())
+  let n = 0
+  const poke = () => httpCall(base, 'POST', '/v1/contacts', { token, body: { displayName: `Poke ${n++}` } })
+  await untilLive(sub, poke)
+  t.pass('live before the partition')
+
+  proxy.freeze()
+  await new Promise((resolve) => setTimeout(resolve, 1000))
+  // PostgreSQL's side of every open connection is gone, the LISTEN connection's included; the
+  // server's side hears nothing, not even a reset.
+  proxy.thaw({ sessionsLost: true })
+  const healedAt = Date.now()
+  let served = false
+  while (!served && Date.now() - healedAt < 30_000) {
+    served = (await poke()).statusCode === 201
+    if (!served) await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+  t.ok(served, `writes work again ${Date.now() - healedAt} ms after the network returned`)
+  sub.results.length = 0
+  const pokes = await untilLive(sub, poke, 30_000).catch((err: Error) => { t.fail(err.message); return -1 })
+  t.ok(pokes > 0, `the subscription delivers again ${Date.now() - healedAt} ms after the network returned (${pokes} writes)`)
 })

@@ -138,11 +138,12 @@ export const subscriptionResolvers = {
  * Subscriptions for the graphql plugin: the pubsub, mercurius' options, and the relay from the
  * event log, started when the app is ready and stopped on close (before the database closes).
  */
-export function setupSubscriptions (app: FastifyInstance, deps: AuthDeps & { db: Db, services: Services }) {
+export function setupSubscriptions (app: FastifyInstance, deps: AuthDeps & { db: Db, services: Services, heartbeatMs?: number }) {
   const pubsub = new WorkspacePubSub()
   const relay = createEventRelay({
     db: deps.db,
     log: app.log,
+    heartbeatMs: deps.heartbeatMs,
     wants: (workspaceId) => pubsub.has(topicOf(workspaceId)),
     deliver: (events) => { for (const e of events) pubsub.publish({ topic: topicOf(e.workspaceId), payload: e }) }
   })

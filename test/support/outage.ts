@@ -21,7 +21,10 @@ export async function closeDatabase (database: Database): Promise<void> {
  *   client sees neither an error nor an answer (TCP still acknowledges, as a proxy or a hung
  *   server would); `thaw()` lets the held bytes and connections through again, as a healed
  *   network delivers what it held: bytes a client sent before giving up its connection still
- *   reach PostgreSQL, followed by that connection's end.
+ *   reach PostgreSQL, followed by that connection's end. `thaw({ sessionsLost: true })` is a
+ *   partition that outlasted the server's sessions: PostgreSQL's side of each connection that
+ *   was open is gone, while the client's side stays silent forever (no RST reaches it); new
+ *   connections work.
  */
 export interface DbProxy {
   port: number
@@ -29,7 +32,7 @@ export interface DbProxy {
   cut: () => void
   restore: () => void
   freeze: () => void
-  thaw: () => void
+  thaw: (o?: { sessionsLost?: boolean }) => void
   /** Connections open through the proxy now (client side). */
   open: () => number
   close: () => Promise<void>
@@ -43,6 +46,7 @@ export async function dbProxy (target: { host: string, port: number }): Promise<
   const clients = new Set<Socket>()
   const pairs = new Map<Socket, Socket>()
   const held = new Set<Socket>()
+  const silenced = new Set<Socket>()
   const track = (s: Socket) => {
     sockets.add(s)
     s.on('close', () => sockets.delete(s))
@@ -54,12 +58,12 @@ export async function dbProxy (target: { host: string, port: number }): Promise<
     pairs.set(client, upstream)
     client.pipe(upstream).pipe(client)
     client.on('close', () => { upstream.destroy(); pairs.delete(client) })
-    upstream.on('close', () => client.destroy())
+    upstream.on('close', () => { if (!silenced.has(client)) client.destroy() })
   }
   const server = createServer((client) => {
     track(client)
     clients.add(client)
-    client.on('close', () => { clients.delete(client); held.delete(client) })
+    client.on('close', () => { clients.delete(client); held.delete(client); silenced.delete(client) })
     if (!up) return // accepted, never answered
     if (frozen) { held.add(client); client.pause(); return }
     forward(client)
@@ -92,9 +96,12 @@ export async function dbProxy (target: { host: string, port: number }): Promise<
         client.pause(); upstream.pause()
       }
     },
-    thaw () {
+    thaw (o = {}) {
       frozen = false
-      for (const [client, upstream] of pairs) { client.pipe(upstream); upstream.pipe(client) }
+      for (const [client, upstream] of pairs) {
+        if (o.sessionsLost) { silenced.add(client); pairs.delete(client); upstream.destroy(); continue }
+        client.pipe(upstream); upstream.pipe(client)
+      }
       for (const client of held) { held.delete(client); if (!client.destroyed) forward(client) }
     },
     open: () => clients.size,
