@@ -12,6 +12,7 @@ import type { InteractionsService } from '../interactions/interactions.service.j
 import { setMergedInto } from './contacts.repository.js'
 import type { ContactsService } from './contacts.service.js'
 import { contactMerges } from './merges.table.js'
+import { groupedInKeyOrder } from '../../lib/key-order.js'
 
 export const Merge = z.object({
   id: z.string(),
@@ -90,7 +91,7 @@ export function createMergesService (deps: { db: Db, clock: Clock, contacts: Con
       if (contactIds.length === 0) return []
       const rows = await inWorkspace(db, ctx.workspaceId, (tx) => tx.select().from(contactMerges).where(and(eq(contactMerges.workspaceId, ctx.workspaceId),
         or(inArray(contactMerges.survivorId, contactIds), inArray(contactMerges.mergedId, contactIds)))).orderBy(desc(contactMerges.mergedAt)))
-      return contactIds.map((id) => rows.filter((r) => r.survivorId === id || r.mergedId === id).map(toDto))
+      return groupedInKeyOrder(contactIds, rows, (r) => [r.survivorId, r.mergedId]).map((group) => group.map(toDto))
     }
   }
 }

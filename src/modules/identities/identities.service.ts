@@ -8,6 +8,7 @@ import { isUniqueViolation } from '../contacts/contacts.duplicates.js'
 import * as repo from './identities.repository.js'
 import { normalizeAddress, normalizeInboundAddress } from './identities.rules.js'
 import type { IdentityCreateInput, IdentityDto } from './identities.schemas.js'
+import { groupedInKeyOrder } from '../../lib/key-order.js'
 
 export function toIdentityDto (r: repo.IdentityRow): IdentityDto {
   return {
@@ -37,7 +38,7 @@ export function createIdentitiesService ({ db, contacts }: { db: Db, contacts: C
     /** For loaders: identities of many contacts, grouped in the order of `contactIds`. */
     async listMany (ctx: RequestContext, contactIds: string[]): Promise<IdentityDto[][]> {
       const rows = await ws(ctx, (t) => repo.listIdentities(t, ctx.workspaceId, contactIds))
-      return contactIds.map((id) => rows.filter((r) => r.contactId === id).map(toIdentityDto))
+      return groupedInKeyOrder(contactIds, rows, (r) => r.contactId).map((group) => group.map(toIdentityDto))
     },
 
     async add (ctx: RequestContext, contactId: string, input: IdentityCreateInput): Promise<IdentityDto> {

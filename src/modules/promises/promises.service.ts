@@ -13,6 +13,7 @@ import { appendEvent } from '../events/events.log.js'
 import { assertTransition, keptStatus, nextCheck, standing } from './promises.rules.js'
 import type { PromiseCreateInput, PromiseDto, PromiseEventDto, PromiseKeepInput, PromiseListInput, PromiseRenegotiateInput, PromiseStatsRowDto, StatsInput } from './promises.schemas.js'
 import { isoTime } from '../../lib/iso-time.js'
+import { groupedInKeyOrder } from '../../lib/key-order.js'
 
 export function toPromiseDto (r: repo.PromiseRow): PromiseDto {
   return {
@@ -249,7 +250,7 @@ export function createPromisesService (deps: Deps) {
     /** The histories of many promises in one statement (GraphQL `Promise.events` loader). */
     async eventsOfMany (ctx: RequestContext, promiseIds: string[]): Promise<PromiseEventDto[][]> {
       const rows = await wsRead(ctx, (t) => repo.listEventsOfMany(t, ctx.workspaceId, promiseIds))
-      return promiseIds.map((id) => rows.filter((e) => e.promiseId === id).map((e) => toEventDto(e, String(e.seq))))
+      return groupedInKeyOrder(promiseIds, rows, (e) => e.promiseId).map((group) => group.map((e) => toEventDto(e, String(e.seq))))
     },
 
     async stats (ctx: RequestContext, q: StatsInput): Promise<PromiseStatsRowDto[]> {
@@ -333,8 +334,8 @@ export function createPromisesService (deps: Deps) {
     /** First pages of many contacts' promises at once (GraphQL loader), in the order of `contactIds`. */
     async firstPages (ctx: RequestContext, contactIds: string[], q: { status?: PromiseDto['status'], limit: number }): Promise<Page<PromiseDto>[]> {
       const rows = await wsRead(ctx, (t) => repo.latestForContacts(t, ctx.workspaceId, contactIds, q.status, q.limit))
-      return contactIds.map((id) => {
-        const page = toPage(rows.filter((r) => r.contactId === id), q.limit, (r) => ({ id: r.id }))
+      return groupedInKeyOrder(contactIds, rows, (r) => r.contactId).map((group) => {
+        const page = toPage(group, q.limit, (r) => ({ id: r.id }))
         return { items: page.items.map(toPromiseDto), nextCursor: page.nextCursor }
       })
     },
@@ -342,7 +343,7 @@ export function createPromisesService (deps: Deps) {
     /** For loaders: the promises made in each interaction, in the order of `interactionIds`. */
     async madeIn (ctx: RequestContext, interactionIds: string[]): Promise<PromiseDto[][]> {
       const rows = await wsRead(ctx, (t) => repo.promisesMadeIn(t, ctx.workspaceId, interactionIds))
-      return interactionIds.map((id) => rows.filter((r) => r.madeInInteractionId === id).map(toPromiseDto))
+      return groupedInKeyOrder(interactionIds, rows, (r) => [r.madeInInteractionId]).map((group) => group.map(toPromiseDto))
     },
 
     moveAll: repo.movePromises
