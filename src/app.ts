@@ -113,8 +113,9 @@ export async function buildApp ({ config, db, clock = systemClock, logger, fetch
   await app.register(underPressure, { maxInFlight: config.maxInFlight })
   // Before auth: it marks WebSocket upgrades (request.ws), which authenticate in connection_init instead.
   await app.register(websocket, { options: { maxPayload: 1_048_576 } })
-  await app.register(auth, { config, workspaces: services.workspaces, apiKeys: services.apiKeys })
+  // Rate limits first: the failed-authentication pause must run before the auth hook.
   await app.register(rateLimit, { config })
+  await app.register(auth, { config, workspaces: services.workspaces, apiKeys: services.apiKeys })
   await app.register(idempotency, { db, clock })
   await app.register(openapi)
   // REST validates and serializes with zod; mercurius keeps Fastify's own JSON-schema compilers.

@@ -30,6 +30,7 @@ const envSchema = z.object({
   PUBLIC_URL: z.url().optional(),
   RATE_LIMIT_MAX: z.coerce.number().int().min(0).default(1000),
   RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1000).max(86_400_000).default(60_000),
+  RATE_LIMIT_AUTH_FAILURES_MAX: z.coerce.number().int().min(0).default(30),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').optional(),
   WORKERS: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   WORKER_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
@@ -79,7 +80,12 @@ export interface Config {
   /** GraphQL limits: nodes a query may ask for (GitHub's node limit), aliased fields per document. */
   graphql: { maxCost: number, maxAliases: number, /** How often the subscription relay checks that its LISTEN connection still answers (PostgreSQL). */ subscriptionHeartbeatMs?: number }
   /** Requests per window per API key or token subject (per IP on public routes); max 0 turns limits off. */
-  rateLimit: { max: number, windowMs: number, /** Prefix of the Redis keys (tests give each app its own). */ namespace?: string }
+  rateLimit: {
+    max: number, windowMs: number,
+    /** Failed authentications (401 answers) per client IP per window before that IP is paused; 0 or unset: no pause. */
+    authFailuresMax?: number,
+    /** Prefix of the Redis keys (tests give each app its own). */ namespace?: string
+  }
   /** Shared store for rate limits, so that they hold across server processes. */
   redisUrl?: string
   /** Public origin of this server, as providers see it (Twilio signs the full URL). */
@@ -155,7 +161,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimit: e.BODY_LIMIT,
     graphiql: e.GRAPHIQL,
     graphql: { maxCost: e.GRAPHQL_MAX_COST, maxAliases: e.GRAPHQL_MAX_ALIASES, subscriptionHeartbeatMs: e.GRAPHQL_SUBSCRIPTION_HEARTBEAT_MS },
-    rateLimit: { max: e.RATE_LIMIT_MAX, windowMs: e.RATE_LIMIT_WINDOW_MS },
+    rateLimit: { max: e.RATE_LIMIT_MAX, windowMs: e.RATE_LIMIT_WINDOW_MS, authFailuresMax: e.RATE_LIMIT_AUTH_FAILURES_MAX },
     redisUrl: e.REDIS_URL,
     publicUrl: e.PUBLIC_URL,
     workers: e.WORKERS,

@@ -72,7 +72,7 @@ t.test('API keys are limited per key; public routes per client IP', async (t) =>
 const redisUp = await redisAnswers()
 t.test('with REDIS_URL the budget is shared by every server process', { skip: redisUp ? false : `no Redis at ${REDIS_URL}` }, async (t) => {
   const namespace = `rapport-test-${randomBytes(6).toString('hex')}`
-  const config = { rateLimit: { max: 3, windowMs: 60_000, namespace }, redisUrl: REDIS_URL }
+  const config = { rateLimit: { max: 3, windowMs: 60_000, namespace, authFailuresMax: 2 }, redisUrl: REDIS_URL }
   const one = await build(t, { config })
   const two = await build(t, { config })
   t.equal((await one.rest('GET', '/v1/contacts')).headers['x-ratelimit-remaining'], '2')
@@ -81,6 +81,11 @@ t.test('with REDIS_URL the budget is shared by every server process', { skip: re
   const limited = await two.rest('GET', '/v1/contacts')
   t.equal(limited.statusCode, 429)
   t.equal(limited.data.code, 'request.rate_limited')
+
+  const guess = (app: typeof one.app) => app.inject({ method: 'GET', url: '/v1/contacts', remoteAddress: '10.2.0.1', headers: { authorization: 'Bearer wrong' } })
+  t.equal((await guess(one.app)).statusCode, 401)
+  t.equal((await guess(two.app)).statusCode, 401)
+  t.equal((await guess(one.app)).statusCode, 429, 'failed authentications are counted across processes too')
 })
 
 t.test('limits are off with RATE_LIMIT_MAX=0 (the test default)', async (t) => {
@@ -89,4 +94,33 @@ t.test('limits are off with RATE_LIMIT_MAX=0 (the test default)', async (t) => {
   t.equal(res.statusCode, 200)
   t.notOk(res.headers['x-ratelimit-limit'])
   t.notOk(res.headers.ratelimit)
+})
+
+t.test('an address that keeps failing authentication is paused, even for a right token; others are not', async (t) => {
+  const { app, token } = await build(t, { config: { rateLimit: { max: 0, windowMs: 1000, authFailuresMax: 3 } } })
+  const call = (ip: string, bearer: string, url = '/v1/contacts') => app.inject({ method: 'GET', url, remoteAddress: ip, headers: { authorization: `Bearer ${bearer}` } })
+  const gql = (ip: string, bearer: string) => app.inject({ method: 'POST', url: '/graphql', remoteAddress: ip, headers: { authorization: `Bearer ${bearer}` }, payload: { query: '{ __typename }' } })
+  const good = token()
+  const forged = good.slice(0, -4) + (good.endsWith('AAAA') ? 'BBBB' : 'AAAA')
+
+  for (let i = 0; i < 10; i++) t.equal((await call('10.1.0.1', good)).statusCode, 200, 'successes never count')
+  t.equal((await call('10.1.0.1', 'not-a-token')).statusCode, 401)
+  t.equal((await call('10.1.0.1', forged)).statusCode, 401)
+  t.equal((await gql('10.1.0.1', forged)).statusCode, 401, 'GraphQL failures count too')
+  const paused = await call('10.1.0.1', forged)
+  t.equal(paused.statusCode, 429, 'the fourth guess is not looked at')
+  t.match(paused.headers['content-type'], /^application\/problem\+json/)
+  t.equal(paused.json().code, 'request.rate_limited')
+  t.ok(Number(paused.headers['retry-after']) >= 1 && Number(paused.headers['retry-after']) <= 1, 'Retry-After: the rest of the window, in seconds')
+  t.equal((await call('10.1.0.1', good)).statusCode, 429, 'a right token from the paused address too: the answer must not tell a right guess from a wrong one')
+  const pausedGql = await gql('10.1.0.1', good)
+  t.equal(pausedGql.statusCode, 429)
+  t.equal(pausedGql.json().errors[0].extensions.code, 'request.rate_limited')
+  t.equal((await call('10.1.0.1', good, '/healthz')).statusCode, 200, 'health probes are never paused')
+
+  t.equal((await call('10.1.0.2', good)).statusCode, 200, 'another address is not paused')
+  t.equal((await call('10.1.0.2', forged)).statusCode, 401, 'and gets 401s, not 429s, for its own first failures')
+
+  await new Promise((resolve) => setTimeout(resolve, 1100))
+  t.equal((await call('10.1.0.1', good)).statusCode, 200, 'the pause ends with the window')
 })

@@ -14,16 +14,43 @@ function limitKey (request: FastifyRequest): string {
   return request.ctx ? `sub:${request.ctx.workspaceId}:${request.ctx.actor}` : `ip:${request.ip}`
 }
 
+/** A client IP that failed authentication this often is paused, whatever it sends next. */
+const authFailureKey = (request: FastifyRequest) => `authfail:${request.ip}`
+
+/**
+ * Guessing tokens or API keys: every 401 answer counts against the client IP, and an IP past
+ * `authFailuresMax` in the window gets 429 before its credentials are even looked at. Checked before
+ * authentication on purpose: if a correct guess still went through while wrong ones got 429, the
+ * pause would tell the guesser which one was right. Successful requests never count.
+ */
+function pauseRepeatedAuthFailures (app: FastifyInstance, max: number) {
+  const failures = app.createRateLimit({ max, keyGenerator: authFailureKey })
+  app.addHook('onRequest', async (request, reply) => {
+    if (unlimitedRoutes.has(request.routeOptions.url ?? '')) return
+    const state = await failures(request, { increment: false })
+    if (state.isAllowed || state.remaining > 0) return
+    reply.header('retry-after', state.ttlInSeconds)
+    throw new DomainError('request.rate_limited', `Too many failed authentications from this address; retry in ${state.ttlInSeconds} s`, { retryAfterSeconds: state.ttlInSeconds })
+  })
+  // Counted before the answer leaves (not onResponse): the client's next request sees it.
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (reply.statusCode === 401) await failures(request)
+    return payload
+  })
+}
+
 /**
  * Rate limits with @fastify/rate-limit: in memory, or in Redis when REDIS_URL is set so that every
  * server process counts against the same budget. Besides the plugin's X-RateLimit-* headers, each
  * answer carries the IETF draft's structured `RateLimit` and `RateLimit-Policy` fields
  * (draft-ietf-httpapi-ratelimit-headers: policy "default", q = quota, w = window in seconds,
  * r = remaining, t = seconds until the window resets).
+ * Registered before the auth plugin: its own onRequest hook (the failed-authentication pause) runs
+ * before authentication; the per-subject limit is a route-level hook, which runs after it.
  */
 async function rateLimitPlugin (app: FastifyInstance, { config }: { config: Pick<Config, 'rateLimit' | 'redisUrl'> }) {
-  const { max, windowMs, namespace } = config.rateLimit
-  if (max === 0) return
+  const { max, windowMs, namespace, authFailuresMax = 0 } = config.rateLimit
+  if (max === 0 && authFailuresMax === 0) return
   let redis: Redis | undefined
   if (config.redisUrl) {
     // Fail fast rather than queue: a slow Redis must not hold requests (skipOnError lets them through).
@@ -32,7 +59,7 @@ async function rateLimitPlugin (app: FastifyInstance, { config }: { config: Pick
     app.addHook('onClose', async () => { await redis?.quit() })
   }
   await app.register(rateLimit, {
-    global: true,
+    global: max > 0,
     max,
     timeWindow: windowMs,
     redis,
@@ -44,6 +71,8 @@ async function rateLimitPlugin (app: FastifyInstance, { config }: { config: Pick
     errorResponseBuilder: (_request, context) =>
       new DomainError('request.rate_limited', `Rate limit of ${context.max} requests exceeded; retry in ${context.after}`, { retryAfterSeconds: Math.ceil(context.ttl / 1000) })
   })
+  if (authFailuresMax > 0) pauseRepeatedAuthFailures(app, authFailuresMax)
+  if (max === 0) return
   const windowS = Math.ceil(windowMs / 1000)
   app.addHook('onSend', async (_request, reply, payload) => {
     const remaining = reply.getHeader('x-ratelimit-remaining')
@@ -56,4 +85,4 @@ async function rateLimitPlugin (app: FastifyInstance, { config }: { config: Pick
   })
 }
 
-export default fp(rateLimitPlugin, { name: 'rate-limit', dependencies: ['auth'] })
+export default fp(rateLimitPlugin, { name: 'rate-limit' })
