@@ -22,6 +22,13 @@ t.test('extensions.cost: GitHub-style node count, page sizes multiplied down nes
 
   const plain = await gql('{ workspace { id } }')
   t.same(plain.res.data.extensions.cost, { requested: 0, limit: 100 }, 'no connection, no nodes')
+
+  const byIds = await gql(`query ($ids: [ID!]!) { nodes(ids: $ids) { ... on Contact { timeline(first: 5) { nodes { id } } } } }`,
+    { ids: ['con_01h455vb4pex5vsknk084sn02q', 'con_01h455vb4pex5vsknk084sn02r', 'con_01h455vb4pex5vsknk084sn02s'] })
+  t.same(byIds.errors, undefined)
+  t.same(byIds.res.data.extensions.cost, { requested: 3 + 3 * 5, limit: 100 }, 'nodes(ids:) counts each id, and its nested pages once per id')
+  const literalIds = await gql(`{ nodes(ids: ["con_01h455vb4pex5vsknk084sn02q", "con_01h455vb4pex5vsknk084sn02r"]) { id } }`)
+  t.same(literalIds.res.data.extensions.cost, { requested: 2, limit: 100 })
 })
 
 t.test('an over-budget query is refused before anything runs', async (t) => {
@@ -38,6 +45,11 @@ t.test('an over-budget query is refused before anything runs', async (t) => {
 
   const byVariable = await gql('query ($n: Int) { contacts(first: $n) { nodes { id } } }', { n: 101 })
   t.equal(byVariable.errors?.[0].extensions.code, 'graphql.cost_limit_exceeded', 'page sizes in variables count too')
+
+  const manyIds = await gql('query ($ids: [ID!]!) { nodes(ids: $ids) { ... on Contact { timeline(first: 20) { nodes { id } } } } }',
+    { ids: Array.from({ length: 10 }, () => 'con_01h455vb4pex5vsknk084sn02q') })
+  t.equal(manyIds.errors?.[0].extensions.code, 'graphql.cost_limit_exceeded', 'a page nested under many ids is paid for per id')
+  t.same(manyIds.errors?.[0].extensions.cost, { requested: 10 + 10 * 20, limit: 100 })
 
   const atLimit = await gql('{ contacts(first: 50) { nodes { timeline(first: 1) { nodes { id } } } } }')
   t.same(atLimit.errors, undefined, 'exactly the limit runs')

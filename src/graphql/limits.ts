@@ -53,9 +53,19 @@ export function queryCost (schema: GraphQLSchema, document: DocumentNode, variab
   return walk(operation.selectionSet, root, 1)
 }
 
-/** The page size a field asks for (`first`, else `last`), or null when it is not paginated. */
+/**
+ * The nodes a field asks for: its page size (`first`, else `last`), or the length of its `ids`
+ * list (`nodes(ids:)`: each id is a node whose nested connections are paid for again), or null
+ * when it returns one thing.
+ */
 function pageSize (args: readonly GraphQLArgument[], given: readonly ArgumentNode[], variables: Record<string, unknown> | undefined): number | null {
   let size: number | null = null
+  const idsDef = args.find((a) => a.name === 'ids')
+  const idsNode = given.find((a) => a.name.value === 'ids')
+  if (idsDef && idsNode) {
+    const ids = valueFromAST(idsNode.value, idsDef.type, variables)
+    if (Array.isArray(ids)) size = ids.length
+  }
   for (const name of ['first', 'last']) {
     const def = args.find((a) => a.name === name)
     if (!def) continue
