@@ -1,5 +1,5 @@
 import type { DeliveryStatus, InboundEvent, InboundMessageEvent } from '../channel-adapter.js'
-import { e164 } from '../shared/request.js'
+import { e164, str } from '../shared/request.js'
 
 /** twilio.com/docs/messaging/api/message-resource#message-status-values */
 const STATUSES = new Map<string, DeliveryStatus>([
@@ -33,21 +33,29 @@ export function parseTwilio (p: URLSearchParams, now: Date): InboundEvent[] {
 
   const from = p.get('From')
   if (from === null) return []
+  // WhatsApp through Twilio prefixes both numbers with 'whatsapp:'; the person is still their phone
+  // number (the same contact as their SMS), and ProfileName is their WhatsApp display name.
+  const whatsapp = from.startsWith('whatsapp:')
   const media = Math.min(Number(p.get('NumMedia') ?? 0) || 0, 10) // Twilio caps MMS at 10 media
   const event: InboundMessageEvent = {
     type: 'message',
     providerMessageId: sid,
-    sender: { handle: e164(from) },
-    recipient: p.get('To') ?? undefined,
-    text: p.get('Body') ?? undefined,
+    sender: { handle: e164(withoutChannel(from)), name: str(p.get('ProfileName')) },
+    recipient: str(withoutChannel(p.get('To') ?? '')),
+    // An MMS with only media comes with an empty Body.
+    text: str(p.get('Body')),
     attachments: Array.from({ length: media }, (_, i) => ({
       url: p.get(`MediaUrl${i}`) ?? undefined,
       contentType: p.get(`MediaContentType${i}`) ?? undefined
     })),
     sentAt: now,
-    // WhatsApp-over-Twilio senders look like 'whatsapp:+1...'; e164() leaves those untouched.
-    interactionKind: 'sms',
+    interactionKind: whatsapp ? 'message' : 'sms',
     identityKind: 'phone'
   }
   return [event]
+}
+
+/** 'whatsapp:+14155552671' -> '+14155552671' (Twilio's channel prefix on addresses). */
+function withoutChannel (address: string): string {
+  return address.replace(/^whatsapp:/, '')
 }
