@@ -79,7 +79,9 @@ t.test('postmark: reply with References and attachments; delivery and bounce', a
   t.same(email.parse!(request({ body: delivery }), postmark, ctx), [{ type: 'status', providerMessageId: 'pm-1', status: 'delivered', occurredAt: new Date('2024-05-29T18:16:00Z') }])
   const bounce = JSON.stringify({ RecordType: 'Bounce', ID: 42, Type: 'HardBounce', TypeCode: 1, MessageID: 'pm-2', Description: 'The server was unable to deliver your message', Inactive: true, BouncedAt: '2024-05-29T18:17:00Z' })
   t.match(email.parse!(request({ body: bounce }), postmark, ctx), [{ status: 'failed', providerMessageId: 'pm-2', error: /unable to deliver/ }])
-  t.same(email.parse!(request({ body: JSON.stringify({ RecordType: 'Open', MessageID: 'pm-3' }) }), postmark, ctx), [], 'opens ignored')
+  t.same(email.parse!(request({ body: JSON.stringify({ RecordType: 'Open', MessageID: 'pm-3', ReceivedAt: '2024-05-29T18:18:00Z' }) }), postmark, ctx),
+    [{ type: 'status', providerMessageId: 'pm-3', status: 'read', occurredAt: new Date('2024-05-29T18:18:00Z') }], 'an open is a read receipt')
+  t.same(email.parse!(request({ body: JSON.stringify({ RecordType: 'Click', MessageID: 'pm-3' }) }), postmark, ctx), [], 'clicks ignored')
 })
 
 t.test('mailgun: signed form', async (t) => {

@@ -8,7 +8,10 @@ import { parsePostmark, sendPostmark } from './postmark.js'
 import { sendSmtp } from './smtp.js'
 
 /** Postmark RecordType and Mailgun event names. */
-const STATUSES = new Map<string, DeliveryStatus>([['Delivery', 'delivered'], ['Bounce', 'failed'], ['accepted', 'queued'], ['delivered', 'delivered'], ['failed', 'failed']])
+const STATUSES = new Map<string, DeliveryStatus>([
+  ['Delivery', 'delivered'], ['Bounce', 'failed'], ['Open', 'read'],
+  ['accepted', 'queued'], ['delivered', 'delivered'], ['failed', 'failed'], ['rejected', 'failed'], ['opened', 'read']
+])
 
 /**
  * Email. Inbound: a Postmark inbound stream or a Mailgun route ("forward" / "store and notify")
@@ -18,7 +21,7 @@ const STATUSES = new Map<string, DeliveryStatus>([['Delivery', 'delivered'], ['B
 export const emailAdapter: ChannelAdapter<EmailConfig> = {
   kind: 'email',
   description: 'Email: inbound via Postmark or Mailgun webhooks, outbound via SMTP or Postmark',
-  capabilities: { receive: true, send: true, deliveryReceipts: true, readReceipts: false, threads: true, attachments: true },
+  capabilities: { receive: true, send: true, deliveryReceipts: true, readReceipts: true, threads: true, attachments: true },
   config: emailConfig,
   secretFields: ['basicAuthPassword', 'mailgunSigningKey', 'smtpPass', 'postmarkServerToken'],
   addressKinds: ['email'],

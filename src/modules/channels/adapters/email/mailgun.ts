@@ -2,6 +2,7 @@ import type { DeliveryStatus, InboundAttachment, InboundEvent, RawInboundRequest
 import { hmac, safeEqual, withinWindow } from '../shared/crypto.js'
 import { dateFrom, header, num, parseDate, readForm, str, type FormBody, type Loose } from '../shared/request.js'
 import { msgIds, parseAddress, threadOf } from './headers.js'
+import { htmlToText } from './html-text.js'
 
 /**
  * Mailgun posts routed mail as a form (multipart when it has attachments) and event webhooks as
@@ -25,7 +26,12 @@ export function verifyMailgun (req: RawInboundRequest, signingKey: string, now: 
   return safeEqual(s.signature.toLowerCase(), hmac('sha256', signingKey, `${s.timestamp ?? ''}${s.token}`).toString('hex'))
 }
 
-const EVENT_STATUS = new Map<string, DeliveryStatus>([['accepted', 'queued'], ['delivered', 'delivered'], ['failed', 'failed']])
+/** Event webhook names (documentation.mailgun.com, "Event types"); clicks, complaints etc. are ignored. */
+const EVENT_STATUS = new Map<string, DeliveryStatus>([
+  ['accepted', 'queued'], ['delivered', 'delivered'], ['failed', 'failed'], ['rejected', 'failed'],
+  // An open (tracking pixel) is the closest thing e-mail has to a read receipt.
+  ['opened', 'read']
+])
 
 export function parseMailgun (req: RawInboundRequest, now: Date): InboundEvent[] {
   const { form, json } = readMailgun(req)
@@ -50,7 +56,8 @@ export function parseMailgun (req: RawInboundRequest, now: Date): InboundEvent[]
     sender: { handle: from.email, name: from.name },
     recipient: f('recipient'),
     subject: f('subject') ?? f('Subject'),
-    text: f('stripped-text') ?? f('body-plain'),
+    // Mail sent as HTML only has no text part.
+    text: f('stripped-text') ?? f('body-plain') ?? htmlToText(f('stripped-html') ?? f('body-html')),
     attachments: attachments(form),
     sentAt: parseDate(f('Date'), dateFrom(f('timestamp'), 's', now)),
     interactionKind: 'email',

@@ -3,10 +3,12 @@ import { callProvider, failHttp, ok } from '../shared/http.js'
 import { arr, num, parseDate, str, type Loose } from '../shared/request.js'
 import type { EmailConfig } from './config.js'
 import { messageIdFor, parseAddress, replyHeaders, threadOf } from './headers.js'
+import { htmlToText } from './html-text.js'
 
 /**
  * Postmark inbound webhook (postmarkapp.com/developer/webhooks/inbound-webhook), plus the
- * Delivery and Bounce webhooks when they point at the same URL (told apart by RecordType).
+ * Delivery, Bounce and Open webhooks when they point at the same URL (told apart by RecordType).
+ * Other record types (Click, SpamComplaint, SubscriptionChange) are acknowledged and ignored.
  */
 export function parsePostmark (body: Loose, now: Date): InboundEvent[] {
   const id = str(body?.MessageID)
@@ -19,11 +21,15 @@ export function parsePostmark (body: Loose, now: Date): InboundEvent[] {
     if (body.Inactive === false && body.Type !== 'HardBounce') return []
     return [{ type: 'status', providerMessageId: id, status: 'failed', occurredAt: parseDate(body.BouncedAt, now), error: str(body.Description) ?? str(body.Type) }]
   }
+  if (body.RecordType === 'Open') {
+    // An open is the closest thing e-mail has to a read receipt (tracking pixel: approximate).
+    return [{ type: 'status', providerMessageId: id, status: 'read', occurredAt: parseDate(body.ReceivedAt, now) }]
+  }
   if (body.RecordType !== undefined && body.RecordType !== 'Inbound') return []
 
   const header = (name: string): string | undefined =>
     str(arr(body.Headers).find((h: Loose) => String(h?.Name).toLowerCase() === name)?.Value)
-  const from = body.FromFull !== undefined
+  const from = str(body.FromFull?.Email) !== undefined
     ? { email: str(body.FromFull.Email)?.toLowerCase(), name: str(body.FromFull.Name) }
     : parseAddress(str(body.From))
   if (from.email === undefined) return []
@@ -35,7 +41,8 @@ export function parsePostmark (body: Loose, now: Date): InboundEvent[] {
     recipient: str(body.OriginalRecipient) ?? str(body.ToFull?.[0]?.Email) ?? parseAddress(str(body.To)).email,
     subject: str(body.Subject),
     // The stripped reply is the new content; quoted history is already in the thread.
-    text: str(body.StrippedTextReply) ?? str(body.TextBody),
+    // Mail sent as HTML only has an empty TextBody.
+    text: str(body.StrippedTextReply) ?? str(body.TextBody) ?? htmlToText(str(body.HtmlBody)),
     attachments: arr(body.Attachments).map((a: Loose) => ({
       name: str(a?.Name), contentType: str(a?.ContentType), size: num(a?.ContentLength)
     })),
