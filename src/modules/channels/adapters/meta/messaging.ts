@@ -1,35 +1,39 @@
-import type { InboundEvent } from '../channel-adapter.js'
+import type { InboundAttachment, InboundEvent } from '../channel-adapter.js'
 import { arr, dateFrom, str, type Loose } from '../shared/request.js'
 
 /**
  * Messenger (`object: page`) and Instagram (`object: instagram`) share the `entry[].messaging[]`
  * shape (developers.facebook.com/docs/messenger-platform/webhooks). Each item is one of
- * message / postback / delivery / read; others (reactions, optins, referrals) are ignored.
+ * message / postback / delivery / read; others (reactions, optins, referrals, edits) are ignored.
+ * `standby[]` carries the same items while another app owns the conversation (handover protocol):
+ * they are still the customer's messages, so they are logged too.
+ *
+ * Echoes (`is_echo`, what the page itself sent) are not logged: they are not the customer
+ * speaking, and messages sent through Rapport are already logged as outbound.
  */
 export function parseMessaging (body: Loose, identityKind: 'meta:psid' | 'meta:igsid', now: Date): InboundEvent[] {
   const events: InboundEvent[] = []
   for (const entry of arr(body?.entry)) {
-    for (const ev of arr(entry?.messaging)) {
+    for (const ev of [...arr(entry?.messaging), ...arr(entry?.standby)]) {
       const user = str(ev?.sender?.id)
       const at = dateFrom(ev?.timestamp, 'ms', now)
       const m = ev?.message ?? ev?.postback
-      if (m !== undefined && user !== undefined) {
-        // Echoes are copies of messages the page itself sent; deleted/unsupported carry no content.
-        if (m.is_echo === true || m.is_deleted === true || str(m.mid) === undefined) continue
+      if (m !== undefined && m !== null && user !== undefined) {
+        // Deleted/unsupported messages carry no content.
+        if (m.is_echo === true || m.is_deleted === true || m.is_unsupported === true) continue
+        // Postbacks from before mid was added have none: sender and time identify the tap.
+        const id = str(m.mid) ?? (ev.postback !== undefined ? `postback:${user}:${String(ev.timestamp)}` : undefined)
+        if (id === undefined) continue
+        const attachments = arr(m.attachments)
         events.push({
           type: 'message',
-          providerMessageId: String(m.mid),
+          providerMessageId: id,
           threadId: str(m.reply_to?.mid),
           sender: { handle: user },
           recipient: str(ev.recipient?.id),
           // A postback is a button tap: its title is what the person "said".
-          text: str(m.text) ?? str(m.title),
-          attachments: arr(m.attachments).map((a: Loose) => ({
-            url: str(a?.payload?.url),
-            // Meta gives a coarse type, not a MIME type.
-            contentType: ['image', 'video', 'audio'].includes(a?.type) ? `${String(a.type)}/*` : undefined,
-            name: str(a?.title)
-          })),
+          text: str(m.text) ?? str(m.title) ?? attachments.map(locationText).find((t) => t !== undefined),
+          attachments: files(attachments),
           sentAt: at,
           interactionKind: 'message',
           identityKind
@@ -42,6 +46,32 @@ export function parseMessaging (body: Loose, identityKind: 'meta:psid' | 'meta:i
     }
   }
   return events
+}
+
+/**
+ * Meta gives a coarse type, not a MIME type. A sticker came as an `image` attachment and, since
+ * mid-2026, also as a `sticker` one with the same sticker_id: it is kept once.
+ */
+function files (attachments: Loose[]): InboundAttachment[] {
+  const stickers = new Set<string>()
+  const out: InboundAttachment[] = []
+  for (const a of attachments) {
+    if (a?.type === 'location') continue
+    const sticker = str(a?.payload?.sticker_id)
+    if (sticker !== undefined && stickers.has(sticker)) continue
+    if (sticker !== undefined) stickers.add(sticker)
+    out.push({ url: str(a?.payload?.url), contentType: COARSE_TYPES.get(a?.type), name: str(a?.title), providerFileId: sticker })
+  }
+  return out
+}
+
+const COARSE_TYPES = new Map<unknown, string>([['image', 'image/*'], ['sticker', 'image/*'], ['video', 'video/*'], ['audio', 'audio/*']])
+
+/** A shared location (older Messenger clients) has coordinates and no URL: its text is where. */
+function locationText (a: Loose): string | undefined {
+  const c = a?.payload?.coordinates
+  if (a?.type !== 'location' || c?.lat === undefined || c?.long === undefined) return undefined
+  return [str(a.title), `${String(c.lat)},${String(c.long)}`].filter(Boolean).join(' ')
 }
 
 /**

@@ -2,8 +2,11 @@ import type { DeliveryStatus, InboundAttachment, InboundEvent } from '../channel
 import { arr, dateFrom, e164, str, type Loose } from '../shared/request.js'
 
 const MEDIA = ['image', 'video', 'audio', 'document', 'sticker'] as const
-/** Not conversation content: reactions attach to another message, system = number changes etc. */
-const SKIP = new Set(['reaction', 'system', 'request_welcome', 'ephemeral'])
+/**
+ * Not conversation content: reactions attach to another message, system = number changes etc.,
+ * unsupported = something WhatsApp could not hand over (it has no content to log).
+ */
+const SKIP = new Set(['reaction', 'system', 'request_welcome', 'ephemeral', 'unsupported'])
 
 const STATUSES = new Map<string, DeliveryStatus>([['sent', 'sent'], ['delivered', 'delivered'], ['read', 'read'], ['failed', 'failed']])
 
@@ -22,22 +25,27 @@ export function parseWhatsApp (body: Loose, now: Date): InboundEvent[] {
     for (const change of arr(entry?.changes)) {
       if (change?.field !== 'messages') continue
       const v = change.value ?? {}
-      const names = new Map(arr(v.contacts).map((c: Loose) => [str(c?.wa_id), str(c?.profile?.name)]))
+      const names = new Map<string | undefined, string | undefined>()
+      for (const c of arr(v.contacts)) {
+        const name = str(c?.profile?.name) ?? str(c?.profile?.username)
+        names.set(str(c?.wa_id), name)
+        names.set(str(c?.user_id), name)
+      }
       const us = str(v.metadata?.display_phone_number)
       for (const m of arr(v.messages)) {
-        const from = str(m?.from)
-        if (from === undefined || str(m.id) === undefined || SKIP.has(m.type)) continue
+        const sender = senderOf(m)
+        if (sender === undefined || str(m.id) === undefined || SKIP.has(m.type)) continue
         events.push({
           type: 'message',
           providerMessageId: String(m.id),
           threadId: str(m.context?.id),
-          sender: { handle: e164(from), name: names.get(from) },
+          sender: { handle: sender.handle, name: names.get(sender.key) },
           recipient: us === undefined ? undefined : e164(us),
           text: messageText(m),
           attachments: attachments(m),
           sentAt: dateFrom(m.timestamp, 's', now),
           interactionKind: 'message',
-          identityKind: 'phone'
+          identityKind: sender.identityKind
         })
       }
       for (const s of arr(v.statuses)) {
@@ -57,10 +65,29 @@ export function parseWhatsApp (body: Loose, now: Date): InboundEvent[] {
   return events
 }
 
+/**
+ * The person is their phone number (`from`). A user with a WhatsApp username may have it withheld
+ * (2026 rollout); then only the business-scoped user id (`from_user_id`) identifies them.
+ */
+function senderOf (m: Loose): { key: string, handle: string, identityKind: string } | undefined {
+  const phone = str(m?.from)
+  if (phone !== undefined) return { key: phone, handle: e164(phone), identityKind: 'phone' }
+  const bsuid = str(m?.from_user_id)
+  return bsuid === undefined ? undefined : { key: bsuid, handle: bsuid, identityKind: 'meta:bsuid' }
+}
+
 function messageText (m: Loose): string | undefined {
   if (m.type === 'text') return str(m.text?.body)
   if (m.type === 'button') return str(m.button?.text)
-  if (m.type === 'interactive') return str(m.interactive?.button_reply?.title) ?? str(m.interactive?.list_reply?.title)
+  if (m.type === 'interactive') {
+    const i = m.interactive
+    return str(i?.button_reply?.title) ?? str(i?.list_reply?.title) ?? str(i?.nfm_reply?.body)
+  }
+  if (m.type === 'contacts') {
+    // Shared contact cards: who was shared, with their numbers.
+    return arr(m.contacts).map((c: Loose) => [str(c?.name?.formatted_name), ...arr(c?.phones).map((p: Loose) => str(p?.phone))].filter(Boolean).join(' ')).join('\n') || undefined
+  }
+  if (m.type === 'order') return str(m.order?.text)
   if (m.type === 'location') return [str(m.location?.name), str(m.location?.address), `${String(m.location?.latitude)},${String(m.location?.longitude)}`].filter(Boolean).join(' ')
   return str(m[m.type]?.caption)
 }
