@@ -5,6 +5,8 @@ import { DomainError, type FieldError } from '../../lib/errors.js'
 import { zodIssuesToFieldErrors } from '../../lib/validation.js'
 import { contactIdsByRef, upsertContacts, type ValidatedContacts } from '../contacts/contacts.upsert.js'
 import type { InteractionsService } from '../interactions/interactions.service.js'
+import type { InteractionLogInput } from '../interactions/interactions.schemas.js'
+import { newId } from '../../lib/ids.js'
 import type { PromisesService } from '../promises/promises.service.js'
 import { InteractionImportRow, naturalKey, PromiseImportRow, termsOf, type InteractionImportInput, type PromiseImportInput } from './imports.records.js'
 import * as repo from './imports.repository.js'
@@ -39,6 +41,8 @@ export async function applyContacts (tx: Tx, job: Job, rows: Row[], validated?: 
 }
 
 const DRY_RUN = '(dry run)'
+/** A set-based way to create a batch's new records with the same rules as `create`, all or nothing. */
+interface Bulk<T> { newId: () => string, createMany: (ctx: RequestContext, items: Array<{ id: string, input: T, contactId: string }>, sp: Tx) => Promise<void> }
 interface Known { recordId: string, hash: string }
 interface Valid<T> { line: number, input: T, key: string, hash: string, contactField: string }
 
@@ -74,7 +78,8 @@ export function createRecordAppliers (deps: { interactions: InteractionsService,
     tx: Tx, job: Job, rows: Row[],
     schema: typeof InteractionImportRow | typeof PromiseImportRow,
     create: (ctx: RequestContext, input: T, contactId: string, sp: Tx) => Promise<string>,
-    transition?: (ctx: RequestContext, id: string, input: T, sp: Tx) => Promise<void>
+    transition?: (ctx: RequestContext, id: string, input: T, sp: Tx) => Promise<void>,
+    bulk?: Bulk<T>
   ): Promise<Outcome[]> {
     const ws = job.workspaceId
     // One import of this kind at a time per workspace: two jobs with the same file never race to a
@@ -105,32 +110,58 @@ export function createRecordAppliers (deps: { interactions: InteractionsService,
         if (parsed.success && e.key) known.set(e.key, { recordId: DRY_RUN, hash: naturalKey(parsed.data as Record<string, unknown>).hash })
       }
     }
-    const written: Array<{ key: string, recordId: string, hash: string }> = []
-    for (const v of valid) {
-      const contactId = v.input.contactId ?? (v.input.contactExternalId !== undefined ? refs.byExternalId.get(v.input.contactExternalId) : refs.byEmail.get(v.input.contactEmail!))
-      if (contactId === undefined) {
-        outcomes.set(v.line, failed(v.line, [{ pointer: v.contactField, message: `No contact has this ${v.contactField === 'contactEmail' ? 'e-mail' : 'externalId'}` }], 'Contact not found'))
-        continue
+    const knownBefore = new Map(known)
+    let written: Array<{ key: string, recordId: string, hash: string }> = []
+    // Every row decided in file order (a key seen earlier in the file is known by then); a new
+    // record is created at once (one savepoint per row), or, in bulk mode, given its id now and
+    // created with the other new ones of the batch afterwards.
+    const decide = async (deferred?: Array<{ id: string, input: T, contactId: string }>) => {
+      for (const v of valid) {
+        const contactId = v.input.contactId ?? (v.input.contactExternalId !== undefined ? refs.byExternalId.get(v.input.contactExternalId) : refs.byEmail.get(v.input.contactEmail!))
+        if (contactId === undefined) {
+          outcomes.set(v.line, failed(v.line, [{ pointer: v.contactField, message: `No contact has this ${v.contactField === 'contactEmail' ? 'e-mail' : 'externalId'}` }], 'Contact not found'))
+          continue
+        }
+        const before = known.get(v.key)
+        const done = (status: Outcome['status'], recordId: string) => {
+          outcomes.set(v.line, { line: v.line, status, errors: null, key: v.key })
+          known.set(v.key, { recordId, hash: v.hash })
+          if (status !== 'unchanged') written.push({ key: v.key, recordId, hash: v.hash })
+        }
+        if (before?.hash === v.hash) {
+          done('unchanged', before.recordId)
+        } else if (before && transition && termsOf(before.hash) === termsOf(v.hash)) {
+          // In a dry run an earlier batch's record was never written: nothing to move yet.
+          const { error } = before.recordId === DRY_RUN ? {} : await attempt(tx, job.dryRun, (sp) => transition(ctx, before.recordId, v.input, sp))
+          if (error) outcomes.set(v.line, rowError(v.line, error, v.contactField))
+          else done('updated', before.recordId)
+        } else if (before) {
+          outcomes.set(v.line, failed(v.line, [{ pointer: v.input.externalId !== undefined ? 'externalId' : '', message: `Imported before (${before.recordId}) with other values; an import does not change it` }], 'Imported before'))
+        } else if (deferred && bulk) {
+          const id = bulk.newId()
+          deferred.push({ id, input: v.input, contactId })
+          done('created', job.dryRun ? DRY_RUN : id)
+        } else {
+          const { value, error } = await attempt(tx, job.dryRun, (sp) => create(ctx, v.input, contactId, sp))
+          if (error) outcomes.set(v.line, rowError(v.line, error, v.contactField))
+          else done('created', job.dryRun ? DRY_RUN : value!)
+        }
       }
-      const before = known.get(v.key)
-      const done = (status: Outcome['status'], recordId: string) => {
-        outcomes.set(v.line, { line: v.line, status, errors: null, key: v.key })
-        known.set(v.key, { recordId, hash: v.hash })
-        if (status !== 'unchanged') written.push({ key: v.key, recordId, hash: v.hash })
-      }
-      if (before?.hash === v.hash) {
-        done('unchanged', before.recordId)
-      } else if (before && transition && termsOf(before.hash) === termsOf(v.hash)) {
-        // In a dry run an earlier batch's record was never written: nothing to move yet.
-        const { error } = before.recordId === DRY_RUN ? {} : await attempt(tx, job.dryRun, (sp) => transition(ctx, before.recordId, v.input, sp))
-        if (error) outcomes.set(v.line, rowError(v.line, error, v.contactField))
-        else done('updated', before.recordId)
-      } else if (before) {
-        outcomes.set(v.line, failed(v.line, [{ pointer: v.input.externalId !== undefined ? 'externalId' : '', message: `Imported before (${before.recordId}) with other values; an import does not change it` }], 'Imported before'))
-      } else {
-        const { value, error } = await attempt(tx, job.dryRun, (sp) => create(ctx, v.input, contactId, sp))
-        if (error) outcomes.set(v.line, rowError(v.line, error, v.contactField))
-        else done('created', job.dryRun ? DRY_RUN : value!)
+    }
+    const deferred: Array<{ id: string, input: T, contactId: string }> = []
+    // Bulk mode has no transitions in it (they would need records still deferred).
+    await decide(bulk && !transition ? deferred : undefined)
+    if (deferred.length > 0) {
+      const { error } = await attempt(tx, job.dryRun, (sp) => bulk!.createMany(ctx, deferred, sp))
+      if (error) {
+        // Some row is refused by a rule the set-based write cannot tell apart (a merged contact's
+        // old id, a duplicate provider id, an unknown channel…): nothing of it was kept, so the
+        // batch is decided again row by row, each in its own savepoint, for a verdict per row.
+        known.clear()
+        for (const [k, v] of knownBefore) known.set(k, v)
+        for (const v of valid) outcomes.delete(v.line)
+        written = []
+        await decide()
       }
     }
     if (!job.dryRun) await repo.saveImportKeys(tx, ws, job.type, written)
@@ -139,12 +170,19 @@ export function createRecordAppliers (deps: { interactions: InteractionsService,
 
   const strip = <T extends Record<string, unknown>>(input: T, ...keys: string[]) =>
     Object.fromEntries(Object.entries(input).filter(([k]) => !keys.includes(k)))
+  const logInput = (input: InteractionImportInput, contactId: string) =>
+    ({ ...strip(input, 'contactExternalId', 'contactEmail', 'externalId'), contactId }) as unknown as InteractionLogInput
 
   return {
     interactions: (tx: Tx, job: Job, rows: Row[]) => apply<InteractionImportInput>(tx, job, rows, InteractionImportRow,
       async (ctx, input, contactId, sp) => {
-        const dto = await deps.interactions.log(ctx, { ...strip(input, 'contactExternalId', 'contactEmail', 'externalId'), contactId } as never, sp)
+        const dto = await deps.interactions.log(ctx, logInput(input, contactId), sp)
         return dto.id
+      },
+      undefined,
+      {
+        newId: () => newId('interaction'),
+        createMany: async (ctx, items, sp) => { await deps.interactions.logMany(ctx, items.map((i) => ({ id: i.id, input: logInput(i.input, i.contactId) })), sp) }
       }),
 
     promises: (tx: Tx, job: Job, rows: Row[]) => apply<PromiseImportInput>(tx, job, rows, PromiseImportRow,

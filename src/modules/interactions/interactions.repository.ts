@@ -74,6 +74,31 @@ export function insertForLiveContact (tx: Tx, row: LiveContactInteraction): Prom
 
 export const isNotLiveContact = (err: unknown): boolean => isViolation(err, '23502', 'contact_id')
 
+/**
+ * Many entries in one statement (an import batch): the rows travel as one JSON parameter, each
+ * contact id goes through the same live-contact subquery as insertForLiveContact (a missing,
+ * deleted or merged one fails the whole statement: isNotLiveContact), and a provider message id
+ * already logged is skipped. Returns the ids written; fewer than given means duplicates.
+ */
+export async function insertManyForLiveContacts (tx: Executor, rows: InteractionRow[]): Promise<string[]> {
+  if (rows.length === 0) return []
+  const json = JSON.stringify(rows.map((r) => ({
+    id: r.id, contact_id: r.contactId, channel_id: r.channelId, direction: r.direction, kind: r.kind, subject: r.subject, body: r.body,
+    thread_id: r.threadId, provider_message_id: r.providerMessageId, occurred_at: r.occurredAt, author_id: r.authorId, created_at: r.createdAt, updated_at: r.updatedAt
+  })))
+  const workspaceId = rows[0].workspaceId
+  const written = await tx.execute(sql`insert into interactions (workspace_id, id, contact_id, channel_id, direction, kind, subject, body, thread_id,
+      provider_message_id, occurred_at, author_id, created_at, updated_at)
+    select ${workspaceId}, r.id,
+      (select c.id from contacts c where c.workspace_id = ${workspaceId} and c.id = r.contact_id and c.deleted_at is null and c.merged_into is null),
+      r.channel_id, r.direction, r.kind, r.subject, r.body, r.thread_id, r.provider_message_id, r.occurred_at, r.author_id, r.created_at, r.updated_at
+    from jsonb_to_recordset(${json}::jsonb) as r(id text, contact_id text, channel_id text, direction text, kind text, subject text, body text, thread_id text,
+      provider_message_id text, occurred_at timestamptz, author_id text, created_at timestamptz, updated_at timestamptz)
+    on conflict do nothing
+    returning id`)
+  return (Array.isArray(written) ? written : (written as unknown as { rows: unknown[] }).rows).map((r) => (r as { id: string }).id)
+}
+
 const filterKeys = ['contactId', 'channelId', 'direction', 'kind', 'since', 'until', 'updatedSince', 'before', 'newerThan'] as const
 type Has = Partial<Record<typeof filterKeys[number] | 'oldestFirst', boolean>>
 const p = placeholder

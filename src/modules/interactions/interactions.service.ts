@@ -13,7 +13,7 @@ import type { IdentitiesService } from '../identities/identities.service.js'
 import { enqueueOutbox, listAttempts } from '../../jobs/outbox.repository.js'
 import type { InboundEvent } from '../channels/adapters/channel-adapter.js'
 import * as repo from './interactions.repository.js'
-import { appendEvent } from '../events/events.log.js'
+import { appendEvent, appendEvents } from '../events/events.log.js'
 import { changeStatus, changeStatusUpTo } from './interactions.status.js'
 import type { InteractionDto, InteractionListInput, InteractionLogInput, MessageSendInput } from './interactions.schemas.js'
 import { isoTime } from '../../lib/iso-time.js'
@@ -55,7 +55,7 @@ const sentKind = (channelKind: string): repo.InteractionRow['kind'] => channelKi
  */
 export interface PromiseHooks {
   keep: (tx: Tx, ctx: Pick<RequestContext, 'workspaceId' | 'actor'>, promiseIds: string[], interactionId: string, at: Date) => Promise<void>
-  suggest: (tx: Tx, ctx: Pick<RequestContext, 'workspaceId'>, interaction: repo.InteractionRow) => Promise<void>
+  suggest: (tx: Tx, ctx: Pick<RequestContext, 'workspaceId'>, sent: repo.InteractionRow[]) => Promise<void>
 }
 
 
@@ -65,6 +65,35 @@ export interface PromiseHooks {
  */
 const isPlainEntry = (input: InteractionLogInput): boolean =>
   input.direction === 'inbound' && !input.channelId && !input.providerMessageId && !input.keepsPromiseIds?.length
+
+/** The row log() and logMany() write for an entry (one rule for both). */
+function loggedRow (ctx: Pick<RequestContext, 'workspaceId' | 'actor'>, id: string, contactId: string, input: InteractionLogInput, now: Date): repo.NewInteractionRow {
+  return {
+    workspaceId: ctx.workspaceId,
+    id,
+    contactId,
+    channelId: input.channelId ?? null,
+    direction: input.direction,
+    kind: input.kind,
+    subject: input.subject ?? null,
+    body: input.body ?? null,
+    threadId: input.threadId ?? null,
+    providerMessageId: input.providerMessageId ?? null,
+    occurredAt: input.occurredAt ? new Date(input.occurredAt) : now,
+    authorId: input.direction === 'outbound' ? ctx.actor : null
+  }
+}
+
+/** The whole row as the database will hold it, for writes that do not read it back (timestamps set here). */
+function writtenRow (row: repo.NewInteractionRow): repo.InteractionRow {
+  const now = new Date()
+  return {
+    channelId: null, subject: null, body: null, threadId: null, providerMessageId: null, authorId: null,
+    status: null, statusReason: null, counterpart: null, attachments: [], raw: null, createdAt: now, updatedAt: now, ...row
+  } as repo.InteractionRow
+}
+
+const duplicateProviderId = () => new DomainError('validation.failed', 'This channel already logged that provider message id', { errors: [{ pointer: '/providerMessageId', message: 'Already logged', code: 'duplicate' }] })
 
 /** One contact's first timeline page out of rows read for several contacts (newest first). */
 function firstTimelinePage (rows: repo.InteractionRow[], contactId: string, limit: number): Page<InteractionDto> {
@@ -100,9 +129,10 @@ export function createInteractionsService (deps: Deps) {
   }
 
   // interaction.received for what a contact sent us, interaction.created for what we sent or logged.
-  const recordNew = (tx: Tx, row: repo.InteractionRow) => appendEvent(tx, {
+  const newEvent = (row: repo.InteractionRow) => ({
     workspaceId: row.workspaceId, type: row.direction === 'inbound' ? 'interaction.received' : 'interaction.created', subjectId: row.id, data: toInteractionDto(row), occurredAt: clock.now()
-  })
+  } as const)
+  const recordNew = (tx: Tx, row: repo.InteractionRow) => appendEvent(tx, newEvent(row))
 
   /**
    * An inbound entry for a live contact id, in one write on PostgreSQL: BEGIN, the settings, the
@@ -112,12 +142,7 @@ export function createInteractionsService (deps: Deps) {
    * (nothing written): log() then resolves a merged id or answers not found, the usual way.
    */
   async function logPlainEntry (ctx: RequestContext, input: InteractionLogInput): Promise<InteractionDto | undefined> {
-    const now = new Date()
-    const row: repo.InteractionRow = {
-      workspaceId: ctx.workspaceId, id: newId('interaction'), contactId: input.contactId, channelId: null, direction: input.direction, kind: input.kind,
-      subject: input.subject ?? null, body: input.body ?? null, threadId: input.threadId ?? null, providerMessageId: null, status: null, statusReason: null,
-      occurredAt: input.occurredAt ? new Date(input.occurredAt) : clock.now(), authorId: null, counterpart: null, attachments: [], raw: null, createdAt: now, updatedAt: now
-    }
+    const row = writtenRow(loggedRow(ctx, newId('interaction'), input.contactId, input, clock.now()))
     try {
       await ws(ctx, async (t) => {
         await repo.insertForLiveContact(t, row)
@@ -195,26 +220,40 @@ export function createInteractionsService (deps: Deps) {
       return ws(ctx, async (t) => {
         const contactId = await contacts.resolveId(ctx, input.contactId, t)
         if (input.channelId) await channels.runtime(ctx, input.channelId, t)
-        const row = await repo.insertInteraction(t, {
-          workspaceId: ctx.workspaceId,
-          id: newId('interaction'),
-          contactId,
-          channelId: input.channelId ?? null,
-          direction: input.direction,
-          kind: input.kind,
-          subject: input.subject ?? null,
-          body: input.body ?? null,
-          threadId: input.threadId ?? null,
-          providerMessageId: input.providerMessageId ?? null,
-          occurredAt: input.occurredAt ? new Date(input.occurredAt) : clock.now(),
-          authorId: input.direction === 'outbound' ? ctx.actor : null
-        })
-        if (!row) throw new DomainError('validation.failed', 'This channel already logged that provider message id', { errors: [{ pointer: '/providerMessageId', message: 'Already logged', code: 'duplicate' }] })
+        const row = await repo.insertInteraction(t, loggedRow(ctx, newId('interaction'), contactId, input, clock.now()))
+        if (!row) throw duplicateProviderId()
         await recordNew(t, row)
         if (input.keepsPromiseIds?.length) await hooks?.keep(t, ctx, input.keepsPromiseIds, row.id, row.occurredAt)
-        if (row.direction === 'outbound') await hooks?.suggest(t, ctx, row)
+        if (row.direction === 'outbound') await hooks?.suggest(t, ctx, [row])
         return toInteractionDto(row)
       }, tx)
+    },
+
+    /**
+     * Many entries in one transaction with the rules of log(), set-based (an import batch): the
+     * channels are checked once each, the rows go in one statement that checks every contact id is
+     * live, the events in one, promises kept row by row, suggestions read from all outbound text at
+     * once. All or nothing: any row a rule refuses fails the call (a merged contact's old id
+     * included), and a caller that needs a verdict per row then logs them one by one with log().
+     */
+    async logMany (ctx: RequestContext, entries: Array<{ id: string, input: InteractionLogInput }>, tx: Tx): Promise<InteractionDto[]> {
+      if (entries.some((e) => e.input.keepsPromiseIds?.length)) requireScope(ctx, 'promises:write')
+      for (const channelId of new Set(entries.flatMap((e) => e.input.channelId ?? []))) await channels.runtime(ctx, channelId, tx)
+      const rows = entries.map((e) => writtenRow(loggedRow(ctx, e.id, e.input.contactId, e.input, clock.now())))
+      let written: string[]
+      try {
+        written = await repo.insertManyForLiveContacts(tx, rows)
+      } catch (err) {
+        if (repo.isNotLiveContact(err)) throw new DomainError('contact.not_found', 'A row names a contact that is not live (missing, deleted or merged)')
+        throw err
+      }
+      if (written.length !== rows.length) throw duplicateProviderId()
+      await appendEvents(tx, rows.map((row) => newEvent(row)))
+      for (const [i, e] of entries.entries()) {
+        if (e.input.keepsPromiseIds?.length) await hooks?.keep(tx, ctx, e.input.keepsPromiseIds, rows[i].id, rows[i].occurredAt)
+      }
+      await hooks?.suggest(tx, ctx, rows.filter((r) => r.direction === 'outbound'))
+      return rows.map((r) => toInteractionDto(r))
     },
 
     /**
@@ -238,7 +277,7 @@ export function createInteractionsService (deps: Deps) {
         })
         await recordNew(t, row!)
         await enqueueOutbox(t, { workspaceId: ctx.workspaceId, topic: SEND_TOPIC, idempotencyKey: id, payload: { interactionId: id } })
-        await hooks?.suggest(t, ctx, row!)
+        await hooks?.suggest(t, ctx, [row!])
         return toInteractionDto(row!)
       }, tx)
       deps.onOutboxWork?.()

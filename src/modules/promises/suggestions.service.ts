@@ -49,17 +49,23 @@ export function createSuggestionsService ({ db, promises, workspaces }: { db: Db
   }
 
   return {
-    /** Runs in the transaction that logs an outbound interaction. */
-    async suggestFrom (tx: Tx, ctx: Pick<RequestContext, 'workspaceId'>, interaction: OutboundText): Promise<void> {
-      const text = [interaction.subject, interaction.body].filter(Boolean).join('\n')
-      if (!text) return
+    /**
+     * Runs in the transaction that logs outbound interactions (one, or an import batch: one read of
+     * the workspace's time zone and one insert for all of them).
+     */
+    async suggestFrom (tx: Tx, ctx: Pick<RequestContext, 'workspaceId'>, sent: OutboundText[]): Promise<void> {
+      const texts = sent.flatMap((interaction) => {
+        const text = [interaction.subject, interaction.body].filter(Boolean).join('\n')
+        return text ? [{ interaction, text }] : []
+      })
+      if (texts.length === 0) return
       const timeZone = await workspaces.timeZone(tx, ctx.workspaceId)
-      const found = detectCommitments(text, { reference: interaction.occurredAt, timeZone })
-      if (found.length === 0) return
-      await tx.insert(promiseSuggestions).values(found.map((c) => ({
+      const rows = texts.flatMap(({ interaction, text }) => detectCommitments(text, { reference: interaction.occurredAt, timeZone }).map((c) => ({
         workspaceId: ctx.workspaceId, id: newId('suggestion'), contactId: interaction.contactId, interactionId: interaction.id,
         description: c.description, kind: c.kind, dueAt: c.dueAt, dueText: c.dueText
       })))
+      // Bounded per statement: a batch of long messages could find many commitments.
+      for (let i = 0; i < rows.length; i += 1000) await tx.insert(promiseSuggestions).values(rows.slice(i, i + 1000))
     },
 
     async list (ctx: RequestContext, q: SuggestionFilter & PageRequest): Promise<Page<SuggestionDto>> {

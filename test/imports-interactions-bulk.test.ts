@@ -1,0 +1,145 @@
+import t from 'tap'
+import { build } from './helper.js'
+import { asToken, importErrors, ndjson, runImport } from './support/imports/index.js'
+
+// type=interactions imports write a batch's new interactions set-based (one insert, one event
+// insert, one suggestions insert), with the single-record rules; a row those rules refuse sends the
+// batch back row by row so that each row still gets its own verdict. Both paths through HTTP.
+
+let counting = false
+const statements: string[] = []
+const { app, rest: anyRest, token } = await build(t, { onQuery: (q) => { if (counting) statements.push(q) } })
+const workspace = (name: string) => asToken(anyRest, token({ workspace: name }))
+type Rest = ReturnType<typeof workspace>
+
+const interactionInserts = () => statements.filter((s) => /^\s*insert into "?interactions"?/i.test(s)).length
+
+async function contacts (rest: Rest, n: number): Promise<string[]> {
+  const res = await rest('POST', '/v1/contacts/batch', {
+    body: { upsertOn: 'externalId', records: Array.from({ length: n }, (_, i) => ({ externalId: `crm-${i}`, givenName: `Person ${i}` })) }
+  })
+  if (res.statusCode !== 200) throw new Error(res.body)
+  return res.data.results.map((r: { id: string }) => r.id)
+}
+
+async function timeline (rest: Rest, contactId: string) {
+  const res = await rest('GET', `/v1/interactions?contactId=${contactId}&limit=100`)
+  if (res.statusCode !== 200) throw new Error(res.body)
+  return res.data.data as Array<Record<string, any>>
+}
+
+async function events (rest: Rest, types: string) {
+  const res = await rest('GET', `/v1/events?types=${types}&limit=500`)
+  if (res.statusCode !== 200) throw new Error(res.body)
+  return res.data.data as Array<{ type: string, data: Record<string, any> }>
+}
+
+t.test('a batch of new interactions is written in one statement, with its events and suggestions; a re-run is unchanged', async (t) => {
+  const rest = workspace('bulk-plain')
+  const ids = await contacts(rest, 40)
+  const rows = ids.map((_, i) => ({
+    externalId: `call-${i}`,
+    contactExternalId: `crm-${i}`,
+    direction: i % 2 === 0 ? 'inbound' : 'outbound',
+    kind: 'email',
+    subject: `Thread ${i}`,
+    body: i % 2 === 0 ? `Question ${i}` : `I will send you the quote by 2027-03-05. Regards ${i}`,
+    occurredAt: `2027-03-01T10:${String(i).padStart(2, '0')}:00Z`
+  }))
+  statements.length = 0
+  counting = true
+  const first = await runImport(app, rest, ndjson(rows), { query: { type: 'interactions', format: 'ndjson' } })
+  counting = false
+  t.match(first.job, { status: 'completed', counts: { rowsRead: 40, created: 40, failed: 0 } })
+  t.equal(interactionInserts(), 1, 'one insert for the 40 rows, not one per row')
+
+  for (const [i, id] of ids.entries()) {
+    const [logged] = await timeline(rest, id)
+    t.match(logged, { contactId: id, direction: rows[i].direction, kind: 'email', subject: `Thread ${i}`, body: rows[i].body, occurredAt: '2027-03-01T10:' + String(i).padStart(2, '0') + ':00.000Z', channelId: null })
+    t.equal(logged.authorId, rows[i].direction === 'outbound' ? 'tester' : null, 'outbound entries are authored by the uploader')
+  }
+  const logged = await events(rest, 'interaction.received,interaction.created')
+  t.equal(logged.filter((e) => e.type === 'interaction.received').length, 20, 'one interaction.received per inbound row')
+  t.equal(logged.filter((e) => e.type === 'interaction.created').length, 20, 'one interaction.created per outbound row')
+  const sample = logged.find((e) => e.data.subject === 'Thread 3')!
+  const [read] = await timeline(rest, ids[3])
+  t.same(sample.data, read, 'the event carries the interaction as GET returns it')
+
+  const suggestions = (await rest('GET', '/v1/promise-suggestions?limit=100')).data.data as Array<Record<string, any>>
+  t.equal(suggestions.length, 20, 'each outbound promise of a quote became a suggestion')
+  t.ok(suggestions.every((s) => s.dueAt.startsWith('2027-03-05')), 'due when the text says')
+
+  const again = await runImport(app, rest, ndjson(rows), { query: { type: 'interactions', format: 'ndjson' } })
+  t.match(again.job.counts, { created: 0, unchanged: 40, failed: 0 })
+  t.equal((await timeline(rest, ids[0])).length, 1, 'no duplicate')
+})
+
+t.test('a row the set-based write refuses sends the batch row by row: a merged id lands on the survivor, a duplicate provider id fails alone', async (t) => {
+  const rest = workspace('bulk-fallback')
+  const [survivor, merged, plain] = await contacts(rest, 3)
+  t.equal((await rest('POST', `/v1/contacts/${survivor}/merge`, { body: { contactId: merged } })).statusCode, 200)
+  const channel = (await rest('POST', '/v1/channels', { body: { kind: 'note', name: 'Desk' } })).data
+  const already = await rest('POST', '/v1/interactions', { body: { contactId: plain, channelId: channel.id, direction: 'inbound', kind: 'note', body: 'first', providerMessageId: 'pm-1' } })
+  t.equal(already.statusCode, 201)
+
+  statements.length = 0
+  counting = true
+  const run = await runImport(app, rest, ndjson([
+    { externalId: 'a', contactId: plain, direction: 'inbound', kind: 'note', body: 'fine' },
+    { externalId: 'b', contactId: merged, direction: 'inbound', kind: 'note', body: 'to the old id' },
+    { externalId: 'c', contactId: plain, channelId: channel.id, direction: 'inbound', kind: 'note', body: 'again', providerMessageId: 'pm-1' },
+    { externalId: 'd', contactId: plain, direction: 'outbound', kind: 'note', body: 'also fine' }
+  ]), { query: { type: 'interactions', format: 'ndjson' } })
+  counting = false
+  t.match(run.job.counts, { rowsRead: 4, created: 3, failed: 1 })
+  t.ok(interactionInserts() > 1, 'the batch was taken row by row')
+  t.same(await importErrors(rest, run.job.id), [{ line: 3, field: 'providerMessageId', reason: 'Already logged' }])
+  t.same((await timeline(rest, survivor)).map((i) => i.body), ['to the old id'], "the merged contact's row is on the survivor")
+  t.same((await timeline(rest, plain)).map((i) => i.body).sort(), ['also fine', 'fine', 'first'], 'nothing of the refused set-based write stayed, nothing doubled')
+})
+
+t.test('a dry run of a batch counts what it would create and writes nothing', async (t) => {
+  const rest = workspace('bulk-dry')
+  const [id] = await contacts(rest, 1)
+  const rows = [
+    { externalId: 'x1', contactId: id, direction: 'outbound', kind: 'email', body: 'I will call you tomorrow' },
+    { externalId: 'x1', contactId: id, direction: 'outbound', kind: 'email', body: 'I will call you tomorrow' },
+    { externalId: 'x2', contactId: id, direction: 'inbound', kind: 'email', body: 'ok' }
+  ]
+  const dry = await runImport(app, rest, ndjson(rows), { query: { type: 'interactions', format: 'ndjson', dryRun: 'true' } })
+  t.match(dry.job.counts, { created: 2, unchanged: 1, failed: 0 }, 'the same row twice in one file: created, then unchanged')
+  t.same(await timeline(rest, id), [])
+  t.same(await events(rest, 'interaction.received,interaction.created'), [])
+  t.same((await rest('GET', '/v1/promise-suggestions?limit=10')).data.data, [])
+  const real = await runImport(app, rest, ndjson(rows), { query: { type: 'interactions', format: 'ndjson' } })
+  t.match(real.job.counts, dry.job.counts, 'the real run gives the counts the dry run said')
+})
+
+t.test('keepsPromiseIds in a batch keeps the promise, with the interaction as evidence', async (t) => {
+  const rest = workspace('bulk-keeps')
+  const [id] = await contacts(rest, 1)
+  const promise = (await rest('POST', '/v1/promises', { body: { contactId: id, description: 'Send the quote', dueAt: '2030-01-01T00:00:00Z' } })).data
+  const run = await runImport(app, rest, ndjson([
+    { externalId: 'k1', contactId: id, direction: 'outbound', kind: 'email', body: 'Here is the quote', keepsPromiseIds: [promise.id] },
+    { externalId: 'k2', contactId: id, direction: 'inbound', kind: 'email', body: 'Thanks' }
+  ]), { query: { type: 'interactions', format: 'ndjson' } })
+  t.match(run.job.counts, { created: 2, failed: 0 })
+  const kept = (await rest('GET', `/v1/promises/${promise.id}`)).data
+  const evidence = (await timeline(rest, id)).find((i) => i.body === 'Here is the quote')!
+  t.equal(kept.status, 'kept')
+  t.same(kept.keptByInteractionIds, [evidence.id], 'the imported interaction is the evidence')
+})
+
+t.test("another workspace's contact ids are not found, in bulk as row by row", async (t) => {
+  const mine = workspace('bulk-tenant-a')
+  const theirs = workspace('bulk-tenant-b')
+  const [foreign] = await contacts(theirs, 1)
+  const [own] = await contacts(mine, 1)
+  const run = await runImport(app, mine, ndjson([
+    { externalId: 'f1', contactId: foreign, direction: 'inbound', kind: 'note', body: 'sneaky' },
+    { externalId: 'f2', contactId: own, direction: 'inbound', kind: 'note', body: 'mine' }
+  ]), { query: { type: 'interactions', format: 'ndjson' } })
+  t.match(run.job.counts, { created: 1, failed: 1 })
+  t.same((await importErrors(mine, run.job.id)).map((e) => [e.line, e.field]), [[1, 'contactId']])
+  t.same(await timeline(theirs, foreign), [], 'nothing reached the other workspace')
+})
