@@ -16,15 +16,18 @@ export function parseActivity (body: Loose, now: Date): InboundEvent[] {
     // Messages we sent ourselves are echoed back to us; they are not inbound.
     if (dm?.type !== 'message_create' || senderId === undefined || senderId === me || str(dm.id) === undefined) continue
     const media = mc.message_data?.attachment?.media
+    // X appends the media's t.co link to the text; the attachment already carries the media.
+    const mediaLink = str(media?.url)
+    const text = str(mc.message_data?.text)
     events.push({
       type: 'message',
       providerMessageId: String(dm.id),
       sender: { handle: senderId, name: str(users[senderId]?.name) },
       recipient: str(mc.target?.recipient_id),
-      text: str(mc.message_data?.text),
+      text: mediaLink === undefined ? text : str(text?.replace(mediaLink, '').trim()),
       attachments: media === undefined
         ? []
-        : [{ url: str(media.media_url_https), contentType: media.type === 'photo' ? 'image/*' : undefined, providerFileId: str(media.id_str) }],
+        : [{ url: str(media.media_url_https), contentType: mediaType(media.type), providerFileId: str(media.id_str) }],
       sentAt: dateFrom(dm.created_timestamp, 'ms', now),
       interactionKind: 'message',
       identityKind: 'x:user'
@@ -51,7 +54,7 @@ export function parseActivity (body: Loose, now: Date): InboundEvent[] {
       recipient: me,
       text: str(tw.extended_tweet?.full_text) ?? str(tw.text),
       attachments: arr(tw.extended_entities?.media ?? tw.entities?.media).map((m: Loose) => ({
-        url: str(m?.media_url_https), contentType: m?.type === 'photo' ? 'image/*' : undefined, providerFileId: str(m?.id_str), size: num(m?.size)
+        url: str(m?.media_url_https), contentType: mediaType(m?.type), providerFileId: str(m?.id_str), size: num(m?.size)
       })),
       sentAt: dateFrom(tw.timestamp_ms, 'ms', now),
       interactionKind: 'mention',
@@ -59,4 +62,11 @@ export function parseActivity (body: Loose, now: Date): InboundEvent[] {
     })
   }
   return events
+}
+
+/** X media types are photo, video and animated_gif (an animated GIF is delivered as MP4 video). */
+function mediaType (type: unknown): string | undefined {
+  if (type === 'photo') return 'image/*'
+  if (type === 'video' || type === 'animated_gif') return 'video/*'
+  return undefined
 }
