@@ -1,8 +1,11 @@
 import type { InboundEvent } from '../channel-adapter.js'
 import { arr, dateFrom, num, str, type Loose } from '../shared/request.js'
 
-/** Message subtypes that are a person saying something; edits, joins, deletions etc. are not. */
-const HUMAN_SUBTYPES = new Set([undefined, 'file_share', 'thread_broadcast'])
+/**
+ * Message subtypes that are a person saying something (`/me` included); edits (message_changed),
+ * deletions, joins, topic changes, bot posts etc. are not, and are acknowledged without a log.
+ */
+const HUMAN_SUBTYPES = new Set([undefined, 'file_share', 'thread_broadcast', 'me_message'])
 
 /**
  * Events API `event_callback` (api.slack.com/apis/events-api) -> message/mention events.
