@@ -24,19 +24,33 @@ export function parseUpdate (update: Loose, now: Date): InboundEvent[] {
   const providerMessageId = edited ? `${chatId}:${messageId}:edited:${str(m.edit_date) ?? '0'}` : `${chatId}:${messageId}`
   const replyTo = str(m.reply_to_message?.message_id)
 
+  const text = str(m.text) ?? str(m.caption) ?? sharedText(m)
+  const files = attachments(m)
+  // Service messages (members joining, pinned messages, title changes...) carry neither.
+  if (text === undefined && files.length === 0) return []
+
   const event: InboundMessageEvent = {
     type: 'message',
     providerMessageId,
     threadId: replyTo === undefined ? undefined : `${chatId}:${replyTo}`,
     sender,
     recipient: chatId,
-    text: str(m.text) ?? str(m.caption),
-    attachments: attachments(m),
+    text,
+    attachments: files,
     sentAt: dateFrom(edited ? m.edit_date ?? m.date : m.date, 's', now),
     interactionKind: field.includes('channel_post') ? 'post' : 'message',
     identityKind: user !== undefined ? 'telegram:user' : 'telegram:chat'
   }
   return [event]
+}
+
+/** Content without text: a shared location, venue, contact card or poll, said in words. */
+function sharedText (m: Loose): string | undefined {
+  if (m.venue !== undefined) return [str(m.venue.title), str(m.venue.address)].filter(Boolean).join(', ') || undefined
+  if (m.location !== undefined) return `${String(m.location.latitude)},${String(m.location.longitude)}`
+  if (m.contact !== undefined) return [fullName(m.contact), str(m.contact.phone_number)].filter(Boolean).join(' ') || undefined
+  if (m.poll !== undefined) return str(m.poll.question)
+  return undefined
 }
 
 function fullName (user: Loose): string | undefined {
