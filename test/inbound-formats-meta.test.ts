@@ -2,6 +2,7 @@ import t from 'tap'
 import { fakeProvider } from './adapters/fake-server.js'
 import { build } from './helper.js'
 import { allContacts, allInteractions, createChannel, createContact, eventually, inbound, metaSignature, PUBLIC_URL, workspaces } from './support/channels/index.js'
+import { matchExactly } from './support/channels/exactly.js'
 import { assertProblem } from './support/problem.js'
 
 /**
@@ -96,12 +97,12 @@ t.test('Messenger: several entries and items in one POST, attachments, postbacks
   t.equal(list.length, 6)
   t.ok(list.every((i) => i.direction === 'inbound' && i.kind === 'message' && i.counterpart === PSID), 'all inbound from the customer')
   t.equal(new Set(list.map((i) => i.contactId)).size, 1, 'one contact for one sender')
-  t.match(byId.m_text, { body: 'Red, size M', occurredAt: new Date(T0 + 1).toISOString(), attachments: [] })
-  t.match(byId.m_image, { body: null, attachments: [{ url: 'https://scontent.xx.fbcdn.net/v/photo.jpg', contentType: 'image/*' }] })
-  t.match(byId.m_file, { body: 'the form', attachments: [{ url: 'https://cdn.fbsbx.com/v/form.pdf' }] })
-  t.match(byId.m_postback, { body: 'Track my order' })
+  matchExactly(t, byId.m_text, { body: 'Red, size M', occurredAt: new Date(T0 + 1).toISOString(), attachments: [] })
+  matchExactly(t, byId.m_image, { body: null, attachments: [{ url: 'https://scontent.xx.fbcdn.net/v/photo.jpg', contentType: 'image/*' }] })
+  matchExactly(t, byId.m_file, { body: 'the form', attachments: [{ url: 'https://cdn.fbsbx.com/v/form.pdf' }] })
+  matchExactly(t, byId.m_postback, { body: 'Track my order' })
   t.equal(byId.m_sticker.attachments.length, 1, 'a sticker sent in both attachment shapes is one attachment')
-  t.match(byId.m_sticker.attachments[0], { contentType: 'image/*', providerFileId: '369239263222822' })
+  matchExactly(t, byId.m_sticker.attachments[0], { contentType: 'image/*', providerFileId: '369239263222822' })
   t.same((await identitiesOf(list[0].contactId)).map((x) => [x.kind, x.address]), [['meta:psid', PSID]])
   t.equal((await allContacts(rest)).length, 1, 'the page is not made a contact by its echo')
 })
@@ -150,8 +151,8 @@ t.test('Instagram messaging: IGSID identity, media, echo skipped, read by mid', 
   t.equal((await post(ch.id, body)).statusCode, 200)
   const list = await interactionsOf(ch.id)
   t.equal(list.length, 2, 'two messages from the customer, the echo not logged')
-  t.match(list.find((i) => i.body === 'Do you ship to Lisbon?'), { direction: 'inbound', counterpart: IGSID })
-  t.match(list.find((i) => i.body === null), { attachments: [{ contentType: 'video/*', url: /asset_id=1/ }] })
+  matchExactly(t, list.find((i) => i.body === 'Do you ship to Lisbon?'), { direction: 'inbound', counterpart: IGSID })
+  matchExactly(t, list.find((i) => i.body === null), { attachments: [{ contentType: 'video/*', url: /asset_id=1/ }] })
   t.same((await identitiesOf(list[0].contactId)).map((x) => [x.kind, x.address]), [['meta:igsid', IGSID]])
 
   const reply = await sendUntil(list[0].contactId, ch.id, 'We do', 'sent')
@@ -193,14 +194,14 @@ t.test('WhatsApp Cloud API: every common message type in one POST; reactions not
   t.same(Object.keys(byId).sort(), ['wamid.AUD', 'wamid.BTN', 'wamid.DOC', 'wamid.IMG', 'wamid.LOC', 'wamid.TPL'], 'six messages, once each; the reaction is not one')
   t.equal(list.length, 6)
   t.ok(list.every((i) => i.direction === 'inbound' && i.counterpart === '+16505551234' && i.occurredAt === new Date(Number(ts) * 1000).toISOString()))
-  t.match(byId['wamid.IMG'], { body: 'the damaged box', attachments: [{ contentType: 'image/jpeg', providerFileId: '1003383421387256' }] })
-  t.match(byId['wamid.DOC'], { body: 'invoice', attachments: [{ name: 'invoice-7.pdf', contentType: 'application/pdf', providerFileId: '1003383421387257' }] })
-  t.match(byId['wamid.AUD'], { body: null, attachments: [{ contentType: 'audio/ogg; codecs=opus', providerFileId: '1003383421387258' }] })
-  t.match(byId['wamid.LOC'], { body: /Main office 1 Hacker Way.*37\.483307,-122\.148981/, attachments: [] })
-  t.match(byId['wamid.BTN'], { body: 'Yes, reschedule', threadId: 'wamid.OUR_QUESTION' })
-  t.match(byId['wamid.TPL'], { body: 'Stop promotions', threadId: 'wamid.OUR_TEMPLATE' })
+  matchExactly(t, byId['wamid.IMG'], { body: 'the damaged box', attachments: [{ contentType: 'image/jpeg', providerFileId: '1003383421387256' }] })
+  matchExactly(t, byId['wamid.DOC'], { body: 'invoice', attachments: [{ name: 'invoice-7.pdf', contentType: 'application/pdf', providerFileId: '1003383421387257' }] })
+  matchExactly(t, byId['wamid.AUD'], { body: null, attachments: [{ contentType: 'audio/ogg; codecs=opus', providerFileId: '1003383421387258' }] })
+  matchExactly(t, byId['wamid.LOC'], { body: /Main office 1 Hacker Way.*37\.483307,-122\.148981/, attachments: [] })
+  matchExactly(t, byId['wamid.BTN'], { body: 'Yes, reschedule', threadId: 'wamid.OUR_QUESTION' })
+  matchExactly(t, byId['wamid.TPL'], { body: 'Stop promotions', threadId: 'wamid.OUR_TEMPLATE' })
   const contact = (await rest('GET', `/v1/contacts/${list[0].contactId}`)).data
-  t.match(contact, { displayName: 'Sheena Nelson', phones: ['+16505551234'] })
+  matchExactly(t, contact, { displayName: 'Sheena Nelson', phones: ['+16505551234'] })
   t.same((await identitiesOf(contact.id)).map((x) => [x.kind, x.address]), [['phone', '+16505551234']])
 })
 
@@ -228,8 +229,8 @@ t.test('WhatsApp statuses: sent, delivered, read and failed with errors on our m
   t.equal((await post(ch.id, waValue({ statuses: [failed, status('wamid.NOT_OURS', 'delivered')] }))).statusCode, 200)
   const f = await interaction(bad.id)
   t.equal(f.status, 'failed')
-  t.match(f.statusReason, /131047/)
-  t.match(f.statusReason, /more than 24 hours/)
+  matchExactly(t, f.statusReason, /131047/)
+  matchExactly(t, f.statusReason, /more than 24 hours/)
   t.same(await interactionsOf(ch.id, '&direction=inbound'), [], 'statuses are not messages')
 
   assertProblem(t, await post(ch.id, waValue({ statuses: [] }), 'wrong-secret'), 401, 'inbound.unauthenticated', 'signed with another app secret')
@@ -247,7 +248,7 @@ t.test('WhatsApp user with a username and no phone number: identified by the bus
   t.equal((await post(ch.id, body)).statusCode, 200)
   const [i, ...more] = await interactionsOf(ch.id)
   t.same(more, [])
-  t.match(i, { body: 'hi from my username', counterpart: 'US.13491208655302741918' })
+  matchExactly(t, i, { body: 'hi from my username', counterpart: 'US.13491208655302741918' })
   t.equal((await rest('GET', `/v1/contacts/${i.contactId}`)).data.displayName, 'Maria Lopez')
   t.same((await identitiesOf(i.contactId)).map((x) => [x.kind, x.address]), [['meta:bsuid', 'US.13491208655302741918']])
 })

@@ -6,6 +6,7 @@ import {
   allInteractions, basicAuth, createChannel, createContact, eventually, inbound, mailgunSignature, PUBLIC_URL,
   publicInboundUrl, twilioSignature, workspaces
 } from './support/channels/index.js'
+import { matchExactly } from './support/channels/exactly.js'
 import { assertProblem } from './support/problem.js'
 
 /**
@@ -72,12 +73,12 @@ t.test('Twilio MMS with media and an empty Body: one interaction, no body, the m
   const headers = { ...form, 'x-twilio-signature': twilioSignature('tw-token', publicInboundUrl(ch.id), body) }
   const res = await inbound(rest, ch.id, { payload: body, headers })
   t.equal(res.statusCode, 200, res.body)
-  t.match(res.body, /<Response><\/Response>/)
+  matchExactly(t, res.body, /<Response><\/Response>/)
   t.equal((await inbound(rest, ch.id, { payload: body, headers })).statusCode, 200, 'Twilio retries')
 
   const list = await interactionsOf(ch.id)
   t.equal(list.length, 1, 'one interaction for the retried message')
-  t.match(list[0], {
+  matchExactly(t, list[0], {
     direction: 'inbound', kind: 'sms', body: null, counterpart: '+14155552671', providerMessageId: 'MMc781610ec0b3400c9e0cab8e757da937',
     attachments: [
       { contentType: 'image/jpeg', url: /\/Media\/ME1$/ },
@@ -99,7 +100,7 @@ t.test('WhatsApp through Twilio: the whatsapp: prefix is not part of the phone n
 
   const [i, ...more] = await interactionsOf(ch.id)
   t.same(more, [])
-  t.match(i, { contactId: known.id, direction: 'inbound', kind: 'message', body: 'Hola, ¿está listo mi pedido?', counterpart: '+14155552671' })
+  matchExactly(t, i, { contactId: known.id, direction: 'inbound', kind: 'message', body: 'Hola, ¿está listo mi pedido?', counterpart: '+14155552671' })
   t.same((await identitiesOf(known.id)).map((x) => [x.kind, x.address]), [['phone', '+14155552671']], 'matched by the bare phone number')
 })
 
@@ -187,7 +188,7 @@ t.test('Postmark inbound sent as HTML only, with Cc, threading headers and attac
   t.equal((await inbound(rest, ch.id, { payload: body, headers: pmHeaders })).statusCode, 200)
   const [i, ...more] = await interactionsOf(ch.id)
   t.same(more, [])
-  t.match(i, {
+  matchExactly(t, i, {
     direction: 'inbound', kind: 'email', subject: 'Re: Invoice #7', body: 'Thanks & regards,\nthe invoice arrived.',
     providerMessageId: 'a8c1040e-9b4f-4c55-9a6d-2d3e7b0c1f11', threadId: '0100018f-out-7@acme.example',
     counterpart: 'grace@navy.example', occurredAt: '2024-05-29T18:30:00.000Z',
@@ -234,7 +235,7 @@ t.test('Postmark Delivery, Open and Bounce webhooks move the sent message; other
   await post(bounce('HardBounce', true, 'pm-out-3'))
   const failed = await interaction(third.id)
   t.equal(failed.status, 'failed', 'a hard bounce fails the message')
-  t.match(failed.statusReason, /unable to deliver/)
+  matchExactly(t, failed.statusReason, /unable to deliver/)
 
   await post({ RecordType: 'SpamComplaint', MessageStream: 'outbound', ID: 42, Type: 'SpamComplaint', TypeCode: 512, MessageID: 'pm-out-2', Email: 'ada@example.com', BouncedAt: '2024-05-29T18:23:00Z' })
   await post({ RecordType: 'Click', MessageStream: 'outbound', ClickLocation: 'HTML', OriginalLink: 'https://example.com', MessageID: 'pm-out-2', ReceivedAt: '2024-05-29T18:24:00Z', Recipient: 'ada@example.com' })
@@ -290,12 +291,12 @@ t.test('Mailgun routes: multipart with attachments, and an HTML-only urlencoded 
   const list = await interactionsOf(ch.id)
   t.equal(list.length, 2)
   const byId = Object.fromEntries(list.map((i) => [i.providerMessageId, i]))
-  t.match(byId['CAF=route-1@mail.example.org'], {
+  matchExactly(t, byId['CAF=route-1@mail.example.org'], {
     direction: 'inbound', kind: 'email', subject: 'Re: Quote', body: 'Looks good, signed copy attached.', counterpart: 'lin@example.org',
     threadId: 'quote-1@acme.example', occurredAt: '2024-05-29T18:40:00.000Z',
     attachments: [{ name: 'signed.pdf', contentType: 'application/pdf', size: 15 }, { name: 'photo.jpg', contentType: 'image/jpeg', size: 4 }]
   })
-  t.match(byId['html-only-1@example.org'], { body: 'Hi there,\ncan you call me?', counterpart: 'kim@example.org' })
+  matchExactly(t, byId['html-only-1@example.org'], { body: 'Hi there,\ncan you call me?', counterpart: 'kim@example.org' })
 })
 
 t.test('Mailgun event webhooks: delivered, opened, temporary and permanent failures, signature in the body', async (t) => {
@@ -332,7 +333,7 @@ t.test('Mailgun event webhooks: delivered, opened, temporary and permanent failu
   await post({ event: 'failed', severity: 'permanent', reason: 'bounce', message: headersOf(second.providerMessageId), 'delivery-status': { code: 550, message: '5.1.1 The email account that you tried to reach does not exist', description: '' } }, 'permanent failure')
   const failed = await interaction(second.id)
   t.equal(failed.status, 'failed')
-  t.match(failed.statusReason, /does not exist/)
+  matchExactly(t, failed.statusReason, /does not exist/)
 
   await post({ event: 'clicked', url: 'https://acme.example/track', message: headersOf(first.providerMessageId) }, 'clicked is acknowledged')
   t.equal((await interactionsOf(ch.id, '&direction=inbound')).length, 0, 'no event became an inbound message')
