@@ -39,3 +39,15 @@ export function errorResponses (statuses: number[], opts: { authenticated?: bool
 }
 
 export const bodyErrors = [400, 413, 415]
+
+/**
+ * A route whose JSON body may be left out because every field has a default: spread into the
+ * route options. The hook gives the schema `{}` to fill in (Fastify validates a missing body as
+ * null), and the marker makes the OpenAPI conventions declare `requestBody.required: false`.
+ */
+export const OPTIONAL_BODY_MARKER = 'x-optional-body'
+export const optionalBody = {
+  preValidation: async (request: { body: unknown }) => {
+    if (request.body === undefined) request.body = {}
+  }
+}

@@ -1,7 +1,7 @@
 // Conventions every REST operation shares (errors, rate-limit headers, Idempotency-Key, ETag
 // preconditions), added to the generated document in one place: a new route is documented
 // completely from its own schema, without repeating them.
-import { descriptions } from '../lib/http-schemas.js'
+import { descriptions, OPTIONAL_BODY_MARKER } from '../lib/http-schemas.js'
 
 type Json = Record<string, any>
 
@@ -90,6 +90,10 @@ function completeOperation (path: string, method: string, op: Json) {
   // An operation without security is public on purpose (health, provider webhooks): say so.
   op.security ??= []
   op.responses ??= {}
+  if (op[OPTIONAL_BODY_MARKER]) {
+    if (op.requestBody) op.requestBody.required = false
+    delete op[OPTIONAL_BODY_MARKER]
+  }
   for (const [status, response] of Object.entries(commonResponses(path, method, op))) {
     op.responses[status] ??= response
   }

@@ -1,10 +1,11 @@
-import { and, asc, desc, eq, lt, lte, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, gt, lt, lte, ne, sql } from 'drizzle-orm'
 import type { Db, Executor } from '../../db/client.js'
-import { eventConsumers, webhookDeliveries, webhookEndpoints } from './webhooks.table.js'
+import { eventConsumers, webhookDeliveries, webhookDeliveryAttempts, webhookEndpoints } from './webhooks.table.js'
 
 export type EndpointRow = typeof webhookEndpoints.$inferSelect
 export type DeliveryRow = typeof webhookDeliveries.$inferSelect
 export type NewDelivery = typeof webhookDeliveries.$inferInsert
+export type AttemptRow = typeof webhookDeliveryAttempts.$inferSelect
 
 const endpointKey = (workspaceId: string, id: string) => and(eq(webhookEndpoints.workspaceId, workspaceId), eq(webhookEndpoints.id, id))
 
@@ -74,6 +75,34 @@ export async function updateDelivery (tx: Executor, row: Pick<DeliveryRow, 'work
   const [updated] = await tx.update(webhookDeliveries).set(fields)
     .where(and(eq(webhookDeliveries.workspaceId, row.workspaceId), eq(webhookDeliveries.id, row.id))).returning()
   return updated
+}
+
+export async function insertAttempt (tx: Executor, row: AttemptRow): Promise<void> {
+  await tx.insert(webhookDeliveryAttempts).values(row)
+}
+
+/** A delivery's attempts in order, after attempt number `afterAttempt`. */
+export async function listAttempts (tx: Executor, workspaceId: string, deliveryId: string, afterAttempt: number | undefined, limit: number): Promise<AttemptRow[]> {
+  return tx.select().from(webhookDeliveryAttempts)
+    .where(and(eq(webhookDeliveryAttempts.workspaceId, workspaceId), eq(webhookDeliveryAttempts.deliveryId, deliveryId),
+      afterAttempt !== undefined ? gt(webhookDeliveryAttempts.attempt, afterAttempt) : undefined))
+    .orderBy(asc(webhookDeliveryAttempts.attempt)).limit(limit)
+}
+
+/**
+ * Deletes up to `batch` finished deliveries (anything but pending) last changed before `cutoff`,
+ * across workspaces (as the owner, like the claim: the table's RLS is not forced); their attempts
+ * go with them by the foreign key's cascade. SKIP LOCKED leaves a row being redelivered alone,
+ * and the outer statement checks the status again, so a pending delivery is never deleted.
+ */
+export async function deleteFinishedDeliveries (db: Db, cutoff: Date, batch: number): Promise<number> {
+  const finished = and(ne(webhookDeliveries.status, 'pending'), lt(webhookDeliveries.updatedAt, cutoff))
+  const due = db.select({ workspaceId: webhookDeliveries.workspaceId, id: webhookDeliveries.id }).from(webhookDeliveries)
+    .where(finished).limit(batch).for('update', { skipLocked: true })
+  const deleted = await db.delete(webhookDeliveries)
+    .where(and(finished, sql`(${webhookDeliveries.workspaceId}, ${webhookDeliveries.id}) in (${due})`))
+    .returning({ id: webhookDeliveries.id })
+  return deleted.length
 }
 
 /**

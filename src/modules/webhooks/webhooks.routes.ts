@@ -1,12 +1,13 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { expectedVersion, sendWithETag } from '../../lib/etag.js'
-import { bodyErrors, errorResponses } from '../../lib/http-schemas.js'
+import { bodyErrors, errorResponses, OPTIONAL_BODY_MARKER, optionalBody } from '../../lib/http-schemas.js'
 import { sendPage } from '../../lib/link-header.js'
 import type { WebhooksService } from './webhooks.service.js'
 import {
-  WebhookDelivery, WebhookDeliveryIdParams, WebhookDeliveryList, WebhookDeliveryListQuery, WebhookEndpoint, WebhookEndpointCreate,
-  WebhookEndpointIdParams, WebhookEndpointList, WebhookEndpointListQuery, WebhookEndpointPatch, WebhookEndpointWithSecret
+  WebhookDelivery, WebhookDeliveryAttemptList, WebhookDeliveryAttemptListQuery, WebhookDeliveryIdParams, WebhookDeliveryList, WebhookDeliveryListQuery,
+  WebhookEndpoint, WebhookEndpointCreate, WebhookEndpointIdParams, WebhookEndpointList, WebhookEndpointListQuery, WebhookEndpointPatch,
+  WebhookEndpointWithSecret, WebhookSecretRotation
 } from './webhooks.schemas.js'
 
 const tags = ['webhooks']
@@ -61,11 +62,14 @@ export const webhooksRoutes: FastifyPluginAsyncZod<{ webhooks: WebhooksService }
 
   app.post('/v1/webhook-endpoints/:id/rotate-secret', {
     config: write,
+    ...optionalBody,
     schema: {
-      operationId: 'rotateWebhookEndpointSecret', tags, security, summary: 'Replace the signing secret (shown once); deliveries sign with the new one at once',
-      params: WebhookEndpointIdParams, response: { 200: WebhookEndpointWithSecret, ...errorResponses([404]) }
+      [OPTIONAL_BODY_MARKER]: true,
+      operationId: 'rotateWebhookEndpointSecret', tags, security,
+      summary: 'Replace the signing secret (shown once); the previous one also signs until previousSecretExpiresAt (a day unless the body says otherwise)',
+      params: WebhookEndpointIdParams, body: WebhookSecretRotation, response: { 200: WebhookEndpointWithSecret, ...errorResponses([...bodyErrors, 404]) }
     }
-  }, async (request) => webhooks.rotateSecret(request.ctx, request.params.id))
+  }, async (request) => webhooks.rotateSecret(request.ctx, request.params.id, request.body))
 
   app.post('/v1/webhook-endpoints/:id/test', {
     config: write,
@@ -82,6 +86,14 @@ export const webhooksRoutes: FastifyPluginAsyncZod<{ webhooks: WebhooksService }
       params: WebhookEndpointIdParams, querystring: WebhookDeliveryListQuery, response: { 200: WebhookDeliveryList, ...errorResponses([400, 404]) }
     }
   }, async (request, reply) => sendPage(request, reply, await webhooks.deliveries(request.ctx, request.params.id, request.query)))
+
+  app.get('/v1/webhook-endpoints/:id/deliveries/:deliveryId/attempts', {
+    config: read,
+    schema: {
+      operationId: 'listWebhookDeliveryAttempts', tags, security, summary: 'Every attempt of a delivery, oldest first',
+      params: WebhookDeliveryIdParams, querystring: WebhookDeliveryAttemptListQuery, response: { 200: WebhookDeliveryAttemptList, ...errorResponses([400, 404]) }
+    }
+  }, async (request, reply) => sendPage(request, reply, await webhooks.attempts(request.ctx, request.params.id, request.params.deliveryId, request.query)))
 
   app.post('/v1/webhook-endpoints/:id/deliveries/:deliveryId/redeliver', {
     config: write,

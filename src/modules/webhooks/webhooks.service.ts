@@ -10,8 +10,8 @@ import type { SecretBox } from '../../lib/secrets.js'
 import { eventTypes, readScopeOf } from '../events/event-types.js'
 import * as repo from './webhooks.repository.js'
 import type {
-  WebhookDeliveryDto, WebhookDeliveryListInput, WebhookEndpointCreateInput, WebhookEndpointDto,
-  WebhookEndpointListInput, WebhookEndpointPatchInput
+  WebhookDeliveryAttemptDto, WebhookDeliveryAttemptListInput, WebhookDeliveryDto, WebhookDeliveryListInput, WebhookEndpointCreateInput,
+  WebhookEndpointDto, WebhookEndpointListInput, WebhookEndpointPatchInput, WebhookSecretRotationInput
 } from './webhooks.schemas.js'
 import { newSigningSecret } from './webhooks.signing.js'
 import { UrlRefusedError, type UrlPolicy } from './url-policy.js'
@@ -44,10 +44,23 @@ export function createWebhooksService ({ db, clock, secrets, urlPolicy, onWork }
     return row
   }
 
+  async function requireDelivery (tx: Tx, workspaceId: string, endpointId: string, id: string) {
+    const row = await repo.getDelivery(tx, workspaceId, endpointId, id)
+    if (!row) throw notFound('delivery.not_found', id)
+    return row
+  }
+
   return {
-    /** For the delivery worker: the URL guard and an endpoint's signing secret in clear. */
+    /**
+     * For the delivery worker: the URL guard, and the secrets an endpoint's deliveries are signed
+     * with now, in clear: the current one, then the previous one while its grace lasts.
+     */
     urlPolicy,
-    signingSecret: (row: repo.EndpointRow): string => secrets.open<string>(row.secret),
+    signingSecrets (row: repo.EndpointRow, now: Date): string[] {
+      const current = secrets.open<string>(row.secret)
+      const graceLasts = row.previousSecret !== null && row.previousSecretExpiresAt !== null && now < row.previousSecretExpiresAt
+      return graceLasts ? [current, secrets.open<string>(row.previousSecret!)] : [current]
+    },
 
     async create (ctx: RequestContext, input: WebhookEndpointCreateInput): Promise<WebhookEndpointDto & { secret: string }> {
       checkReadable(ctx, input.eventTypes)
@@ -109,12 +122,23 @@ export function createWebhooksService ({ db, clock, secrets, urlPolicy, onWork }
       })
     },
 
-    /** A new signing secret, shown once; the old one stops signing at once. */
-    async rotateSecret (ctx: RequestContext, id: string): Promise<WebhookEndpointDto & { secret: string }> {
+    /**
+     * A new signing secret, shown once. The replaced one keeps signing alongside it for the
+     * grace asked for (none with 0); it moves over still sealed, and any older one is dropped.
+     */
+    async rotateSecret (ctx: RequestContext, id: string, input: WebhookSecretRotationInput): Promise<WebhookEndpointDto & { secret: string }> {
       const secret = newSigningSecret()
       const row = await ws(ctx, async (tx) => {
         const current = await requireEndpoint(tx, ctx.workspaceId, id)
-        return repo.updateEndpoint(tx, ctx.workspaceId, id, { secret: secrets.seal(secret), version: current.version + 1, updatedAt: clock.now() })
+        const now = clock.now()
+        const grace = input.previousSecretExpiresInSeconds
+        return repo.updateEndpoint(tx, ctx.workspaceId, id, {
+          secret: secrets.seal(secret),
+          previousSecret: grace > 0 ? current.secret : null,
+          previousSecretExpiresAt: grace > 0 ? new Date(now.getTime() + grace * 1000) : null,
+          version: current.version + 1,
+          updatedAt: now
+        })
       })
       return { ...toEndpointDto(row), secret }
     },
@@ -127,6 +151,18 @@ export function createWebhooksService ({ db, clock, secrets, urlPolicy, onWork }
       })
       const page = toPage(rows, q.limit, (r) => ({ id: r.id }))
       return { ...page, items: page.items.map(toDeliveryDto) }
+    },
+
+    /** Every recorded attempt of a delivery, oldest first. */
+    async attempts (ctx: RequestContext, endpointId: string, deliveryId: string, q: WebhookDeliveryAttemptListInput): Promise<Page<WebhookDeliveryAttemptDto>> {
+      const after = q.after ? decodeCursor<{ attempt: number }>(q.after, ['attempt']).attempt : undefined
+      const rows = await ws(ctx, async (tx) => {
+        await requireEndpoint(tx, ctx.workspaceId, endpointId)
+        await requireDelivery(tx, ctx.workspaceId, endpointId, deliveryId)
+        return repo.listAttempts(tx, ctx.workspaceId, deliveryId, after, q.limit + 1)
+      })
+      const page = toPage(rows, q.limit, (r) => ({ attempt: r.attempt }))
+      return { ...page, items: page.items.map(toAttemptDto) }
     },
 
     /** Queues a `webhook.test` ping to this endpoint alone, signed and retried like any delivery. */
@@ -149,8 +185,7 @@ export function createWebhooksService ({ db, clock, secrets, urlPolicy, onWork }
     async redeliver (ctx: RequestContext, endpointId: string, deliveryId: string): Promise<WebhookDeliveryDto> {
       const dto = await ws(ctx, async (tx) => {
         const endpoint = await requireEndpoint(tx, ctx.workspaceId, endpointId)
-        const row = await repo.getDelivery(tx, ctx.workspaceId, endpointId, deliveryId)
-        if (!row) throw notFound('delivery.not_found', deliveryId)
+        const row = await requireDelivery(tx, ctx.workspaceId, endpointId, deliveryId)
         if (endpoint.status !== 'enabled') throw new DomainError('webhook.disabled', `Webhook endpoint ${endpointId} is disabled; enable it before redelivering`)
         const now = clock.now()
         return toDeliveryDto(await repo.updateDelivery(tx, row, { status: 'pending', attempts: 0, nextAttemptAt: now, lastError: null, updatedAt: now }))
@@ -171,6 +206,7 @@ export function toEndpointDto (row: repo.EndpointRow): WebhookEndpointDto {
     eventTypes: row.eventTypes as WebhookEndpointDto['eventTypes'],
     status: row.status,
     disabledReason: row.disabledReason,
+    previousSecretExpiresAt: row.previousSecretExpiresAt?.toISOString() ?? null,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
     version: row.version
@@ -193,5 +229,18 @@ export function toDeliveryDto (row: repo.DeliveryRow): WebhookDeliveryDto {
     nextAttemptAt: row.status === 'pending' ? (row.nextAttemptAt?.toISOString() ?? null) : null,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString()
+  }
+}
+
+export function toAttemptDto (row: repo.AttemptRow): WebhookDeliveryAttemptDto {
+  return {
+    attempt: row.attempt,
+    startedAt: row.startedAt.toISOString(),
+    durationMs: row.durationMs,
+    outcome: row.outcome,
+    statusCode: row.statusCode,
+    errorKind: row.errorKind,
+    error: row.error,
+    nextAttemptAt: row.nextAttemptAt?.toISOString() ?? null
   }
 }

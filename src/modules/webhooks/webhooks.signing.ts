@@ -7,12 +7,14 @@ export const newSigningSecret = (): string => `whsec_${randomBytes(32).toString(
 /**
  * The three Standard Webhooks headers for one attempt: the id stays the event id on every
  * attempt (receivers deduplicate on it), the timestamp is the time of this attempt, and the
- * signature is `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, made by the reference package.
+ * signature is `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, made by the reference package,
+ * once per secret and space-separated (the spec's zero-downtime rotation: a receiver that still
+ * holds the previous secret finds its signature in the list). The current secret comes first.
  */
-export function signedHeaders (secret: string, id: string, at: Date, body: string): Record<string, string> {
+export function signedHeaders (secrets: readonly string[], id: string, at: Date, body: string): Record<string, string> {
   return {
     'webhook-id': id,
     'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
-    'webhook-signature': new Webhook(secret).sign(id, at, body)
+    'webhook-signature': secrets.map((secret) => new Webhook(secret).sign(id, at, body)).join(' ')
   }
 }

@@ -15,6 +15,13 @@ export const webhookEndpoints = pgTable('webhook_endpoints', {
   disabledReason: text('disabled_reason'),
   /** `whsec_…` signing secret, AES-256-GCM sealed with SECRETS_KEY (shown once, never read back). */
   secret: text('secret').notNull(),
+  /**
+   * The secret a rotation replaced, sealed like `secret` (copied as sealed, never opened to be
+   * shown): deliveries are signed with both until `previousSecretExpiresAt`, so a receiver
+   * deploys the new secret without rejecting anything meanwhile. Only the last one is kept.
+   */
+  previousSecret: text('previous_secret'),
+  previousSecretExpiresAt: tstz('previous_secret_expires_at'),
   ...timestamps(),
   version: version()
 }, (t) => [
@@ -51,7 +58,30 @@ export const webhookDeliveries = pgTable('webhook_deliveries', {
   uniqueIndex('webhook_deliveries_event_idx').on(t.workspaceId, t.endpointId, t.eventId),
   index('webhook_deliveries_endpoint_idx').on(t.workspaceId, t.endpointId, t.id),
   index('webhook_deliveries_due_idx').on(t.nextAttemptAt).where(sql`status = 'pending'`),
+  // Retention finds finished deliveries by age without reading the pending ones.
+  index('webhook_deliveries_finished_idx').on(t.updatedAt).where(sql`status <> 'pending'`),
   foreignKey({ columns: [t.workspaceId, t.endpointId], foreignColumns: [webhookEndpoints.workspaceId, webhookEndpoints.id] }).onDelete('cascade')
+])
+
+/**
+ * One row per attempt of a delivery, written in the transaction that records the attempt's
+ * outcome on the delivery (so neither exists without the other). Tenant data: RLS forced.
+ */
+export const webhookDeliveryAttempts = pgTable('webhook_delivery_attempts', {
+  workspaceId: workspaceId(),
+  deliveryId: text('delivery_id').notNull(),
+  /** The delivery's totalAttempts when it was claimed: 1, 2, ... across redeliveries. */
+  attempt: integer('attempt').notNull(),
+  startedAt: tstz('started_at').notNull(),
+  durationMs: integer('duration_ms').notNull(),
+  outcome: text('outcome', { enum: ['succeeded', 'retry_scheduled', 'failed'] }).notNull(),
+  statusCode: integer('status_code'),
+  errorKind: text('error_kind', { enum: ['http_status', 'timeout', 'network', 'refused'] }),
+  error: text('error'),
+  nextAttemptAt: tstz('next_attempt_at')
+}, (t) => [
+  primaryKey({ columns: [t.workspaceId, t.deliveryId, t.attempt] }),
+  foreignKey({ columns: [t.workspaceId, t.deliveryId], foreignColumns: [webhookDeliveries.workspaceId, webhookDeliveries.id] }).onDelete('cascade')
 ])
 
 /** Where a cross-workspace reader of the event log stands: one row per consumer (no tenant: it spans them all). */
