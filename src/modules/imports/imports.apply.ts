@@ -6,6 +6,7 @@ import { zodIssuesToFieldErrors } from '../../lib/validation.js'
 import { contactIdsByRef, upsertContacts, type ValidatedContacts } from '../contacts/contacts.upsert.js'
 import type { InteractionsService } from '../interactions/interactions.service.js'
 import type { InteractionLogInput } from '../interactions/interactions.schemas.js'
+import type { PromiseCreateInput } from '../promises/promises.schemas.js'
 import { newId } from '../../lib/ids.js'
 import type { PromisesService } from '../promises/promises.service.js'
 import { InteractionImportRow, naturalKey, PromiseImportRow, termsOf, type InteractionImportInput, type PromiseImportInput } from './imports.records.js'
@@ -115,7 +116,10 @@ export function createRecordAppliers (deps: { interactions: InteractionsService,
     // Every row decided in file order (a key seen earlier in the file is known by then); a new
     // record is created at once (one savepoint per row), or, in bulk mode, given its id now and
     // created with the other new ones of the batch afterwards.
-    const decide = async (deferred?: Array<{ id: string, input: T, contactId: string }>) => {
+    // Returns false when bulk mode meets a row it cannot take (a transition: it would run at once,
+    // before the records deferred ahead of it exist, and could not be taken back): nothing was
+    // written yet, and the batch is decided again row by row.
+    const decide = async (deferred?: Array<{ id: string, input: T, contactId: string }>): Promise<boolean> => {
       for (const v of valid) {
         const contactId = v.input.contactId ?? (v.input.contactExternalId !== undefined ? refs.byExternalId.get(v.input.contactExternalId) : refs.byEmail.get(v.input.contactEmail!))
         if (contactId === undefined) {
@@ -131,14 +135,15 @@ export function createRecordAppliers (deps: { interactions: InteractionsService,
         if (before?.hash === v.hash) {
           done('unchanged', before.recordId)
         } else if (before && transition && termsOf(before.hash) === termsOf(v.hash)) {
+          if (deferred) return false
           // In a dry run an earlier batch's record was never written: nothing to move yet.
           const { error } = before.recordId === DRY_RUN ? {} : await attempt(tx, job.dryRun, (sp) => transition(ctx, before.recordId, v.input, sp))
           if (error) outcomes.set(v.line, rowError(v.line, error, v.contactField))
           else done('updated', before.recordId)
         } else if (before) {
           outcomes.set(v.line, failed(v.line, [{ pointer: v.input.externalId !== undefined ? 'externalId' : '', message: `Imported before (${before.recordId}) with other values; an import does not change it` }], 'Imported before'))
-        } else if (deferred && bulk) {
-          const id = bulk.newId()
+        } else if (deferred) {
+          const id = bulk!.newId()
           deferred.push({ id, input: v.input, contactId })
           done('created', job.dryRun ? DRY_RUN : id)
         } else {
@@ -147,22 +152,22 @@ export function createRecordAppliers (deps: { interactions: InteractionsService,
           else done('created', job.dryRun ? DRY_RUN : value!)
         }
       }
+      return true
     }
     const deferred: Array<{ id: string, input: T, contactId: string }> = []
-    // Bulk mode has no transitions in it (they would need records still deferred).
-    await decide(bulk && !transition ? deferred : undefined)
-    if (deferred.length > 0) {
-      const { error } = await attempt(tx, job.dryRun, (sp) => bulk!.createMany(ctx, deferred, sp))
-      if (error) {
-        // Some row is refused by a rule the set-based write cannot tell apart (a merged contact's
-        // old id, a duplicate provider id, an unknown channel…): nothing of it was kept, so the
-        // batch is decided again row by row, each in its own savepoint, for a verdict per row.
-        known.clear()
-        for (const [k, v] of knownBefore) known.set(k, v)
-        for (const v of valid) outcomes.delete(v.line)
-        written = []
-        await decide()
-      }
+    let inBulk = bulk ? await decide(deferred) : false
+    if (inBulk && deferred.length > 0) {
+      // A row refused by a rule the set-based write cannot tell apart (a merged contact's old id,
+      // a duplicate provider id, an unknown channel…) fails it all: nothing of it is kept.
+      inBulk = !(await attempt(tx, job.dryRun, (sp) => bulk!.createMany(ctx, deferred, sp))).error
+    }
+    if (!inBulk) {
+      // Row by row, each in its own savepoint, for a verdict per row.
+      known.clear()
+      for (const [k, v] of knownBefore) known.set(k, v)
+      for (const v of valid) outcomes.delete(v.line)
+      written = []
+      await decide()
     }
     if (!job.dryRun) await repo.saveImportKeys(tx, ws, job.type, written)
     return rows.map((r) => outcomes.get(r.line)!)
@@ -187,12 +192,25 @@ export function createRecordAppliers (deps: { interactions: InteractionsService,
 
     promises: (tx: Tx, job: Job, rows: Row[]) => apply<PromiseImportInput>(tx, job, rows, PromiseImportRow,
       async (ctx, input, contactId, sp) => {
-        const dto = await deps.promises.create(ctx, { ...strip(input, 'contactExternalId', 'contactEmail', 'externalId', 'status', 'keptAt', 'reason'), contactId } as never, sp)
-        if (input.status !== undefined && input.status !== 'open') await verdict(ctx, dto.id, input, sp)
+        const dto = await deps.promises.create(ctx, createInput(input, contactId), sp)
+        if (hasVerdict(input)) await verdict(ctx, dto.id, input, sp)
         return dto.id
       },
-      (ctx, id, input, sp) => verdict(ctx, id, input, sp))
+      (ctx, id, input, sp) => verdict(ctx, id, input, sp),
+      {
+        newId: () => newId('promise'),
+        createMany: async (ctx, items, sp) => {
+          await deps.promises.createMany(ctx, items.map((i) => ({ id: i.id, input: createInput(i.input, i.contactId) })), sp)
+          // Verdicts one by one: the promise service's state machine, as over HTTP.
+          for (const i of items) if (hasVerdict(i.input)) await verdict(ctx, i.id, i.input, sp)
+        }
+      })
   }
+
+  function createInput (input: PromiseImportInput, contactId: string): PromiseCreateInput {
+    return { ...strip(input, 'contactExternalId', 'contactEmail', 'externalId', 'status', 'keptAt', 'reason'), contactId } as unknown as PromiseCreateInput
+  }
+  function hasVerdict (input: PromiseImportInput) { return input.status !== undefined && input.status !== 'open' }
 
   /** The promise service's own transitions: its state machine refuses what it would refuse over HTTP. */
   async function verdict (ctx: RequestContext, id: string, input: PromiseImportInput, sp: Tx) {

@@ -29,6 +29,27 @@ export async function insertPromise (tx: Executor, row: typeof promises.$inferIn
   return created
 }
 
+// Rows per multi-row statement: a promise has 16 columns, PostgreSQL takes 65,535 parameters.
+const CHUNK = 1000
+const chunks = <T>(list: T[]) => Array.from({ length: Math.ceil(list.length / CHUNK) }, (_, i) => list.slice(i * CHUNK, (i + 1) * CHUNK))
+
+/**
+ * Many promises (an import batch), each only if its contact id is a live contact of the workspace:
+ * the id goes through a scalar subquery, so a missing, deleted or merged one gives null and the
+ * NOT NULL of contact_id fails the whole statement (isNotLiveContact). Rows in the order given.
+ */
+export async function insertPromisesForLiveContacts (tx: Executor, rows: Array<typeof promises.$inferInsert>): Promise<PromiseRow[]> {
+  const written: PromiseRow[] = []
+  for (const part of chunks(rows)) {
+    written.push(...await tx.insert(promises).values(part.map((r) => ({
+      ...r,
+      contactId: sql`(select c.id from contacts c where c.workspace_id = ${r.workspaceId} and c.id = ${r.contactId} and c.deleted_at is null and c.merged_into is null)` as unknown as string
+    }))).returning())
+  }
+  const byId = new Map(written.map((r) => [r.id, r]))
+  return rows.map((r) => byId.get(r.id!)!)
+}
+
 export async function updatePromise (tx: Executor, workspaceId: string, id: string, fields: Partial<typeof promises.$inferInsert>): Promise<PromiseRow> {
   const [row] = await tx.update(promises).set({ ...fields, version: sql`${promises.version} + 1`, updatedAt: sql`now()` })
     .where(and(inWs(workspaceId), eq(promises.id, id))).returning()
@@ -36,7 +57,11 @@ export async function updatePromise (tx: Executor, workspaceId: string, id: stri
 }
 
 export async function appendEvent (tx: Executor, e: Omit<typeof promiseEvents.$inferInsert, 'seq' | 'txid'>): Promise<void> {
-  await tx.insert(promiseEvents).values(e)
+  await appendEvents(tx, [e])
+}
+
+export async function appendEvents (tx: Executor, list: Array<Omit<typeof promiseEvents.$inferInsert, 'seq' | 'txid'>>): Promise<void> {
+  for (const part of chunks(list)) await tx.insert(promiseEvents).values(part)
 }
 
 export async function scheduleCheck (tx: Executor, workspaceId: string, promiseId: string, nextAt: Date | null): Promise<void> {
@@ -46,6 +71,11 @@ export async function scheduleCheck (tx: Executor, workspaceId: string, promiseI
   }
   await tx.insert(promiseDeadlines).values({ workspaceId, promiseId, nextAt })
     .onConflictDoUpdate({ target: [promiseDeadlines.workspaceId, promiseDeadlines.promiseId], set: { nextAt } })
+}
+
+/** First checks of promises just made (no deadline row yet). */
+export async function scheduleFirstChecks (tx: Executor, list: Array<{ workspaceId: string, promiseId: string, nextAt: Date }>): Promise<void> {
+  for (const part of chunks(list)) await tx.insert(promiseDeadlines).values(part)
 }
 
 export interface PromiseFilter {

@@ -9,7 +9,8 @@ import type { ChannelsService } from '../channels/channels.service.js'
 import type { ContactsService } from '../contacts/contacts.service.js'
 import type { InteractionsService } from '../interactions/interactions.service.js'
 import * as repo from './promises.repository.js'
-import { appendEvent } from '../events/events.log.js'
+import { appendEvent, appendEvents, type NewEvent } from '../events/events.log.js'
+import { isNotLiveContact } from '../interactions/interactions.repository.js'
 import { assertTransition, keptStatus, nextCheck, standing } from './promises.rules.js'
 import type { PromiseCreateInput, PromiseDto, PromiseEventDto, PromiseKeepInput, PromiseListInput, PromiseRenegotiateInput, PromiseStatsRowDto, StatsInput } from './promises.schemas.js'
 import { isoTime } from '../../lib/iso-time.js'
@@ -54,9 +55,49 @@ export function createPromisesService (deps: Deps) {
   const wsRead = <T>(ctx: Pick<RequestContext, 'workspaceId'>, fn: (tx: Tx) => Promise<T>) => readInWorkspace(db, ctx.workspaceId, fn)
 
   // The workspace event log (feed, subscriptions, webhooks), next to the promise's own history.
-  const record = (tx: Tx, type: 'made' | 'at_risk' | 'renegotiated' | 'kept' | 'kept_late' | 'broken' | 'cancelled', row: repo.PromiseRow) => appendEvent(tx, {
+  type Change = 'made' | 'at_risk' | 'renegotiated' | 'kept' | 'kept_late' | 'broken' | 'cancelled'
+  const changeEvent = (type: Change, row: repo.PromiseRow): NewEvent => ({
     workspaceId: row.workspaceId, type: `promise.${type === 'kept_late' ? 'kept' : type}`, subjectId: row.id, data: toPromiseDto(row), occurredAt: clock.now()
   })
+  const madeEvent = (row: repo.PromiseRow) => changeEvent('made', row)
+  const record = (tx: Tx, type: Change, row: repo.PromiseRow) => appendEvent(tx, changeEvent(type, row))
+
+  /**
+   * The channel of the interaction each promise was made in (null when none is named); refused
+   * when that interaction is not the same contact's. One read for all of them.
+   */
+  async function madeInChannels (t: Tx, ctx: RequestContext, list: Array<{ contactId: string, input: PromiseCreateInput }>): Promise<Array<string | null>> {
+    const ids = [...new Set(list.flatMap((e) => e.input.madeInInteractionId ?? []))]
+    const made = new Map((ids.length ? await interactions.rowsForEvidence(t, ctx.workspaceId, ids) : []).map((r) => [r.id, r]))
+    return list.map(({ contactId, input }) => {
+      if (!input.madeInInteractionId) return null
+      const row = made.get(input.madeInInteractionId)
+      if (!row || row.contactId !== contactId) throw validationError([{ pointer: '/madeInInteractionId', message: 'No interaction with this contact has this id', code: 'invalid_reference' }])
+      return row.channelId
+    })
+  }
+
+  function newPromiseRow (ctx: RequestContext, id: string, contactId: string, input: PromiseCreateInput, channelId: string | null) {
+    const dueAt = new Date(input.dueAt)
+    const type = input.promisorType ?? 'member'
+    return {
+      workspaceId: ctx.workspaceId, id, contactId, description: input.description, kind: input.kind ?? null,
+      promisor: type === 'contact' ? contactId : (input.promisor ?? ctx.actor), promisorType: type, dueAt, originalDueAt: dueAt,
+      madeInInteractionId: input.madeInInteractionId ?? null, channelId, requiresEvidence: input.requiresEvidence ?? false,
+      // The injected clock, not the database's: evidence and the scheduler compare against it.
+      createdAt: clock.now(), updatedAt: clock.now()
+    }
+  }
+
+  /** What making promises writes besides them: the workspace events, their histories, their first checks. */
+  async function recordMade (t: Tx, ctx: Actor, rows: repo.PromiseRow[]) {
+    const now = clock.now()
+    await appendEvents(t, rows.map((row) => madeEvent(row)))
+    await repo.appendEvents(t, rows.map((row) => ({ workspaceId: ctx.workspaceId, promiseId: row.id, type: 'made' as const, actor: ctx.actor, interactionId: row.madeInInteractionId, data: { dueAt: row.dueAt.toISOString() }, occurredAt: now })))
+    // Made already inside the warning window: the scheduler looks at once (it turns at_risk).
+    const checks = rows.map((row) => ({ workspaceId: ctx.workspaceId, promiseId: row.id, nextAt: standing(row.dueAt, now, riskWindowMs) === 'at_risk' ? now : nextCheck(row.dueAt, now, riskWindowMs) }))
+    await repo.scheduleFirstChecks(t, checks.filter((c): c is typeof c & { nextAt: Date } => c.nextAt !== null))
+  }
 
   /** A list's filters as the repository takes them; a merged contact's id lists the survivor's. */
   async function promiseFilter (t: Tx, ctx: RequestContext, q: Omit<PromiseListInput, 'limit'>): Promise<repo.PromiseFilter> {
@@ -127,28 +168,30 @@ export function createPromisesService (deps: Deps) {
     async create (ctx: RequestContext, input: PromiseCreateInput, tx?: Tx): Promise<PromiseDto> {
       return ws(ctx, async (t) => {
         const contactId = await contacts.resolveId(ctx, input.contactId, t)
-        let channelId: string | null = null
-        if (input.madeInInteractionId) {
-          const [made] = await interactions.rowsForEvidence(t, ctx.workspaceId, [input.madeInInteractionId])
-          if (!made || made.contactId !== contactId) throw validationError([{ pointer: '/madeInInteractionId', message: 'No interaction with this contact has this id', code: 'invalid_reference' }])
-          channelId = made.channelId
-        }
-        const dueAt = new Date(input.dueAt)
-        const type = input.promisorType ?? 'member'
-        const row = await repo.insertPromise(t, {
-          workspaceId: ctx.workspaceId, id: newId('promise'), contactId, description: input.description, kind: input.kind ?? null,
-          promisor: type === 'contact' ? contactId : (input.promisor ?? ctx.actor), promisorType: type, dueAt, originalDueAt: dueAt,
-          madeInInteractionId: input.madeInInteractionId ?? null, channelId, requiresEvidence: input.requiresEvidence ?? false,
-          // The injected clock, not the database's: evidence and the scheduler compare against it.
-          createdAt: clock.now(), updatedAt: clock.now()
-        })
-        await record(t, 'made', row)
-        await repo.appendEvent(t, { workspaceId: ctx.workspaceId, promiseId: row.id, type: 'made', actor: ctx.actor, interactionId: row.madeInInteractionId, data: { dueAt: row.dueAt.toISOString() }, occurredAt: clock.now() })
-        // Made already inside the warning window: the scheduler looks at once (it turns at_risk).
-        const now = clock.now()
-        await repo.scheduleCheck(t, ctx.workspaceId, row.id, standing(dueAt, now, riskWindowMs) === 'at_risk' ? now : nextCheck(dueAt, now, riskWindowMs))
+        const [channelId] = await madeInChannels(t, ctx, [{ contactId, input }])
+        const row = await repo.insertPromise(t, newPromiseRow(ctx, newId('promise'), contactId, input, channelId))
+        await recordMade(t, ctx, [row])
         return toPromiseDto(row)
       }, tx)
+    },
+
+    /**
+     * Many promises in one transaction with the rules of create(), set-based (an import batch).
+     * All or nothing: a contact id that is not live (a merged contact's old id included) or an
+     * interaction of another contact fails the call; a caller that needs a verdict per row then
+     * creates them one by one with create().
+     */
+    async createMany (ctx: RequestContext, entries: Array<{ id: string, input: PromiseCreateInput }>, tx: Tx): Promise<PromiseDto[]> {
+      const channelIds = await madeInChannels(tx, ctx, entries.map((e) => ({ contactId: e.input.contactId, input: e.input })))
+      let rows: repo.PromiseRow[]
+      try {
+        rows = await repo.insertPromisesForLiveContacts(tx, entries.map((e, i) => newPromiseRow(ctx, e.id, e.input.contactId, e.input, channelIds[i])))
+      } catch (err) {
+        if (isNotLiveContact(err)) throw new DomainError('contact.not_found', 'A row names a contact that is not live (missing, deleted or merged)')
+        throw err
+      }
+      await recordMade(tx, ctx, rows)
+      return rows.map(toPromiseDto)
     },
 
     async get (ctx: RequestContext, id: string): Promise<PromiseDto> {

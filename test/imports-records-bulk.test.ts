@@ -2,9 +2,9 @@ import t from 'tap'
 import { build } from './helper.js'
 import { asToken, importErrors, ndjson, runImport } from './support/imports/index.js'
 
-// type=interactions imports write a batch's new interactions set-based (one insert, one event
-// insert, one suggestions insert), with the single-record rules; a row those rules refuse sends the
-// batch back row by row so that each row still gets its own verdict. Both paths through HTTP.
+// type=interactions and type=promises imports write a batch's new records set-based (one insert,
+// one event insert…), with the single-record rules; a row those rules refuse sends the batch back
+// row by row so that each row still gets its own verdict. Both paths through HTTP.
 
 let counting = false
 const statements: string[] = []
@@ -12,7 +12,8 @@ const { app, rest: anyRest, token } = await build(t, { onQuery: (q) => { if (cou
 const workspace = (name: string) => asToken(anyRest, token({ workspace: name }))
 type Rest = ReturnType<typeof workspace>
 
-const interactionInserts = () => statements.filter((s) => /^\s*insert into "?interactions"?/i.test(s)).length
+const inserts = (table: string) => statements.filter((s) => new RegExp(`^\\s*insert into "?${table}"? `, 'i').test(s)).length
+const interactionInserts = () => inserts('interactions')
 
 async function contacts (rest: Rest, n: number): Promise<string[]> {
   const res = await rest('POST', '/v1/contacts/batch', {
@@ -142,4 +143,52 @@ t.test("another workspace's contact ids are not found, in bulk as row by row", a
   t.match(run.job.counts, { created: 1, failed: 1 })
   t.same((await importErrors(mine, run.job.id)).map((e) => [e.line, e.field]), [[1, 'contactId']])
   t.same(await timeline(theirs, foreign), [], 'nothing reached the other workspace')
+})
+
+t.test('a batch of new promises is written in one statement, verdicts through the state machine, first checks scheduled', async (t) => {
+  const rest = workspace('bulk-promises')
+  const ids = await contacts(rest, 30)
+  const soon = new Date(Date.now() + 3_600_000).toISOString()
+  const rows = ids.map((_, i) => ({
+    externalId: `p-${i}`,
+    contactExternalId: `crm-${i}`,
+    description: `Promise ${i}`,
+    dueAt: i === 0 ? soon : '2031-01-01T00:00:00Z',
+    ...(i % 3 === 1 ? { status: 'kept', keptAt: '2030-12-01T00:00:00Z' } : i % 3 === 2 ? { status: 'cancelled', reason: 'No longer needed' } : {})
+  }))
+  statements.length = 0
+  counting = true
+  const run = await runImport(app, rest, ndjson(rows), { query: { type: 'promises', format: 'ndjson' } })
+  counting = false
+  t.match(run.job.counts, { created: 30, failed: 0 })
+  t.equal(inserts('promises'), 1, 'one insert for the 30 promises')
+  const all = (await rest('GET', '/v1/promises?limit=100')).data.data as Array<Record<string, any>>
+  t.equal(all.length, 30)
+  for (const [i, id] of ids.entries()) {
+    const p = all.find((x) => x.contactId === id)!
+    t.match(p, { description: `Promise ${i}`, promisor: 'tester', promisorType: 'member', status: i % 3 === 1 ? 'kept' : i % 3 === 2 ? 'cancelled' : 'open' })
+  }
+  const made = (await events(rest, 'promise.made')).map((e) => e.data.id).sort()
+  t.same(made, all.map((p) => p.id).sort(), 'one promise.made per promise')
+  const history = await rest('GET', `/v1/promises/${all.find((p) => p.contactId === ids[1])!.id}/events`)
+  t.same(history.data.data.map((e: { type: string }) => e.type), ['made', 'kept'], 'the history the API writes')
+
+  await app.jobs.scheduler.drain()
+  t.equal((await rest('GET', `/v1/promises/${all.find((p) => p.contactId === ids[0])!.id}`)).data.status, 'at_risk', 'the promise due within the hour was checked at once, as one made through the API')
+})
+
+t.test('a promise made in another contact\'s interaction fails alone; the rest of the batch is created', async (t) => {
+  const rest = workspace('bulk-promises-refs')
+  const [ada, bob] = await contacts(rest, 2)
+  const bobs = await rest('POST', '/v1/interactions', { body: { contactId: bob, direction: 'inbound', kind: 'note', body: 'hi' } })
+  const run = await runImport(app, rest, ndjson([
+    { externalId: 'r1', contactId: ada, description: 'Fine', dueAt: '2031-01-01T00:00:00Z' },
+    { externalId: 'r2', contactId: ada, description: 'Wrong interaction', dueAt: '2031-01-01T00:00:00Z', madeInInteractionId: bobs.data.id },
+    { externalId: 'r3', contactId: bob, description: 'Right interaction', dueAt: '2031-01-01T00:00:00Z', madeInInteractionId: bobs.data.id }
+  ]), { query: { type: 'promises', format: 'ndjson' } })
+  t.match(run.job.counts, { created: 2, failed: 1 })
+  t.same((await importErrors(rest, run.job.id)).map((e) => [e.line, e.field]), [[2, 'madeInInteractionId']])
+  const made = (await rest('GET', '/v1/promises?limit=10')).data.data as Array<Record<string, any>>
+  t.same(made.map((p) => p.description).sort(), ['Fine', 'Right interaction'])
+  t.equal(made.find((p) => p.description === 'Right interaction')!.madeInInteractionId, bobs.data.id)
 })
