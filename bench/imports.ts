@@ -4,7 +4,9 @@
 // Knobs: BENCH_ADMIN_URL (postgres://postgres@127.0.0.1:5432/postgres), SIZES ("100000,1000000"),
 // RERUN (true: import the first size a second time, all unchanged), BENCH_PORT (3600: the server's
 // port; it must be free), SERVER_ARGS (extra node flags for the server, e.g. "--cpu-prof
-// --cpu-prof-dir=/tmp/prof"), WRITE_RESULTS (true: replace the imports section of bench/RESULTS.md).
+// --cpu-prof-dir=/tmp/prof"), WRITE_RESULTS (true: replace the imports section of bench/RESULTS.md),
+// RECORDS (100000: interactions, and half as many promises, imported after the first contacts file
+// and naming its contacts by externalId; 0 skips them).
 import { spawnSync } from 'node:child_process'
 import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
@@ -20,22 +22,37 @@ const env = process.env
 const adminUrl = env.BENCH_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 const sizes = (env.SIZES ?? '100000,1000000').split(',').map(Number)
 const rerun = env.RERUN !== 'false'
+const records = Number(env.RECORDS ?? 100000)
 const dbName = `rapport_bench_imports_${process.pid}`
 const url = adminUrl.replace(/\/[^/]*$/, `/${dbName}`)
 const port = Number(env.BENCH_PORT ?? 3600)
 const log = (m: string) => process.stderr.write(m + '\n')
 const dir = mkdtempSync(join(tmpdir(), 'rapport-bench-imports-'))
 
-const COLUMNS = ['externalId', 'givenName', 'familyName', 'email', 'phone', 'company', 'title', 'tags']
+type ImportType = 'contacts' | 'interactions' | 'promises'
+/** Columns and row i of each file (interactions and promises name contact `ext-${i % contacts}`). */
+const FILES: Record<ImportType, { columns: string[], line: (i: number, contacts: number) => string }> = {
+  contacts: {
+    columns: ['externalId', 'givenName', 'familyName', 'email', 'phone', 'company', 'title', 'tags'],
+    line: (i) => `ext-${i},Given${i},Family${i % 5000},person${i}@example.com,+1415${String(2000000 + (i % 7000000)).padStart(7, '0')},"Company ${i % 1000}, Inc.",Title ${i % 50},tag${i % 10};tag${i % 7}`
+  },
+  interactions: {
+    columns: ['externalId', 'contactExternalId', 'direction', 'kind', 'subject', 'body', 'occurredAt'],
+    line: (i, contacts) => `int-${i},ext-${i % contacts},${i % 2 ? 'outbound' : 'inbound'},email,Re: order ${i % 997},"Thanks for your message ${i}, we will look into it.",2026-0${1 + (i % 9)}-1${i % 10}T10:${String(i % 60).padStart(2, '0')}:00Z`
+  },
+  promises: {
+    columns: ['externalId', 'contactExternalId', 'description', 'dueAt', 'status', 'reason'],
+    line: (i, contacts) => `prm-${i},ext-${i % contacts},Send the quote ${i},2031-0${1 + (i % 9)}-15T12:00:00Z,${i % 4 === 3 ? 'cancelled,Deal lost' : 'open,'}`
+  }
+}
 
-/** A contacts CSV of n rows, written as a stream (the generator's memory stays flat too). */
-async function writeCsv (n: number): Promise<string> {
-  const path = join(dir, `contacts-${n}.csv`)
+/** A CSV of n rows, written as a stream (the generator's memory stays flat too). */
+async function writeCsv (type: ImportType, n: number, contacts = n): Promise<string> {
+  const path = join(dir, `${type}-${n}.csv`)
   const out = createWriteStream(path)
-  out.write(COLUMNS.join(',') + '\n')
+  out.write(FILES[type].columns.join(',') + '\n')
   for (let i = 0; i < n; i++) {
-    const line = `ext-${i},Given${i},Family${i % 5000},person${i}@example.com,+1415${String(2000000 + (i % 7000000)).padStart(7, '0')},"Company ${i % 1000}, Inc.",Title ${i % 50},tag${i % 10};tag${i % 7}\n`
-    if (!out.write(line)) await new Promise<void>((resolve) => out.once('drain', () => resolve()))
+    if (!out.write(FILES[type].line(i, contacts) + '\n')) await new Promise<void>((resolve) => out.once('drain', () => resolve()))
   }
   out.end()
   await finished(out)
@@ -50,9 +67,9 @@ function psql (args: string[]) {
 }
 
 /** Seconds for `\copy` of the file into a bare table of text columns (no index, no validation). */
-function copySeconds (path: string, n: number): number {
-  const table = `bare_${n}`
-  psql(['-c', `create unlogged table if not exists ${table} (${COLUMNS.map((c) => `"${c}" text`).join(', ')})`])
+function copySeconds (type: ImportType, path: string, n: number): number {
+  const table = `bare_${type}_${n}`
+  psql(['-c', `create unlogged table if not exists ${table} (${FILES[type].columns.map((c) => `"${c}" text`).join(', ')})`])
   psql(['-c', `truncate ${table}`])
   const start = process.hrtime.bigint()
   psql(['-c', `\\copy ${table} from '${path}' with (format csv, header true)`])
@@ -91,7 +108,7 @@ const cpuSince = (before: Map<number, number>, after: Map<number, number>) => [.
 interface Run { rows: number, seconds: number, uploadSeconds: number, rowsPerSecond: number, peakRssMb: number, startRssMb: number, counts: Record<string, number>, serverCpu: number, dbCpu: number, load: [number, number] }
 
 /** Upload through POST /v1/imports (streamed), then poll the job until it ends; RSS sampled all along. */
-async function importFile (pid: number, auth: string, path: string, rows: number): Promise<Run> {
+async function importFile (pid: number, auth: string, path: string, rows: number, type: ImportType = 'contacts'): Promise<Run> {
   const startRssMb = rssOf(pid, 'VmRSS')
   const cpu0 = cpuOf(pid)
   const db0 = await backendCpu()
@@ -99,7 +116,7 @@ async function importFile (pid: number, auth: string, path: string, rows: number
   let peakRssMb = startRssMb
   const sampler = setInterval(() => { peakRssMb = Math.max(peakRssMb, rssOf(pid, 'VmRSS')) }, 100)
   const start = process.hrtime.bigint()
-  const res = await fetch(`http://127.0.0.1:${port}/v1/imports?type=contacts&upsertOn=externalId`, {
+  const res = await fetch(`http://127.0.0.1:${port}/v1/imports?type=${type}${type === 'contacts' ? '&upsertOn=externalId' : ''}`, {
     method: 'POST',
     headers: { authorization: auth, 'content-type': 'text/csv' },
     body: Readable.toWeb(createReadStream(path)) as ReadableStream,
@@ -133,10 +150,10 @@ try {
   const results: Array<{ label: string, run: Run, copy: number, bytes: number }> = []
   for (const [i, n] of sizes.entries()) {
     log(`generating ${n} rows…`)
-    const path = await writeCsv(n)
+    const path = await writeCsv('contacts', n)
     const bytes = statSync(path).size
     log(`psql \\copy of ${n} rows…`)
-    const copy = copySeconds(path, n)
+    const copy = copySeconds('contacts', path, n)
     log(`  ${(n / copy).toFixed(0)} rows/s`)
     log(`import of ${n} rows through the API…`)
     const run = await importFile(server.pid!, auth, path, n)
@@ -149,12 +166,24 @@ try {
       results.push({ label: `${n.toLocaleString('en')} again (all unchanged)`, run: again, copy, bytes })
     }
     rmSync(path)
+    if (i === 0 && records > 0) {
+      // Interactions and promises naming the contacts just imported (set-based too, with their rules).
+      for (const [type, count] of [['interactions', records], ['promises', Math.round(records / 2)]] as const) {
+        const file = await writeCsv(type, count, n)
+        const fileCopy = copySeconds(type, file, count)
+        log(`import of ${count} ${type} through the API…`)
+        const run = await importFile(server.pid!, auth, file, count, type)
+        log(`  ${run.rowsPerSecond.toFixed(0)} rows/s, CPU server ${run.serverCpu.toFixed(1)} s, PostgreSQL ${run.dbCpu.toFixed(1)} s, ${JSON.stringify(run.counts)}`)
+        results.push({ label: `${count.toLocaleString('en')} ${type} (${run.counts.created.toLocaleString('en')} new)`, run, copy: fileCopy, bytes: statSync(file).size })
+        rmSync(file)
+      }
+    }
   }
   const hwm = rssOf(server.pid!, 'VmHWM')
   lines.push(
     `Run ${new Date().toISOString()} by \`npm run bench:imports\` on this machine (${(await import('node:os')).cpus().length} cores, server, PostgreSQL and the client on the same host).`,
-    `Rapport on Node ${process.version}, PostgreSQL through postgres.js; one server process, one import worker. The file is streamed to \`POST /v1/imports?type=contacts&upsertOn=externalId\`;`,
-    'the time runs from the first byte sent to the job `completed` (upload and COPY staging, validation with the API\'s zod schema and libphonenumber, set-based upsert in batches of `IMPORT_BATCH_ROWS`, per-row outcomes, one event per contact).',
+    `Rapport on Node ${process.version}, PostgreSQL through postgres.js; one server process, one import worker. Each file is streamed to \`POST /v1/imports?type=contacts&upsertOn=externalId\` (or \`type=interactions\` / \`type=promises\`, naming the contacts of the first file by externalId; a quarter of the promises arrive cancelled);`,
+    'the time runs from the first byte sent to the job `completed` (upload and COPY staging, validation with the API\'s zod schemas (and libphonenumber for contacts), set-based writes in batches of `IMPORT_BATCH_ROWS` with the single-record rules, per-row outcomes, one event per record; promise verdicts go through the state machine row by row).',
     '`\\copy` is `psql \\copy` of the same file into an unlogged table of text columns with no index: the floor.',
     '',
     'CPU columns: seconds of CPU per 1,000 rows used by the server process and by the PostgreSQL backends of the bench database during the import (the wall-clock figures depend on what else the 2 cores run; these much less). Load: the 1-minute load average at the start → end of the import.',
