@@ -205,6 +205,24 @@ t.test('Telegram: media with captions, groups, channel posts, edits, locations; 
   t.equal((await allContacts(rest)).length, 3, 'Ana, Bruno and the channel; not Caio, who only joined')
 })
 
+t.test('nulls where X and Telegram document objects are acknowledged (200), never a 500', async (t) => {
+  const { rest, interactionsOf } = await setup()
+  const x = await createChannel(rest, 'x', { consumerSecret: X_SECRET })
+  const dm = JSON.stringify({
+    for_user_id: ME,
+    direct_message_events: [{ type: 'message_create', id: '954491830116155399', created_timestamp: '1717006100000', message_create: { target: { recipient_id: ME }, sender_id: CUSTOMER, message_data: { text: 'no media after all', attachment: { type: 'media', media: null } } } }]
+  })
+  const xRes = await inbound(rest, x.id, { payload: dm, headers: { ...json, 'x-twitter-webhooks-signature': xSignature(X_SECRET, dm) } })
+  t.equal(xRes.statusCode, 200, xRes.body)
+  matchExactly(t, await interactionsOf(x.id), [{ body: 'no media after all', attachments: [] }])
+
+  const tg = await createChannel(rest, 'telegram', { botToken: '123456:ABC-DEF', secretToken: 'tg-secret-0002' })
+  const update = JSON.stringify({ update_id: 1, message: { message_id: 9, from: null, chat: { id: 444, type: 'private' }, date: 1717006000, photo: [null], document: null, text: 'odd but fine' } })
+  const tgRes = await inbound(rest, tg.id, { payload: update, headers: { ...json, 'x-telegram-bot-api-secret-token': 'tg-secret-0002' } })
+  t.equal(tgRes.statusCode, 200, tgRes.body)
+  matchExactly(t, await interactionsOf(tg.id), [{ body: 'odd but fine', attachments: [], counterpart: '444' }])
+})
+
 // --- generic Standard Webhooks -------------------------------------------------------------------
 
 t.test('Standard Webhooks: rotated secrets (several v1 signatures), the timestamp window, status events', async (t) => {

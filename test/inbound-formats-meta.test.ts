@@ -252,3 +252,15 @@ t.test('WhatsApp user with a username and no phone number: identified by the bus
   t.equal((await rest('GET', `/v1/contacts/${i.contactId}`)).data.displayName, 'Maria Lopez')
   t.same((await identitiesOf(i.contactId)).map((x) => [x.kind, x.address]), [['meta:bsuid', 'US.13491208655302741918']])
 })
+
+t.test('nulls where Meta documents objects are acknowledged (200), never a 500', async (t) => {
+  const { rest, post, interactionsOf } = await setup()
+  const ch = await createChannel(rest, 'meta', { appSecret: APP_SECRET, verifyToken: 'vt', platform: 'messenger' })
+  const messenger = { object: 'page', entry: [{ id: PAGE_ID, time: T0, messaging: [fromUser(T0, { delivery: null }), fromUser(T0 + 1, { read: null }), fromUser(T0 + 2, { message: { mid: 'm_ok', text: 'still here' } })] }] }
+  const res = await post(ch.id, messenger)
+  t.equal(res.statusCode, 200, res.body)
+  const wa = waValue({ statuses: [{ id: 'wamid.X', status: 'failed', timestamp: '1717006300', recipient_id: '16505551234', errors: [null] }] })
+  const waRes = await post(ch.id, wa)
+  t.equal(waRes.statusCode, 200, waRes.body)
+  t.same((await interactionsOf(ch.id)).map((i) => i.body), ['still here'], 'the message beside the null receipts is logged')
+})

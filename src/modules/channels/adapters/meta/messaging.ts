@@ -79,9 +79,9 @@ function locationText (a: Loose): string | undefined {
  * Instagram read has a `mid`. Watermarks become one event the core applies by time.
  */
 function receipts (r: Loose, status: 'delivered' | 'read', user: string | undefined, at: Date): InboundEvent[] {
-  const mids = [...arr(r.mids), r.mid].map(str).filter((m): m is string => m !== undefined)
+  const mids = [...arr(r?.mids), r?.mid].map(str).filter((m): m is string => m !== undefined)
   if (mids.length > 0) return mids.map((id) => ({ type: 'status', providerMessageId: id, status, occurredAt: at }))
-  if (r.watermark === undefined || user === undefined) return []
+  if (r?.watermark === undefined || user === undefined) return []
   const before = dateFrom(r.watermark, 'ms', at)
   return [{ type: 'status', providerMessageId: '', status, occurredAt: at, watermark: { recipient: user, before } }]
 }

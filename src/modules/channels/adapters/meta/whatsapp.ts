@@ -51,7 +51,7 @@ export function parseWhatsApp (body: Loose, now: Date): InboundEvent[] {
       for (const s of arr(v.statuses)) {
         const status = whatsappStatus(String(s?.status))
         if (status === undefined || str(s.id) === undefined) continue
-        const err = s.errors?.[0]
+        const err: Loose = arr(s.errors)[0] ?? undefined
         events.push({
           type: 'status',
           providerMessageId: String(s.id),

@@ -14,7 +14,7 @@ export function parseUpdate (update: Loose, now: Date): InboundEvent[] {
   if (chatId === undefined || messageId === undefined) return []
 
   // Channel posts and anonymous group admins have sender_chat instead of a user.
-  const user = m.from
+  const user = m.from ?? undefined
   const sender = user !== undefined
     ? { handle: String(user.id), name: fullName(user) ?? str(user.username) }
     : { handle: String(m.sender_chat?.id ?? chatId), name: str(m.sender_chat?.title ?? m.chat?.title) }
@@ -62,10 +62,10 @@ function fullName (user: Loose): string | undefined {
 function attachments (m: Loose): InboundAttachment[] {
   const out: InboundAttachment[] = []
   // `photo` is the same image in several sizes, smallest first: keep the largest.
-  const photo = arr(m.photo).at(-1)
+  const photo = arr(m.photo).at(-1) ?? undefined
   if (photo !== undefined) out.push({ contentType: 'image/jpeg', size: num(photo.file_size), providerFileId: str(photo.file_id) })
   for (const kind of ['document', 'video', 'audio', 'voice', 'animation', 'video_note', 'sticker']) {
-    const f = m[kind]
+    const f = m[kind] ?? undefined
     if (f === undefined) continue
     out.push({ name: str(f.file_name), contentType: str(f.mime_type), size: num(f.file_size), providerFileId: str(f.file_id) })
   }

@@ -15,7 +15,8 @@ export function parseActivity (body: Loose, now: Date): InboundEvent[] {
     const senderId = str(mc?.sender_id)
     // Messages we sent ourselves are echoed back to us; they are not inbound.
     if (dm?.type !== 'message_create' || senderId === undefined || senderId === me || str(dm.id) === undefined) continue
-    const media = mc.message_data?.attachment?.media
+    // `?? undefined`: a null from the provider is as absent as a missing key.
+    const media = mc.message_data?.attachment?.media ?? undefined
     // X appends the media's t.co link to the text; the attachment already carries the media.
     const mediaLink = str(media?.url)
     const text = str(mc.message_data?.text)
