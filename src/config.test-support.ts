@@ -27,7 +27,7 @@ export function testConfig (overrides: Partial<Config> = {}): Config {
     outbox: { maxAttempts: 3, backoffBaseMs: 20, leaseMs: 5000 },
     imports: { maxBytes: 2 * 1024 ** 3, uploadLeaseMs: 600_000 },
     // Tests run their webhook receivers on 127.0.0.1; test/webhooks-ssrf.test.ts takes this away.
-    webhooks: { allowHosts: ['127.0.0.1'], allowPrivate: false, retryScheduleMs: [1000, 2000, 4000], timeoutMs: 2000, leaseMs: 5000 },
+    webhooks: { allowHosts: ['127.0.0.1'], allowPrivate: false, retryScheduleMs: [1000, 2000, 4000], timeoutMs: 2000, leaseMs: 5000, retentionDays: 30 },
     notes: [],
     ...overrides
   }

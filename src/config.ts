@@ -48,7 +48,9 @@ const envSchema = z.object({
   WEBHOOK_RETRY_SCHEDULE: z.string().regex(/^\s*\d+(\s*,\s*\d+)*\s*$/, 'must be comma-separated seconds').default('5,300,1800,7200,18000,36000,50400,72000,72000')
     .transform((s) => s.split(',').map((n) => Number(n.trim()) * 1000)),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
-  WEBHOOK_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000)
+  WEBHOOK_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
+  // Finished deliveries (and their attempts) older than this are deleted; 0 keeps them forever.
+  WEBHOOK_DELIVERY_RETENTION_DAYS: z.string().trim().regex(/^\d+$/, 'must be a whole number of days (0: keep forever)').default('30').transform(Number).pipe(z.number().max(3650))
 })
 
 export interface Config {
@@ -110,7 +112,15 @@ export interface Config {
   notes: string[]
 }
 
-export interface WebhookConfig { allowHosts: string[], allowPrivate: boolean, retryScheduleMs: number[], timeoutMs: number, leaseMs: number }
+export interface WebhookConfig {
+  allowHosts: string[]
+  allowPrivate: boolean
+  retryScheduleMs: number[]
+  timeoutMs: number
+  leaseMs: number
+  /** Days a finished delivery (with its attempts) is kept; 0: forever. */
+  retentionDays: number
+}
 
 export class ConfigError extends Error {}
 
@@ -175,7 +185,8 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
       retryScheduleMs: e.WEBHOOK_RETRY_SCHEDULE,
       timeoutMs: e.WEBHOOK_TIMEOUT_MS,
       // A claim must outlive the request it covers, or a slow receiver would get the event twice.
-      leaseMs: Math.max(e.WEBHOOK_LEASE_MS, e.WEBHOOK_TIMEOUT_MS + 5000)
+      leaseMs: Math.max(e.WEBHOOK_LEASE_MS, e.WEBHOOK_TIMEOUT_MS + 5000),
+      retentionDays: e.WEBHOOK_DELIVERY_RETENTION_DAYS
     },
     notes
   }

@@ -113,6 +113,16 @@ t.test('loadConfig: a bad value is a ConfigError naming the variable', async (t)
   t.match(several?.message, /LOG_LEVEL/, 'several bad values: LOG_LEVEL')
 })
 
+t.test('loadConfig: WEBHOOK_DELIVERY_RETENTION_DAYS is 30 days by default, 0 keeps deliveries forever, anything but 0..3650 days is refused', async (t) => {
+  t.equal(loadConfig({ ...explicitSecrets }).webhooks.retentionDays, 30)
+  t.equal(loadConfig({ ...explicitSecrets, WEBHOOK_DELIVERY_RETENTION_DAYS: '0' }).webhooks.retentionDays, 0)
+  t.equal(loadConfig({ ...explicitSecrets, WEBHOOK_DELIVERY_RETENTION_DAYS: '7' }).webhooks.retentionDays, 7)
+  for (const bad of ['-1', '1.5', 'week', '', '3651']) {
+    const err = configError(t, { ...explicitSecrets, WEBHOOK_DELIVERY_RETENTION_DAYS: bad })
+    t.match(err?.message, /WEBHOOK_DELIVERY_RETENTION_DAYS/, `${JSON.stringify(bad)} is refused, naming the variable`)
+  }
+})
+
 t.test('loadConfig: the answer timeout follows the statement timeout unless set, and must exceed it', async (t) => {
   t.equal(loadConfig({ ...explicitSecrets }).databaseAnswerTimeoutMs, 35_000, 'default: the 30 s statement timeout plus a 5 s margin')
   t.equal(loadConfig({ ...explicitSecrets, DATABASE_STATEMENT_TIMEOUT_MS: '2000' }).databaseAnswerTimeoutMs, 7000, 'follows a configured statement timeout')

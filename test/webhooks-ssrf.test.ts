@@ -5,7 +5,7 @@ import { build } from './helper.js'
 import { assertProblem } from './support/problem.js'
 
 // No allow list here: 127.0.0.1, which the other webhook tests allow, is refused like any private address.
-const { rest } = await build(t, { config: { webhooks: { allowHosts: [], allowPrivate: false, retryScheduleMs: [1000], timeoutMs: 2000, leaseMs: 5000 } } })
+const { rest } = await build(t, { config: { webhooks: { allowHosts: [], allowPrivate: false, retryScheduleMs: [1000], timeoutMs: 2000, leaseMs: 5000, retentionDays: 30 } } })
 
 const refused = [
   ['loopback', 'http://127.0.0.1:8080/hook'],

@@ -7,8 +7,12 @@ import { createPoller, type Poller } from './poller.js'
 import { createSendMessageJob } from './send-message.job.js'
 import { createWebhookDeliveryJob } from './webhook-delivery.job.js'
 import { createWebhookFanoutJob } from './webhook-fanout.job.js'
+import { createWebhookRetentionJob } from './webhook-retention.job.js'
 
-export interface Jobs { inbox: Poller, outbox: Poller, scheduler: Poller, imports: Poller, webhookFanout: Poller, webhookDelivery: Poller, start: () => void, stop: () => Promise<void> }
+// Retention has no deadline to keep to the second: old deliveries are looked for once a minute.
+const RETENTION_POLL_MS = 60_000
+
+export interface Jobs { inbox: Poller, outbox: Poller, scheduler: Poller, imports: Poller, webhookFanout: Poller, webhookDelivery: Poller, webhookRetention: Poller, start: () => void, stop: () => Promise<void> }
 
 /** The durable workers: provider webhooks stored in the inbox, and sends waiting in the outbox. */
 export function createJobs (opts: { config: Config, db: Db, clock: Clock, services: Services, log: FastifyBaseLogger, fetch?: typeof fetch }): Jobs {
@@ -25,7 +29,9 @@ export function createJobs (opts: { config: Config, db: Db, clock: Clock, servic
   // Outbound webhooks: the fan-out turns new log events into deliveries, the delivery worker sends them.
   const webhookDelivery = createPoller('webhook-delivery', createWebhookDeliveryJob({ db: opts.db, clock: opts.clock, webhooks: services.webhooks, config: config.webhooks }), { intervalMs: config.workerPollMs, log })
   const webhookFanout = createPoller('webhook-fanout', createWebhookFanoutJob({ db: opts.db, onQueued: () => webhookDelivery.kick() }), { intervalMs: config.workerPollMs, log })
-  const all = [inbox, outbox, scheduler, imports, webhookFanout, webhookDelivery]
+  const webhookRetention = createPoller('webhook-retention', createWebhookRetentionJob({ db: opts.db, clock: opts.clock, retentionDays: config.webhooks.retentionDays }),
+    { intervalMs: Math.max(config.workerPollMs, RETENTION_POLL_MS), log })
+  const all = [inbox, outbox, scheduler, imports, webhookFanout, webhookDelivery, webhookRetention]
   return {
     inbox,
     outbox,
@@ -33,6 +39,7 @@ export function createJobs (opts: { config: Config, db: Db, clock: Clock, servic
     imports,
     webhookFanout,
     webhookDelivery,
+    webhookRetention,
     start () {
       if (config.workers) for (const p of all) p.start()
     },
