@@ -15,6 +15,8 @@ function limitKey (request: FastifyRequest): string {
 }
 
 /** A client IP that failed authentication this often is paused, whatever it sends next. */
+// Bound of the per-process list of recently failing IPs (a spray of addresses cannot grow it).
+const MAX_SUSPECTS = 50_000
 const authFailureKey = (request: FastifyRequest) => `authfail:${request.ip}`
 
 /**
@@ -23,10 +25,21 @@ const authFailureKey = (request: FastifyRequest) => `authfail:${request.ip}`
  * authentication on purpose: if a correct guess still went through while wrong ones got 429, the
  * pause would tell the guesser which one was right. Successful requests never count.
  */
-function pauseRepeatedAuthFailures (app: FastifyInstance, max: number) {
+function pauseRepeatedAuthFailures (app: FastifyInstance, max: number, windowMs: number) {
   const failures = app.createRateLimit({ max, keyGenerator: authFailureKey })
+  // IPs this process saw fail within the window: only their requests read the shared count, so a
+  // client that never fails costs no store read (with Redis, a round trip). Across processes the
+  // bound stays: an IP's first failure on a process makes that process check it from then on.
+  const suspects = new Map<string, number>()
+  const suspect = (ip: string) => {
+    const until = suspects.get(ip)
+    if (until === undefined) return false
+    if (until > Date.now()) return true
+    suspects.delete(ip)
+    return false
+  }
   app.addHook('onRequest', async (request, reply) => {
-    if (unlimitedRoutes.has(request.routeOptions.url ?? '')) return
+    if (!suspect(request.ip) || unlimitedRoutes.has(request.routeOptions.url ?? '')) return
     const state = await failures(request, { increment: false })
     if (state.isAllowed || state.remaining > 0) return
     reply.header('retry-after', state.ttlInSeconds)
@@ -34,7 +47,11 @@ function pauseRepeatedAuthFailures (app: FastifyInstance, max: number) {
   })
   // Counted before the answer leaves (not onResponse): the client's next request sees it.
   app.addHook('onSend', async (request, reply, payload) => {
-    if (reply.statusCode === 401) await failures(request)
+    if (reply.statusCode !== 401) return payload
+    suspects.delete(request.ip) // re-inserted last: the oldest entries go first when the map is full
+    suspects.set(request.ip, Date.now() + windowMs)
+    if (suspects.size > MAX_SUSPECTS) suspects.delete(suspects.keys().next().value!)
+    await failures(request)
     return payload
   })
 }
@@ -71,7 +88,7 @@ async function rateLimitPlugin (app: FastifyInstance, { config }: { config: Pick
     errorResponseBuilder: (_request, context) =>
       new DomainError('request.rate_limited', `Rate limit of ${context.max} requests exceeded; retry in ${context.after}`, { retryAfterSeconds: Math.ceil(context.ttl / 1000) })
   })
-  if (authFailuresMax > 0) pauseRepeatedAuthFailures(app, authFailuresMax)
+  if (authFailuresMax > 0) pauseRepeatedAuthFailures(app, authFailuresMax, windowMs)
   if (max === 0) return
   const windowS = Math.ceil(windowMs / 1000)
   app.addHook('onSend', async (_request, reply, payload) => {
