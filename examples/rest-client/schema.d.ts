@@ -12642,7 +12642,7 @@ export interface operations {
                 "webhook-id": string;
                 /** @description Unix seconds when this attempt was signed: refuse old ones to stop replays */
                 "webhook-timestamp": string;
-                /** @description Space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` signatures with the endpoint secret (Standard Webhooks); verify with the standardwebhooks package */
+                /** @description Space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` signatures (Standard Webhooks): one with the endpoint secret, and during a rotation's grace one with the previous secret too; verify with the standardwebhooks package */
                 "webhook-signature": string;
             };
             path?: never;
@@ -12678,7 +12678,7 @@ export interface operations {
                 "webhook-id": string;
                 /** @description Unix seconds when this attempt was signed: refuse old ones to stop replays */
                 "webhook-timestamp": string;
-                /** @description Space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` signatures with the endpoint secret (Standard Webhooks); verify with the standardwebhooks package */
+                /** @description Space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` signatures (Standard Webhooks): one with the endpoint secret, and during a rotation's grace one with the previous secret too; verify with the standardwebhooks package */
                 "webhook-signature": string;
             };
             path?: never;
@@ -12714,7 +12714,7 @@ export interface operations {
                 "webhook-id": string;
                 /** @description Unix seconds when this attempt was signed: refuse old ones to stop replays */
                 "webhook-timestamp": string;
-                /** @description Space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` signatures with the endpoint secret (Standard Webhooks); verify with the standardwebhooks package */
+                /** @description Space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` signatures (Standard Webhooks): one with the endpoint secret, and during a rotation's grace one with the previous secret too; verify with the standardwebhooks package */
                 "webhook-signature": string;
             };
             path?: never;
@@ -12750,7 +12750,7 @@ export interface operations {
                 "webhook-id": string;
                 /** @description Unix seconds when this attempt was signed: refuse old ones to stop replays */
                 "webhook-timestamp": string;
-                /** @description Space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` signatures with the endpoint secret (Standard Webhooks); verify with the standardwebhooks package */
+                /** @description Space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` signatures (Standard Webhooks): one with the endpoint secret, and during a rotation's grace one with the previous secret too; verify with the standardwebhooks package */
                 "webhook-signature": string;
             };
             path?: never;
@@ -12786,7 +12786,7 @@ export interface operations {
                 "webhook-id": string;
                 /** @description Unix seconds when this attempt was signed: refuse old ones to stop replays */
                 "webhook-timestamp": string;
-                /** @description Space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` signatures with the endpoint secret (Standard Webhooks); verify with the standardwebhooks package */
+                /** @description Space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` signatures (Standard Webhooks): one with the endpoint secret, and during a rotation's grace one with the previous secret too; verify with the standardwebhooks package */
                 "webhook-signature": string;
             };
             path?: never;
@@ -12822,7 +12822,7 @@ export interface operations {
                 "webhook-id": string;
                 /** @description Unix seconds when this attempt was signed: refuse old ones to stop replays */
                 "webhook-timestamp": string;
-                /** @description Space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` signatures with the endpoint secret (Standard Webhooks); verify with the standardwebhooks package */
+                /** @description Space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` signatures (Standard Webhooks): one with the endpoint secret, and during a rotation's grace one with the previous secret too; verify with the standardwebhooks package */
                 "webhook-signature": string;
             };
             path?: never;
@@ -12858,7 +12858,7 @@ export interface operations {
                 "webhook-id": string;
                 /** @description Unix seconds when this attempt was signed: refuse old ones to stop replays */
                 "webhook-timestamp": string;
-                /** @description Space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` signatures with the endpoint secret (Standard Webhooks); verify with the standardwebhooks package */
+                /** @description Space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` signatures (Standard Webhooks): one with the endpoint secret, and during a rotation's grace one with the previous secret too; verify with the standardwebhooks package */
                 "webhook-signature": string;
             };
             path?: never;
@@ -12894,7 +12894,7 @@ export interface operations {
                 "webhook-id": string;
                 /** @description Unix seconds when this attempt was signed: refuse old ones to stop replays */
                 "webhook-timestamp": string;
-                /** @description Space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` signatures with the endpoint secret (Standard Webhooks); verify with the standardwebhooks package */
+                /** @description Space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` signatures (Standard Webhooks): one with the endpoint secret, and during a rotation's grace one with the previous secret too; verify with the standardwebhooks package */
                 "webhook-signature": string;
             };
             path?: never;
@@ -12930,7 +12930,7 @@ export interface operations {
                 "webhook-id": string;
                 /** @description Unix seconds when this attempt was signed: refuse old ones to stop replays */
                 "webhook-timestamp": string;
-                /** @description Space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` signatures with the endpoint secret (Standard Webhooks); verify with the standardwebhooks package */
+                /** @description Space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` signatures (Standard Webhooks): one with the endpoint secret, and during a rotation's grace one with the previous secret too; verify with the standardwebhooks package */
                 "webhook-signature": string;
             };
             path?: never;
@@ -12966,7 +12966,7 @@ export interface operations {
                 "webhook-id": string;
                 /** @description Unix seconds when this attempt was signed: refuse old ones to stop replays */
                 "webhook-timestamp": string;
-                /** @description Space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` signatures with the endpoint secret (Standard Webhooks); verify with the standardwebhooks package */
+                /** @description Space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` signatures (Standard Webhooks): one with the endpoint secret, and during a rotation's grace one with the previous secret too; verify with the standardwebhooks package */
                 "webhook-signature": string;
             };
             path?: never;
@@ -13002,7 +13002,7 @@ export interface operations {
                 "webhook-id": string;
                 /** @description Unix seconds when this attempt was signed: refuse old ones to stop replays */
                 "webhook-timestamp": string;
-                /** @description Space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` signatures with the endpoint secret (Standard Webhooks); verify with the standardwebhooks package */
+                /** @description Space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` signatures (Standard Webhooks): one with the endpoint secret, and during a rotation's grace one with the previous secret too; verify with the standardwebhooks package */
                 "webhook-signature": string;
             };
             path?: never;
@@ -13038,7 +13038,7 @@ export interface operations {
                 "webhook-id": string;
                 /** @description Unix seconds when this attempt was signed: refuse old ones to stop replays */
                 "webhook-timestamp": string;
-                /** @description Space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` signatures with the endpoint secret (Standard Webhooks); verify with the standardwebhooks package */
+                /** @description Space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` signatures (Standard Webhooks): one with the endpoint secret, and during a rotation's grace one with the previous secret too; verify with the standardwebhooks package */
                 "webhook-signature": string;
             };
             path?: never;
@@ -13074,7 +13074,7 @@ export interface operations {
                 "webhook-id": string;
                 /** @description Unix seconds when this attempt was signed: refuse old ones to stop replays */
                 "webhook-timestamp": string;
-                /** @description Space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` signatures with the endpoint secret (Standard Webhooks); verify with the standardwebhooks package */
+                /** @description Space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` signatures (Standard Webhooks): one with the endpoint secret, and during a rotation's grace one with the previous secret too; verify with the standardwebhooks package */
                 "webhook-signature": string;
             };
             path?: never;
@@ -13110,7 +13110,7 @@ export interface operations {
                 "webhook-id": string;
                 /** @description Unix seconds when this attempt was signed: refuse old ones to stop replays */
                 "webhook-timestamp": string;
-                /** @description Space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` signatures with the endpoint secret (Standard Webhooks); verify with the standardwebhooks package */
+                /** @description Space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` signatures (Standard Webhooks): one with the endpoint secret, and during a rotation's grace one with the previous secret too; verify with the standardwebhooks package */
                 "webhook-signature": string;
             };
             path?: never;
@@ -13146,7 +13146,7 @@ export interface operations {
                 "webhook-id": string;
                 /** @description Unix seconds when this attempt was signed: refuse old ones to stop replays */
                 "webhook-timestamp": string;
-                /** @description Space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` signatures with the endpoint secret (Standard Webhooks); verify with the standardwebhooks package */
+                /** @description Space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` signatures (Standard Webhooks): one with the endpoint secret, and during a rotation's grace one with the previous secret too; verify with the standardwebhooks package */
                 "webhook-signature": string;
             };
             path?: never;
@@ -13182,7 +13182,7 @@ export interface operations {
                 "webhook-id": string;
                 /** @description Unix seconds when this attempt was signed: refuse old ones to stop replays */
                 "webhook-timestamp": string;
-                /** @description Space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` signatures with the endpoint secret (Standard Webhooks); verify with the standardwebhooks package */
+                /** @description Space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` signatures (Standard Webhooks): one with the endpoint secret, and during a rotation's grace one with the previous secret too; verify with the standardwebhooks package */
                 "webhook-signature": string;
             };
             path?: never;
@@ -13218,7 +13218,7 @@ export interface operations {
                 "webhook-id": string;
                 /** @description Unix seconds when this attempt was signed: refuse old ones to stop replays */
                 "webhook-timestamp": string;
-                /** @description Space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` signatures with the endpoint secret (Standard Webhooks); verify with the standardwebhooks package */
+                /** @description Space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` signatures (Standard Webhooks): one with the endpoint secret, and during a rotation's grace one with the previous secret too; verify with the standardwebhooks package */
                 "webhook-signature": string;
             };
             path?: never;

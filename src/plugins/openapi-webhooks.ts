@@ -22,7 +22,7 @@ const signatureHeaders = [
   { name: 'webhook-timestamp', description: 'Unix seconds when this attempt was signed: refuse old ones to stop replays', schema: { type: 'string', maxLength: 20, pattern: '^[0-9]+$' } },
   {
     name: 'webhook-signature',
-    description: 'Space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` signatures with the endpoint secret (Standard Webhooks); verify with the standardwebhooks package',
+    description: 'Space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` signatures (Standard Webhooks): one with the endpoint secret, and during a rotation\'s grace one with the previous secret too; verify with the standardwebhooks package',
     schema: { type: 'string', maxLength: 1000 }
   }
 ].map((h) => ({ ...h, in: 'header', required: true }))
