@@ -2,10 +2,11 @@ import t from 'tap'
 import { fakeProvider } from './adapters/fake-server.js'
 import { build } from './helper.js'
 import {
-  allContacts, allInteractions, createChannel, eventually, inbound, PUBLIC_URL, slackSignature,
+  allContacts, createChannel, inbound, PUBLIC_URL, slackSignature,
   standardWebhookSignature, workspaces, xSignature
 } from './support/channels/index.js'
 import { matchExactly } from './support/channels/exactly.js'
+import { inboundKit } from './support/channels/inbound-kit.js'
 import { assertProblem } from './support/problem.js'
 
 /**
@@ -20,25 +21,7 @@ const nowSeconds = () => Math.floor(Date.now() / 1000)
 
 async function setup () {
   const ctx = fresh()
-  const { rest, app } = ctx
-  const interactionsOf = async (channelId: string, query = '') => {
-    await app.jobs.inbox.drain()
-    return allInteractions(rest, `channelId=${channelId}${query}`)
-  }
-  const interaction = async (id: string) => {
-    await app.jobs.inbox.drain()
-    return (await rest('GET', `/v1/interactions/${id}`)).data
-  }
-  const identitiesOf = async (contactId: string) => (await rest('GET', `/v1/contacts/${contactId}/identities`)).data.data as any[]
-  async function sendUntil (contactId: string, channelId: string, text: string, status: string, to?: string) {
-    const res = await rest('POST', `/v1/contacts/${contactId}/messages`, { body: { channelId, text, ...(to ? { to } : {}) } })
-    if (res.statusCode !== 202) throw new Error(`send: ${res.statusCode} ${res.body}`)
-    return eventually(async () => {
-      const i = await interaction(res.data.id)
-      return i.status === status && i
-    }, { what: `the message to be ${status}` })
-  }
-  return { ...ctx, interactionsOf, interaction, identitiesOf, sendUntil }
+  return { ...ctx, ...inboundKit(ctx) }
 }
 
 // --- X -------------------------------------------------------------------------------------------
@@ -256,7 +239,7 @@ t.test('Standard Webhooks: rotated secrets (several v1 signatures), the timestam
   t.same(list.map((i) => [i.providerMessageId, i.body]).sort(), [['ext-1', 'signed twice'], ['ext-2', 'four minutes late']], 'each message once')
 
   // Our outbound message (to the partner's own handle kind, so addressed explicitly), then the partner reports it read.
-  const ours = await sendUntil(list[0].contactId, ch.id, 'Thanks!', 'delivered', 'cust-9')
+  const ours = await sendUntil(list[0].contactId, ch.id, 'Thanks!', 'delivered', { to: 'cust-9' })
   const status = JSON.stringify({ type: 'message.status', timestamp: new Date().toISOString(), data: { id: ours.providerMessageId, status: 'read' } })
   t.equal((await inbound(rest, ch.id, signed(status))).statusCode, 200)
   t.equal((await interaction(ours.id)).status, 'read')

@@ -1,8 +1,9 @@
 import t from 'tap'
 import { fakeProvider } from './adapters/fake-server.js'
 import { build } from './helper.js'
-import { allContacts, allInteractions, createChannel, createContact, eventually, inbound, metaSignature, PUBLIC_URL, workspaces } from './support/channels/index.js'
+import { allContacts, createChannel, createContact, inbound, metaSignature, PUBLIC_URL, workspaces } from './support/channels/index.js'
 import { matchExactly } from './support/channels/exactly.js'
+import { inboundKit } from './support/channels/inbound-kit.js'
 import { assertProblem } from './support/problem.js'
 
 /**
@@ -20,31 +21,12 @@ const T0 = 1717006000000
 
 async function setup () {
   const ctx = fresh()
-  const { rest, app } = ctx
   /** A Meta delivery: the body as bytes and its signature. */
   const post = (channelId: string, body: unknown, secret = APP_SECRET) => {
     const payload = JSON.stringify(body)
-    return inbound(rest, channelId, { payload, headers: { 'content-type': 'application/json', 'x-hub-signature-256': metaSignature(secret, payload) } })
+    return inbound(ctx.rest, channelId, { payload, headers: { 'content-type': 'application/json', 'x-hub-signature-256': metaSignature(secret, payload) } })
   }
-  const interactionsOf = async (channelId: string, query = '') => {
-    await app.jobs.inbox.drain()
-    return allInteractions(rest, `channelId=${channelId}${query}`)
-  }
-  const interaction = async (id: string) => {
-    await app.jobs.inbox.drain()
-    return (await rest('GET', `/v1/interactions/${id}`)).data
-  }
-  const identitiesOf = async (contactId: string) => (await rest('GET', `/v1/contacts/${contactId}/identities`)).data.data as any[]
-  /** Sends through the API and waits for the outbox worker to reach `status`. */
-  async function sendUntil (contactId: string, channelId: string, text: string, status: string) {
-    const res = await rest('POST', `/v1/contacts/${contactId}/messages`, { body: { channelId, text } })
-    if (res.statusCode !== 202) throw new Error(`send: ${res.statusCode} ${res.body}`)
-    return eventually(async () => {
-      const i = await interaction(res.data.id)
-      return i.status === status && i.providerMessageId && i
-    }, { what: `the message to be ${status}` })
-  }
-  return { ...ctx, post, interactionsOf, interaction, identitiesOf, sendUntil }
+  return { ...ctx, post, ...inboundKit(ctx) }
 }
 
 const fromUser = (ts: number, item: Record<string, unknown>) => ({ sender: { id: PSID }, recipient: { id: PAGE_ID }, timestamp: ts, ...item })

@@ -3,10 +3,11 @@ import t from 'tap'
 import { fakeProvider } from './adapters/fake-server.js'
 import { build } from './helper.js'
 import {
-  allInteractions, basicAuth, createChannel, createContact, eventually, inbound, mailgunSignature, PUBLIC_URL,
+  basicAuth, createChannel, createContact, inbound, mailgunSignature, PUBLIC_URL,
   publicInboundUrl, twilioSignature, workspaces
 } from './support/channels/index.js'
 import { matchExactly } from './support/channels/exactly.js'
+import { inboundKit } from './support/channels/inbound-kit.js'
 import { assertProblem } from './support/problem.js'
 
 /**
@@ -23,27 +24,10 @@ const ACCOUNT_SID = 'AC0123456789abcdef0123456789abcdef'
 
 async function setup () {
   const ctx = fresh()
-  const { rest, app } = ctx
-  const interactionsOf = async (channelId: string, query = '') => {
-    await app.jobs.inbox.drain()
-    return allInteractions(rest, `channelId=${channelId}${query}`)
-  }
-  /** An interaction once the inbox worker has applied every webhook received so far. */
-  const interaction = async (id: string) => {
-    await app.jobs.inbox.drain()
-    return (await rest('GET', `/v1/interactions/${id}`)).data
-  }
-  const identitiesOf = async (contactId: string) => (await rest('GET', `/v1/contacts/${contactId}/identities`)).data.data as any[]
-  /** Sends a message through the API and waits until the outbox worker has it `sent`. */
-  async function sent (contactId: string, channelId: string, text: string) {
-    const res = await rest('POST', `/v1/contacts/${contactId}/messages`, { body: { channelId, text, subject: 'Re: your order' } })
-    if (res.statusCode !== 202) throw new Error(`send: ${res.statusCode} ${res.body}`)
-    return eventually(async () => {
-      const i = await interaction(res.data.id)
-      return i.status === 'sent' && i
-    }, { what: 'the message to be sent' })
-  }
-  return { ...ctx, interactionsOf, interaction, identitiesOf, sent }
+  const kit = inboundKit(ctx)
+  /** Sends an e-mail-shaped message and waits until the outbox worker has it `sent`. */
+  const sent = (contactId: string, channelId: string, text: string) => kit.sendUntil(contactId, channelId, text, 'sent', { subject: 'Re: your order' })
+  return { ...ctx, ...kit, sent }
 }
 
 // --- Twilio --------------------------------------------------------------------------------------
