@@ -8,7 +8,7 @@ import type { InteractionsService } from '../interactions/interactions.service.j
 import type { InteractionLogInput } from '../interactions/interactions.schemas.js'
 import type { PromiseCreateInput } from '../promises/promises.schemas.js'
 import { newId } from '../../lib/ids.js'
-import type { PromisesService } from '../promises/promises.service.js'
+import type { PromisesService, PromiseVerdict } from '../promises/promises.service.js'
 import { InteractionImportRow, naturalKey, PromiseImportRow, termsOf, type InteractionImportInput, type PromiseImportInput } from './imports.records.js'
 import * as repo from './imports.repository.js'
 
@@ -200,9 +200,8 @@ export function createRecordAppliers (deps: { interactions: InteractionsService,
       {
         newId: () => newId('promise'),
         createMany: async (ctx, items, sp) => {
-          await deps.promises.createMany(ctx, items.map((i) => ({ id: i.id, input: createInput(i.input, i.contactId) })), sp)
-          // Verdicts one by one: the promise service's state machine, as over HTTP.
-          for (const i of items) if (hasVerdict(i.input)) await verdict(ctx, i.id, i.input, sp)
+          // Verdicts through the promise service's state machine, as over HTTP (closed set-based there).
+          await deps.promises.createMany(ctx, items.map((i) => ({ id: i.id, input: createInput(i.input, i.contactId), verdict: verdictOf(i.input) })), sp)
         }
       })
   }
@@ -211,6 +210,11 @@ export function createRecordAppliers (deps: { interactions: InteractionsService,
     return { ...strip(input, 'contactExternalId', 'contactEmail', 'externalId', 'status', 'keptAt', 'reason'), contactId } as unknown as PromiseCreateInput
   }
   function hasVerdict (input: PromiseImportInput) { return input.status !== undefined && input.status !== 'open' }
+  function verdictOf (input: PromiseImportInput): PromiseVerdict | undefined {
+    if (input.status === 'kept') return { status: 'kept', keptAt: input.keptAt }
+    if (input.status === 'broken' || input.status === 'cancelled') return { status: input.status, reason: input.reason }
+    return undefined
+  }
 
   /** The promise service's own transitions: its state machine refuses what it would refuse over HTTP. */
   async function verdict (ctx: RequestContext, id: string, input: PromiseImportInput, sp: Tx) {

@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, gt, gte, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm'
+import { and, asc, count, desc, eq, getTableColumns, gt, gte, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm'
 import type { Executor } from '../../db/client.js'
 import { promiseDeadlines, promiseEvents, promises } from './promises.table.js'
 
@@ -71,6 +71,30 @@ export async function scheduleCheck (tx: Executor, workspaceId: string, promiseI
   }
   await tx.insert(promiseDeadlines).values({ workspaceId, promiseId, nextAt })
     .onConflictDoUpdate({ target: [promiseDeadlines.workspaceId, promiseDeadlines.promiseId], set: { nextAt } })
+}
+
+/**
+ * Closes promises (kept, kept late, broken, cancelled), each with its own status and keptAt and
+ * evidence (null: unchanged), in one statement; the rows as written, in the order given.
+ */
+export async function closePromises (tx: Executor, workspaceId: string, changes: Array<{ id: string, status: PromiseRow['status'], keptAt: Date | null, evidence: string[] | null }>, closedAt: Date): Promise<PromiseRow[]> {
+  const json = JSON.stringify(changes.map((c) => ({ id: c.id, status: c.status, kept_at: c.keptAt, evidence: c.evidence })))
+  const written = await tx.update(promises).set({
+    status: sql`v.status`,
+    closedAt,
+    keptAt: sql`coalesce(v.kept_at, ${promises.keptAt})`,
+    keptByInteractionIds: sql`coalesce(v.evidence, ${promises.keptByInteractionIds})`,
+    version: sql`${promises.version} + 1`,
+    updatedAt: sql`now()`
+  }).from(sql`jsonb_to_recordset(${json}::jsonb) as v(id text, status text, kept_at timestamptz, evidence text[])`)
+    .where(and(inWs(workspaceId), sql`${promises.id} = v.id`)).returning(getTableColumns(promises))
+  const byId = new Map(written.map((r) => [r.id, r as PromiseRow]))
+  return changes.map((c) => byId.get(c.id)!)
+}
+
+/** Closed promises need no more checks. */
+export async function unscheduleChecks (tx: Executor, workspaceId: string, promiseIds: string[]): Promise<void> {
+  for (const part of chunks(promiseIds)) await tx.delete(promiseDeadlines).where(and(eq(promiseDeadlines.workspaceId, workspaceId), inArray(promiseDeadlines.promiseId, part)))
 }
 
 /** First checks of promises just made (no deadline row yet). */

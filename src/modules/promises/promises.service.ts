@@ -41,6 +41,10 @@ const toEventDto = (e: repo.PromiseEventRow, position: string): PromiseEventDto 
 
 interface Deps { db: Db, clock: Clock, riskWindowMs: number, contacts: ContactsService, interactions: InteractionsService, channels: ChannelsService }
 type Actor = Pick<RequestContext, 'workspaceId' | 'actor'>
+/** A promise about to close: to which status, with what. */
+interface Closing { row: repo.PromiseRow, to: 'kept' | 'kept_late' | 'broken' | 'cancelled', extra: { keptAt?: Date, evidence?: string[], reason?: string, interactionId?: string } }
+/** A verdict a promise arrives with (an import of a history): applied through the state machine. */
+export type PromiseVerdict = { status: 'kept', keptAt?: string } | { status: 'broken' | 'cancelled', reason?: string }
 
 type StatsRow = Omit<PromiseStatsRowDto, 'keepRate' | 'onTimeRate'>
 function withRates (r: StatsRow): PromiseStatsRowDto {
@@ -136,24 +140,33 @@ export function createPromisesService (deps: Deps) {
     }
   }
 
-  async function close (tx: Tx, ctx: Actor, row: repo.PromiseRow, to: 'kept' | 'kept_late' | 'broken' | 'cancelled', extra: { keptAt?: Date, evidence?: string[], reason?: string, interactionId?: string }) {
-    assertTransition(row.id, row.status, to)
-    const updated = await repo.updatePromise(tx, ctx.workspaceId, row.id, {
-      status: to,
-      closedAt: clock.now(),
-      ...(extra.keptAt ? { keptAt: extra.keptAt, keptByInteractionIds: extra.evidence ?? [] } : {})
-    })
-    await repo.appendEvent(tx, {
-      workspaceId: ctx.workspaceId, promiseId: row.id, type: to, actor: ctx.actor, occurredAt: clock.now(),
+  /**
+   * Closes promises, each through the state machine (assertTransition), in a few statements
+   * whatever their number: the rows, their histories, the workspace events, their checks dropped.
+   */
+  async function closeMany (tx: Tx, ctx: Actor, list: Closing[]): Promise<repo.PromiseRow[]> {
+    for (const c of list) assertTransition(c.row.id, c.row.status, c.to)
+    const now = clock.now()
+    const updated = await repo.closePromises(tx, ctx.workspaceId, list.map((c) => ({
+      id: c.row.id, status: c.to, keptAt: c.extra.keptAt ?? null, evidence: c.extra.keptAt ? c.extra.evidence ?? [] : null
+    })), now)
+    await repo.appendEvents(tx, list.map(({ row, to, extra }) => ({
+      workspaceId: ctx.workspaceId, promiseId: row.id, type: to, actor: ctx.actor, occurredAt: now,
       interactionId: extra.interactionId ?? extra.evidence?.[0] ?? null,
       data: { ...(extra.reason ? { reason: extra.reason } : {}), ...(extra.keptAt ? { keptAt: extra.keptAt.toISOString(), dueAt: row.dueAt.toISOString() } : {}) }
-    })
-    await record(tx, to, updated)
-    await repo.scheduleCheck(tx, ctx.workspaceId, row.id, null)
+    })))
+    await appendEvents(tx, updated.map((row, i) => changeEvent(list[i].to, row)))
+    await repo.unscheduleChecks(tx, ctx.workspaceId, list.map((c) => c.row.id))
     return updated
   }
 
-  async function keep (tx: Tx, ctx: Actor, row: repo.PromiseRow, input: PromiseKeepInput) {
+  async function close (tx: Tx, ctx: Actor, row: repo.PromiseRow, to: Closing['to'], extra: Closing['extra']) {
+    const [updated] = await closeMany(tx, ctx, [{ row, to, extra }])
+    return updated
+  }
+
+  /** What keeping a promise would be (its checks passed), for close or closeMany. */
+  async function keeping (tx: Tx, ctx: Actor, row: repo.PromiseRow, input: PromiseKeepInput): Promise<Closing> {
     const keptAt = input.keptAt ? new Date(input.keptAt) : clock.now()
     const to = keptStatus(keptAt, row.dueAt)
     // A closed promise says so before any question of evidence.
@@ -161,7 +174,12 @@ export function createPromisesService (deps: Deps) {
     const evidence = input.interactionIds ?? []
     if (row.requiresEvidence && evidence.length === 0) throw new DomainError('promise.evidence_required')
     await checkEvidence(tx, ctx, row, evidence)
-    return close(tx, ctx, row, to, { keptAt, evidence })
+    return { row, to, extra: { keptAt, evidence } }
+  }
+
+  async function keep (tx: Tx, ctx: Actor, row: repo.PromiseRow, input: PromiseKeepInput) {
+    const { to, extra } = await keeping(tx, ctx, row, input)
+    return close(tx, ctx, row, to, extra)
   }
 
   return {
@@ -181,7 +199,7 @@ export function createPromisesService (deps: Deps) {
      * interaction of another contact fails the call; a caller that needs a verdict per row then
      * creates them one by one with create().
      */
-    async createMany (ctx: RequestContext, entries: Array<{ id: string, input: PromiseCreateInput }>, tx: Tx): Promise<PromiseDto[]> {
+    async createMany (ctx: RequestContext, entries: Array<{ id: string, input: PromiseCreateInput, verdict?: PromiseVerdict }>, tx: Tx): Promise<PromiseDto[]> {
       const channelIds = await madeInChannels(tx, ctx, entries.map((e) => ({ contactId: e.input.contactId, input: e.input })))
       let rows: repo.PromiseRow[]
       try {
@@ -191,7 +209,13 @@ export function createPromisesService (deps: Deps) {
         throw err
       }
       await recordMade(tx, ctx, rows)
-      return rows.map(toPromiseDto)
+      const closing: Closing[] = []
+      for (const [i, { verdict }] of entries.entries()) {
+        if (verdict?.status === 'kept') closing.push(await keeping(tx, ctx, rows[i], { keptAt: verdict.keptAt }))
+        else if (verdict) closing.push({ row: rows[i], to: verdict.status, extra: { reason: verdict.reason } })
+      }
+      const closed = new Map((closing.length ? await closeMany(tx, ctx, closing) : []).map((r) => [r.id, r]))
+      return rows.map((r) => toPromiseDto(closed.get(r.id) ?? r))
     },
 
     async get (ctx: RequestContext, id: string): Promise<PromiseDto> {
