@@ -42,11 +42,12 @@ export function parseActivity (body: Loose, now: Date): InboundEvent[] {
     events.push({ type: 'status', providerMessageId: id, status: 'read', occurredAt: dateFrom(r.created_timestamp, 'ms', now) })
   }
 
-  // Tweets that mention the account (replies included); our own tweets are skipped.
+  // Tweets addressed to the account: mentions, and replies to its tweets. Our own tweets are
+  // skipped, and so are retweets: "RT @us: …" repeats our words, it says nothing to us.
   for (const tw of arr(body?.tweet_create_events)) {
     const authorId = str(tw?.user?.id_str)
-    const mentioned = arr(tw?.entities?.user_mentions).some((u: Loose) => str(u?.id_str) === me)
-    if (authorId === undefined || authorId === me || !mentioned || str(tw.id_str) === undefined) continue
+    const addressed = str(tw?.in_reply_to_user_id_str) === me || arr(tw?.entities?.user_mentions).some((u: Loose) => str(u?.id_str) === me)
+    if (authorId === undefined || authorId === me || !addressed || tw.retweeted_status != null || str(tw.id_str) === undefined) continue
     events.push({
       type: 'message',
       providerMessageId: String(tw.id_str),
