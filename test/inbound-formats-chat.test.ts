@@ -86,6 +86,39 @@ t.test('X: a DM with media, our own DM echoed in the same body, other event type
   t.equal((await interaction(reply.id)).status, 'read', 'the customer read our DM')
 })
 
+t.test('X: tweets addressed to the account (mentions, replies to its tweets) are mentions; retweets and its own tweets are not', async (t) => {
+  const { rest, interactionsOf } = await setup()
+  const ch = await createChannel(rest, 'x', { consumerSecret: X_SECRET })
+  const author = { id: Number(CUSTOMER), id_str: CUSTOMER, name: 'Jordan Brinks', screen_name: 'furiouscamper' }
+  const us = { id: Number(ME), id_str: ME, name: 'Acme Support', screen_name: 'acmesupport' }
+  const tweet = (id: string, o: Record<string, unknown>) => ({
+    created_at: 'Wed May 29 18:15:00 +0000 2024', id: Number(id), id_str: id, source: '<a href="https://x.com">X Web App</a>', truncated: false,
+    in_reply_to_status_id: null, in_reply_to_status_id_str: null, in_reply_to_user_id: null, in_reply_to_user_id_str: null, in_reply_to_screen_name: null,
+    user: author, is_quote_status: false, quote_count: 0, reply_count: 0, retweet_count: 0, favorite_count: 0, favorited: false, retweeted: false,
+    filter_level: 'low', lang: 'en', timestamp_ms: '1717006500000', entities: { hashtags: [], urls: [], user_mentions: [], symbols: [] }, ...o
+  })
+  const long = 'x'.repeat(150)
+  const body = JSON.stringify({
+    for_user_id: ME,
+    user_has_blocked: false,
+    tweet_create_events: [
+      tweet('1795000000000000011', { text: '@acmesupport my order never arrived', entities: { hashtags: [], urls: [], symbols: [], user_mentions: [{ screen_name: 'acmesupport', name: 'Acme Support', id: Number(ME), id_str: ME, indices: [0, 12] }] } }),
+      // A reply to our tweet: addressed to us even when the text carries no @ (display_text_range hides it).
+      tweet('1795000000000000012', { text: 'still waiting', in_reply_to_status_id_str: '1794999999999999999', in_reply_to_user_id_str: ME, in_reply_to_screen_name: 'acmesupport' }),
+      tweet('1795000000000000013', { text: `@acmesupport ${long.slice(0, 100)}…`, truncated: true, extended_tweet: { full_text: `@acmesupport ${long}`, display_text_range: [0, 163], entities: { user_mentions: [{ id_str: ME }] } }, entities: { user_mentions: [{ id_str: ME, screen_name: 'acmesupport' }] } }),
+      tweet('1795000000000000014', { text: 'RT @acmesupport: Big sale today', retweeted_status: tweet('1794999999999999998', { user: us, text: 'Big sale today' }), entities: { user_mentions: [{ id_str: ME, screen_name: 'acmesupport' }] } }),
+      tweet('1795000000000000015', { text: 'Our own announcement', user: us })
+    ]
+  })
+  t.equal((await inbound(rest, ch.id, { payload: body, headers: { ...json, 'x-twitter-webhooks-signature': xSignature(X_SECRET, body) } })).statusCode, 200)
+  const list = await interactionsOf(ch.id)
+  const byId = Object.fromEntries(list.map((i) => [i.providerMessageId, i]))
+  t.same(Object.keys(byId).sort(), ['1795000000000000011', '1795000000000000012', '1795000000000000013'], 'no retweet, not our own tweet')
+  matchExactly(t, byId['1795000000000000011'], { kind: 'mention', direction: 'inbound', counterpart: CUSTOMER, body: '@acmesupport my order never arrived', occurredAt: new Date(1717006500000).toISOString() })
+  matchExactly(t, byId['1795000000000000012'], { kind: 'mention', body: 'still waiting', threadId: '1794999999999999999' })
+  matchExactly(t, byId['1795000000000000013'], { body: `@acmesupport ${long}` }, 'an extended tweet is logged in full')
+})
+
 // --- Slack ---------------------------------------------------------------------------------------
 
 const SLACK_SECRET = 'slack-signing-secret-0001'

@@ -244,5 +244,7 @@ t.test('nulls where Meta documents objects are acknowledged (200), never a 500',
   const wa = waValue({ statuses: [{ id: 'wamid.X', status: 'failed', timestamp: '1717006300', recipient_id: '16505551234', errors: [null] }] })
   const waRes = await post(ch.id, wa)
   t.equal(waRes.statusCode, 200, waRes.body)
-  t.same((await interactionsOf(ch.id)).map((i) => i.body), ['still here'], 'the message beside the null receipts is logged')
+  const template = { object: 'whatsapp_business_account', entry: [{ id: '102290129340398', time: 1717006300, changes: [{ field: 'message_template_status_update', value: { event: 'APPROVED', message_template_id: 1, message_template_name: 'order_update', message_template_language: 'en_US', reason: 'NONE' } }] }] }
+  t.equal((await post(ch.id, template)).statusCode, 200, 'other WhatsApp fields are acknowledged')
+  t.same((await interactionsOf(ch.id)).map((i) => i.body), ['still here'], 'the message beside the null receipts is logged, and nothing else')
 })

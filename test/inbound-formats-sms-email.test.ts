@@ -116,6 +116,16 @@ t.test('Twilio signs the URL it was given: query string, explicit port, repeated
   t.same((await interactionsOf(ch.id)).map((i) => i.body).sort(), ['message SM00000000000000000000000000000001', 'message SM00000000000000000000000000000002'])
 })
 
+t.test('Twilio webhook configured as GET: the parameters are in the signed URL', async (t) => {
+  const { rest, interactionsOf } = await setup()
+  const ch = await createChannel(rest, 'sms', { accountSid: ACCOUNT_SID, authToken: 'tw-token' })
+  const query = '?' + twilioIncoming({ MessageSid: 'SM0000000000000000000000000000get1', Body: 'sent by GET' }).toString()
+  const signature = twilioSignature('tw-token', publicInboundUrl(ch.id, query), '')
+  t.equal((await inbound(rest, ch.id, { method: 'GET', query, headers: { 'x-twilio-signature': signature } })).statusCode, 200)
+  assertProblem(t, await inbound(rest, ch.id, { method: 'GET', query: query.replace('sent+by+GET', 'changed'), headers: { 'x-twilio-signature': signature } }), 401, 'inbound.unauthenticated', 'a changed query')
+  matchExactly(t, await interactionsOf(ch.id), [{ kind: 'sms', body: 'sent by GET', counterpart: '+14155552671', providerMessageId: 'SM0000000000000000000000000000get1' }])
+})
+
 t.test('Twilio status callbacks for messages we do not know, and intermediate statuses, log nothing', async (t) => {
   const { rest, interactionsOf } = await setup()
   const ch = await createChannel(rest, 'sms', { accountSid: ACCOUNT_SID, authToken: 'tw-token' })
@@ -281,6 +291,24 @@ t.test('Mailgun routes: multipart with attachments, and an HTML-only urlencoded 
     attachments: [{ name: 'signed.pdf', contentType: 'application/pdf', size: 15 }, { name: 'photo.jpg', contentType: 'image/jpeg', size: 4 }]
   })
   matchExactly(t, byId['html-only-1@example.org'], { body: 'Hi there,\ncan you call me?', counterpart: 'kim@example.org' })
+})
+
+t.test('Mailgun store-and-notify: attachments listed with their storage URLs', async (t) => {
+  const { rest, interactionsOf } = await setup()
+  const ch = await createChannel(rest, 'email', { inboundFormat: 'mailgun', mailgunSigningKey: MG_KEY })
+  const notify = new URLSearchParams({
+    ...mgSigned(), recipient: 'support@acme.example', sender: 'lin@example.org', from: 'Lin Ng <lin@example.org>', subject: 'Photos',
+    'body-plain': 'See attached', 'stripped-text': 'See attached', 'Message-Id': '<stored-1@mail.example.org>',
+    'message-url': 'https://storage-us-east4.api.mailgun.net/v3/domains/acme.example/messages/BAABAAA',
+    attachments: JSON.stringify([
+      { url: 'https://storage-us-east4.api.mailgun.net/v3/domains/acme.example/messages/BAABAAA/attachments/0', 'content-type': 'image/jpeg', name: 'porch.jpg', size: 48211 }
+    ])
+  }).toString()
+  t.equal((await inbound(rest, ch.id, { payload: notify, headers: form })).statusCode, 200)
+  matchExactly(t, await interactionsOf(ch.id), [{
+    body: 'See attached', providerMessageId: 'stored-1@mail.example.org',
+    attachments: [{ name: 'porch.jpg', contentType: 'image/jpeg', size: 48211, url: /\/attachments\/0$/ }]
+  }])
 })
 
 t.test('Mailgun event webhooks: delivered, opened, temporary and permanent failures, signature in the body', async (t) => {
