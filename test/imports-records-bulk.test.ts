@@ -192,3 +192,40 @@ t.test('a promise made in another contact\'s interaction fails alone; the rest o
   t.same(made.map((p) => p.description).sort(), ['Fine', 'Right interaction'])
   t.equal(made.find((p) => p.description === 'Right interaction')!.madeInInteractionId, bobs.data.id)
 })
+
+t.test('verdicts of a promise batch are closed set-based, through the state machine: kept, kept late, broken, cancelled', async (t) => {
+  const rest = workspace('bulk-verdicts')
+  const [a, b, c, d] = await contacts(rest, 4)
+  statements.length = 0
+  counting = true
+  const run = await runImport(app, rest, ndjson([
+    { externalId: 'v1', contactId: a, description: 'On time', dueAt: '2030-01-10T00:00:00Z', status: 'kept', keptAt: '2030-01-09T00:00:00Z' },
+    { externalId: 'v2', contactId: b, description: 'Late', dueAt: '2030-01-10T00:00:00Z', status: 'kept', keptAt: '2030-01-11T00:00:00Z' },
+    { externalId: 'v3', contactId: c, description: 'Missed', dueAt: '2030-01-10T00:00:00Z', status: 'broken', reason: 'Forgot' },
+    { externalId: 'v4', contactId: d, description: 'Dropped', dueAt: '2030-01-10T00:00:00Z', status: 'cancelled', reason: 'Deal lost' },
+    { externalId: 'v5', contactId: d, description: 'Still open', dueAt: '2030-01-10T00:00:00Z' }
+  ]), { query: { type: 'promises', format: 'ndjson' } })
+  counting = false
+  t.match(run.job.counts, { created: 5, failed: 0 })
+  t.equal(inserts('promises'), 1)
+  t.equal(statements.filter((q) => /^\s*update "?promises"? /i.test(q)).length, 1, 'the four verdicts in one update')
+  const all = (await rest('GET', '/v1/promises?limit=10')).data.data as Array<Record<string, any>>
+  const by = (description: string) => all.find((p) => p.description === description)!
+  t.match(by('On time'), { status: 'kept', keptAt: '2030-01-09T00:00:00.000Z', keptByInteractionIds: [] })
+  t.match(by('Late'), { status: 'kept_late', keptAt: '2030-01-11T00:00:00.000Z' })
+  t.match(by('Missed'), { status: 'broken', keptAt: null })
+  t.match(by('Dropped'), { status: 'cancelled' })
+  t.match(by('Still open'), { status: 'open', version: 1 })
+  t.equal(by('Late').version, 2, 'made, then closed: one change')
+  for (const [description, type, data] of [['Late', 'kept_late', { keptAt: '2030-01-11T00:00:00.000Z', dueAt: '2030-01-10T00:00:00.000Z' }], ['Missed', 'broken', { reason: 'Forgot' }], ['Dropped', 'cancelled', { reason: 'Deal lost' }]] as const) {
+    const history = (await rest('GET', `/v1/promises/${by(description).id}/events`)).data.data as Array<Record<string, any>>
+    t.same(history.map((e) => e.type), ['made', type], `${description}: the history the API writes`)
+    t.same(history[1].data, data)
+  }
+  const feed = await events(rest, 'promise.made,promise.kept,promise.broken,promise.cancelled')
+  t.same(feed.map((e) => e.type).sort(), ['promise.broken', 'promise.cancelled', 'promise.kept', 'promise.kept', ...Array(5).fill('promise.made')].sort())
+  t.same(feed.find((e) => e.type === 'promise.broken')!.data, by('Missed'), 'the event carries the promise as GET returns it')
+
+  await app.jobs.scheduler.drain()
+  t.equal((await rest('GET', `/v1/promises/${by('Missed').id}`)).data.status, 'broken', 'closed promises are not checked again')
+})
