@@ -86,6 +86,14 @@ t.test('WhatsApp through Twilio: the whatsapp: prefix is not part of the phone n
   t.same(more, [])
   matchExactly(t, i, { contactId: known.id, direction: 'inbound', kind: 'message', body: 'Hola, ¿está listo mi pedido?', counterpart: '+14155552671' })
   t.same((await identitiesOf(known.id)).map((x) => [x.kind, x.address]), [['phone', '+14155552671']], 'matched by the bare phone number')
+
+  const location = twilioIncoming({
+    MessageSid: 'SM22d5f8e0f1c2a6d0b1e4f7a9c3b2d1e0', From: 'whatsapp:+14155552671', To: 'whatsapp:+14155238886', Body: '', ProfileName: 'Pat', WaId: '14155552671',
+    MessageType: 'location', Latitude: '37.7749', Longitude: '-122.4194', Label: 'Our office', Address: '1 Market St, San Francisco'
+  }).toString()
+  t.equal((await inbound(rest, ch.id, { payload: location, headers: { ...form, 'x-twilio-signature': twilioSignature('tw-token', publicInboundUrl(ch.id), location) } })).statusCode, 200)
+  const shared = (await interactionsOf(ch.id)).find((x) => x.providerMessageId === 'SM22d5f8e0f1c2a6d0b1e4f7a9c3b2d1e0')
+  matchExactly(t, shared, { contactId: known.id, body: 'Our office 1 Market St, San Francisco 37.7749,-122.4194' }, 'a shared location is logged as where')
 })
 
 t.test('Twilio signs the URL it was given: query string, explicit port, repeated parameters', async (t) => {

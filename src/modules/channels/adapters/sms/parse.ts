@@ -42,8 +42,8 @@ export function parseTwilio (p: URLSearchParams, now: Date): InboundEvent[] {
     providerMessageId: sid,
     sender: { handle: e164(withoutChannel(from)), name: str(p.get('ProfileName')) },
     recipient: str(withoutChannel(p.get('To') ?? '')),
-    // An MMS with only media comes with an empty Body.
-    text: str(p.get('Body')),
+    // An MMS with only media comes with an empty Body; so does a WhatsApp location.
+    text: str(p.get('Body')) ?? locationText(p),
     attachments: Array.from({ length: media }, (_, i) => ({
       url: p.get(`MediaUrl${i}`) ?? undefined,
       contentType: p.get(`MediaContentType${i}`) ?? undefined
@@ -53,6 +53,14 @@ export function parseTwilio (p: URLSearchParams, now: Date): InboundEvent[] {
     identityKind: 'phone'
   }
   return [event]
+}
+
+/** A shared WhatsApp location (Latitude, Longitude, Label, Address), said in words. */
+function locationText (p: URLSearchParams): string | undefined {
+  const lat = str(p.get('Latitude'))
+  const long = str(p.get('Longitude'))
+  if (lat === undefined || long === undefined) return undefined
+  return [str(p.get('Label')), str(p.get('Address')), `${lat},${long}`].filter(Boolean).join(' ')
 }
 
 /** 'whatsapp:+14155552671' -> '+14155552671' (Twilio's channel prefix on addresses). */
