@@ -51,6 +51,13 @@ t.test('an over-budget query is refused before anything runs', async (t) => {
   t.equal(manyIds.errors?.[0].extensions.code, 'graphql.cost_limit_exceeded', 'a page nested under many ids is paid for per id')
   t.same(manyIds.errors?.[0].extensions.cost, { requested: 10 + 10 * 20, limit: 100 })
 
+  const byDefault = await gql('query ($n: Int = 101) { contacts(first: $n) { nodes { id } } }')
+  t.equal(byDefault.errors?.[0].extensions.code, 'graphql.cost_limit_exceeded', "a variable left out counts at the operation's default value")
+  t.same(byDefault.errors?.[0].extensions.cost, { requested: 101, limit: 100 })
+  const manyIdsByDefault = await gql(`query ($ids: [ID!]! = [${Array.from({ length: 10 }, () => '"con_01h455vb4pex5vsknk084sn02q"').join(', ')}]) { nodes(ids: $ids) { ... on Contact { timeline(first: 20) { nodes { id } } } } }`)
+  t.equal(manyIdsByDefault.errors?.[0].extensions.code, 'graphql.cost_limit_exceeded', "ids given by the operation's default value are paid for per id too")
+  t.same(manyIdsByDefault.errors?.[0].extensions.cost, { requested: 10 + 10 * 20, limit: 100 })
+
   const atLimit = await gql('{ contacts(first: 50) { nodes { timeline(first: 1) { nodes { id } } } } }')
   t.same(atLimit.errors, undefined, 'exactly the limit runs')
   t.same(atLimit.res.data.extensions.cost, { requested: 100, limit: 100 })

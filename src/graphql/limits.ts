@@ -1,5 +1,5 @@
 import {
-  getNamedType, getOperationAST, GraphQLError, isCompositeType, isInterfaceType, isObjectType, valueFromAST,
+  getNamedType, getOperationAST, getVariableValues, GraphQLError, isCompositeType, isInterfaceType, isObjectType, valueFromAST,
   type ArgumentNode, type DocumentNode, type GraphQLArgument, type FragmentDefinitionNode, type GraphQLCompositeType, type GraphQLSchema,
   type SelectionSetNode, type ValidationContext, type ValidationRule
 } from 'graphql'
@@ -24,6 +24,10 @@ export function queryCost (schema: GraphQLSchema, document: DocumentNode, variab
   }
   const root = schema.getRootType(operation.operation)
   if (!root) return 0
+  // As execution will see them: a variable left out takes the operation's default (`$n: Int = 500`),
+  // a single value given for a list is a list of one.
+  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {})
+  if (coerced.coerced) variables = coerced.coerced
   const fragments = new Map<string, FragmentDefinitionNode>()
   for (const d of document.definitions) if (d.kind === 'FragmentDefinition') fragments.set(d.name.value, d)
 
