@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { connect } from 'node:net'
 import t from 'tap'
 import { build } from './helper.js'
+import { basicAuth, sample } from './support/channels/index.js'
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 
@@ -123,4 +124,24 @@ t.test('an address that keeps failing authentication is paused, even for a right
 
   await new Promise((resolve) => setTimeout(resolve, 1100))
   t.equal((await call('10.1.0.1', good)).statusCode, 200, 'the pause ends with the window')
+})
+
+t.test("a provider's failed webhook signatures do not pause its address: other workspaces' webhooks from it still arrive", async (t) => {
+  const { app, rest, token } = await build(t, { config: { rateLimit: { max: 0, windowMs: 60_000, authFailuresMax: 2 } } })
+  const postmark = async (workspace: string, user: string, password: string) => {
+    const res = await rest('POST', '/v1/channels', { token: token({ workspace }), body: { kind: 'email', name: 'Mail', config: { inboundFormat: 'postmark', basicAuthUser: user, basicAuthPassword: password } } })
+    t.equal(res.statusCode, 201, res.body)
+    return res.data.id as string
+  }
+  const misconfigured = await postmark('tenant-wrong-secret', 'pm-user', 'stale-password')
+  const healthy = await postmark('tenant-fine', 'pm-user', 'pm-pass-SECRET')
+  const providerIp = '10.4.0.1' // one of the provider's shared sending addresses
+  const deliver = (channelId: string) => app.inject({
+    method: 'POST', url: `/v1/channels/${channelId}/inbound`, remoteAddress: providerIp,
+    headers: { 'content-type': 'application/json', authorization: basicAuth('pm-user', 'pm-pass-SECRET') }, payload: sample('postmark-inbound.json')
+  })
+  for (let i = 0; i < 4; i++) t.equal((await deliver(misconfigured)).statusCode, 401, 'a channel whose secret does not match: 401, never 429')
+  t.equal((await deliver(healthy)).statusCode, 200, "another workspace's webhook from the same provider address is accepted")
+  t.equal((await app.inject({ method: 'GET', url: '/v1/contacts', remoteAddress: providerIp, headers: { authorization: `Bearer ${token()}` } })).statusCode, 200,
+    'nor is the address paused for the API')
 })

@@ -14,6 +14,17 @@ function limitKey (request: FastifyRequest): string {
   return request.ctx ? `sub:${request.ctx.workspaceId}:${request.ctx.actor}` : `ip:${request.ip}`
 }
 
+/**
+ * Provider webhooks: authenticated by each channel's own signature, and sent from the provider's
+ * shared addresses for every workspace. Their 401s are not credential guesses (one workspace's stale
+ * secret would otherwise pause the provider for all of them), and they are never paused.
+ */
+const providerRoutes = new Set(['/v1/channels/:id/inbound'])
+const outsideAuthPause = (request: FastifyRequest) => {
+  const url = request.routeOptions.url ?? ''
+  return unlimitedRoutes.has(url) || providerRoutes.has(url)
+}
+
 /** A client IP that failed authentication this often is paused, whatever it sends next. */
 // Bound of the per-process list of recently failing IPs (a spray of addresses cannot grow it).
 const MAX_SUSPECTS = 50_000
@@ -39,7 +50,7 @@ function pauseRepeatedAuthFailures (app: FastifyInstance, max: number, windowMs:
     return false
   }
   app.addHook('onRequest', async (request, reply) => {
-    if (!suspect(request.ip) || unlimitedRoutes.has(request.routeOptions.url ?? '')) return
+    if (!suspect(request.ip) || outsideAuthPause(request)) return
     const state = await failures(request, { increment: false })
     if (state.isAllowed || state.remaining > 0) return
     reply.header('retry-after', state.ttlInSeconds)
@@ -47,7 +58,7 @@ function pauseRepeatedAuthFailures (app: FastifyInstance, max: number, windowMs:
   })
   // Counted before the answer leaves (not onResponse): the client's next request sees it.
   app.addHook('onSend', async (request, reply, payload) => {
-    if (reply.statusCode !== 401) return payload
+    if (reply.statusCode !== 401 || outsideAuthPause(request)) return payload
     suspects.delete(request.ip) // re-inserted last: the oldest entries go first when the map is full
     suspects.set(request.ip, Date.now() + windowMs)
     if (suspects.size > MAX_SUSPECTS) suspects.delete(suspects.keys().next().value!)
