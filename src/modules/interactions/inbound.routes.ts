@@ -59,6 +59,7 @@ export const inboundRoutes: FastifyPluginAsyncZod<{ inbound: InboundService, pub
       schema: { ...schema, operationId: method === 'GET' ? 'verifyChannelWebhook' : 'receiveChannelWebhook' },
       handler: async (request, reply) => {
         const result = await opts.inbound.receive(request.params.id, toRaw(request, opts.publicUrl))
+        if (result.unreadable) request.log.error({ err: result.unreadable, channelId: request.params.id }, 'channel adapter failed on a verified request; kept in the inbox')
         return reply.code(result.status as 200).type(result.contentType).send(result.body)
       }
     })

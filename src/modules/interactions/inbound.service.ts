@@ -3,7 +3,7 @@ import { inWorkspace } from '../../db/tenant.js'
 import type { Clock } from '../../lib/clock.js'
 import { DomainError } from '../../lib/errors.js'
 import { claimInbox, finishInbox, insertInbox, type InboxRow } from '../../jobs/inbox.repository.js'
-import { AdapterParseError, type HandshakeResponse, type RawInboundRequest } from '../channels/adapters/channel-adapter.js'
+import { AdapterParseError, type HandshakeResponse, type InboundEvent, type RawInboundRequest } from '../channels/adapters/channel-adapter.js'
 import type { ChannelsService } from '../channels/channels.service.js'
 import type { InteractionsService } from './interactions.service.js'
 
@@ -45,7 +45,7 @@ export function createInboundService (deps: Deps) {
      * verify (401 and nothing stored otherwise), must parse, and is then stored in the inbox
      * before the 2xx, so a crash after answering loses nothing.
      */
-    async receive (channelId: string, raw: RawInboundRequest): Promise<HandshakeResponse> {
+    async receive (channelId: string, raw: RawInboundRequest): Promise<HandshakeResponse & { unreadable?: Error }> {
       const workspaceId = await channels.inboundWorkspace(channelId)
       if (!workspaceId) throw new DomainError('channel.not_found', `No channel ${channelId}`)
       const { adapter, config } = await channels.runtime({ workspaceId }, channelId)
@@ -53,12 +53,18 @@ export function createInboundService (deps: Deps) {
       if (handshake) return handshake
       if (!adapter.capabilities.receive || !adapter.verify || !adapter.parse) throw new DomainError('channel.not_found', `Channel ${channelId} does not receive`)
       if (!adapter.verify(raw, config, adapterCtx)) throw new DomainError('inbound.unauthenticated', 'The request signature did not verify')
-      let events
+      let events: InboundEvent[]
+      let unreadable: Error | undefined
       try {
         events = adapter.parse(raw, config, adapterCtx)
       } catch (err) {
         if (err instanceof AdapterParseError) throw new DomainError('inbound.malformed', err.message)
-        throw err
+        // An authentic request the adapter failed on (a shape it does not know: its bug, not the
+        // provider's): kept in the inbox all the same, where the worker fails it with the error,
+        // visible and still there once the adapter is fixed; and acknowledged, since a provider
+        // answered 5xx retries for days or, like Meta, switches the webhook off.
+        unreadable = err as Error
+        events = []
       }
       await inWorkspace(db, workspaceId, (tx) => insertInbox(tx, {
         workspaceId,
@@ -67,7 +73,8 @@ export function createInboundService (deps: Deps) {
         rawBody: raw.rawBody
       }))
       deps.onInboxWork?.()
-      return adapter.inboundResponse?.(events) ?? { status: 200, contentType: 'application/json', body: JSON.stringify({ received: events.length }) }
+      const answer = adapter.inboundResponse?.(events) ?? { status: 200, contentType: 'application/json', body: JSON.stringify({ received: events.length }) }
+      return unreadable ? { ...answer, unreadable } : answer
     },
 
     /** One inbox row, processed exactly once: its effects and its "processed" mark commit together. */
