@@ -3,6 +3,7 @@ import { connect } from 'node:net'
 import t from 'tap'
 import { build } from './helper.js'
 import { basicAuth, sample } from './support/channels/index.js'
+import { subscribe, wsClient } from './support/subscriptions.js'
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 
@@ -144,4 +145,20 @@ t.test("a provider's failed webhook signatures do not pause its address: other w
   t.equal((await deliver(healthy)).statusCode, 200, "another workspace's webhook from the same provider address is accepted")
   t.equal((await app.inject({ method: 'GET', url: '/v1/contacts', remoteAddress: providerIp, headers: { authorization: `Bearer ${token()}` } })).statusCode, 200,
     'nor is the address paused for the API')
+})
+
+t.test('tokens refused in a GraphQL subscription connection_init count as failed authentications too', async (t) => {
+  const { app, token } = await build(t, { config: { rateLimit: { max: 0, windowMs: 60_000, authFailuresMax: 2 } } })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const url = `ws://127.0.0.1:${(app.server.address() as { port: number }).port}/graphql`
+  const refusedInit = async (bearer: string) => {
+    const client = wsClient(url, { authorization: `Bearer ${bearer}` })
+    const sub = subscribe(client, 'subscription { contactChanged { id } }')
+    await sub.until(() => false, 5_000)
+    await client.dispose()
+    return sub.failure !== undefined && sub.results.length === 0
+  }
+  for (let i = 0; i < 3; i++) t.ok(await refusedInit(`guess-${i}`), 'a wrong token in connection_init is refused')
+  const next = await app.inject({ method: 'GET', url: '/v1/contacts', remoteAddress: '127.0.0.1', headers: { authorization: `Bearer ${token()}` } })
+  t.equal(next.statusCode, 429, 'the address that guessed over WebSocket is paused like one guessing over HTTP')
 })

@@ -65,16 +65,23 @@ function bearerOf (payload: unknown): string | undefined {
 export function subscriptionOptions (app: FastifyInstance, deps: AuthDeps & { services: Services, pubsub: WorkspacePubSub }) {
   return {
     pubsub: deps.pubsub,
-    onConnect: async (data: { payload?: unknown }): Promise<false | GraphQLContext> => {
+    // A method, not an arrow: mercurius calls it on the connection, whose context holds the upgrade request.
+    async onConnect (this: { context?: { request?: FastifyRequest } } | undefined, data: { payload?: unknown }): Promise<false | GraphQLContext> {
+      const upgrade = this?.context?.request
       const authorization = bearerOf(data.payload)
-      if (!authorization) return false
+      // A refused token counts against the client's address, as a 401 would (src/plugins/rate-limit.ts).
+      const refused = async () => {
+        if (upgrade) await app.countFailedAuthentication?.(upgrade)
+        return false as const
+      }
+      if (!authorization) return refused()
       // The same checks as a REST request (JWT or API key, workspace, revocation) on a request-like object.
       const request = { headers: { authorization }, log: app.log, server: app } as unknown as FastifyRequest
       try {
         const ctx = await authenticate(request, deps)
         return { ctx, services: deps.services }
       } catch {
-        return false
+        return refused()
       }
     },
     keepAlive: 30_000

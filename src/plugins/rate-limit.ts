@@ -5,6 +5,13 @@ import { Redis } from 'ioredis'
 import type { Config } from '../config.js'
 import { DomainError } from '../lib/errors.js'
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Counts a failed authentication that gets no 401 answer (a refused connection_init); absent when the pause is off. */
+    countFailedAuthentication?: (request: FastifyRequest) => Promise<void>
+  }
+}
+
 /** Probes of load balancers and orchestrators are never throttled. */
 const unlimitedRoutes = new Set(['/healthz', '/readyz'])
 
@@ -56,13 +63,18 @@ function pauseRepeatedAuthFailures (app: FastifyInstance, max: number, windowMs:
     reply.header('retry-after', state.ttlInSeconds)
     throw new DomainError('request.rate_limited', `Too many failed authentications from this address; retry in ${state.ttlInSeconds} s`, { retryAfterSeconds: state.ttlInSeconds })
   })
-  // Counted before the answer leaves (not onResponse): the client's next request sees it.
-  app.addHook('onSend', async (request, reply, payload) => {
-    if (reply.statusCode !== 401 || outsideAuthPause(request)) return payload
+  const countFailure = async (request: FastifyRequest) => {
     suspects.delete(request.ip) // re-inserted last: the oldest entries go first when the map is full
     suspects.set(request.ip, Date.now() + windowMs)
     if (suspects.size > MAX_SUSPECTS) suspects.delete(suspects.keys().next().value!)
     await failures(request)
+  }
+  // A subscription's token arrives in connection_init, after the upgrade's answer (no 401 to see).
+  app.decorate('countFailedAuthentication', countFailure)
+  // Counted before the answer leaves (not onResponse): the client's next request sees it.
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (reply.statusCode !== 401 || outsideAuthPause(request)) return payload
+    await countFailure(request)
     return payload
   })
 }
