@@ -82,10 +82,15 @@ function loggerOptions (config: Config, logger: AppOptions['logger']): FastifySe
 }
 
 /** Builds the whole API in one visible order. It never listens: server.ts and tests decide that. */
+/** Trust the first `hops` proxies in front of the server (proxy-addr's function form of a hop count). */
+const hopsTrusted = (hops: number) => (_address: string, hop: number) => hop < hops
+
 export async function buildApp ({ config, db, clock = systemClock, logger, fetch }: AppOptions) {
   const app = Fastify({
     logger: loggerOptions(config, logger),
     bodyLimit: config.bodyLimit,
+    // Behind a load balancer every client would otherwise share its address, and so one budget.
+    trustProxy: typeof config.trustProxy === 'number' ? hopsTrusted(config.trustProxy) : config.trustProxy ?? false,
     // A URL Fastify cannot decode (bad percent-encoding) gets a problem+json like any other 400.
     frameworkErrors: (error, request, reply) => sendProblem(reply, request, toDomainError(error)),
     // Ids travel in URLs; a 100-char cap keeps hostile paths cheap to refuse.

@@ -28,6 +28,16 @@ const envSchema = z.object({
   GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(0).default(30),
   GRAPHQL_SUBSCRIPTION_HEARTBEAT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
   PUBLIC_URL: z.url().optional(),
+  TRUST_PROXY: z.string().trim().optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '' || v === 'false') return false
+      if (v === 'true') return true
+      if (/^\d+$/.test(v)) return Number(v)
+      const list = v.split(',').map((x) => x.trim()).filter(Boolean)
+      if (list.every((x) => /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(x))) return list
+      ctx.addIssue({ code: 'custom', message: 'must be true, false, a number of proxy hops, or comma-separated proxy addresses/CIDR ranges' })
+      return z.NEVER
+    }),
   RATE_LIMIT_MAX: z.coerce.number().int().min(0).default(1000),
   RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1000).max(86_400_000).default(60_000),
   RATE_LIMIT_AUTH_FAILURES_MAX: z.coerce.number().int().min(0).default(30),
@@ -92,6 +102,11 @@ export interface Config {
   redisUrl?: string
   /** Public origin of this server, as providers see it (Twilio signs the full URL). */
   publicUrl?: string
+  /**
+   * Which proxies' X-Forwarded-For to believe (Fastify's trustProxy): the client address that rate
+   * limits and the failed-authentication pause count by. false: the TCP peer.
+   */
+  trustProxy?: boolean | number | string[]
   /** Run the background workers (inbox, outbox) in this process. */
   workers: boolean
   workerPollMs: number
@@ -174,6 +189,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     rateLimit: { max: e.RATE_LIMIT_MAX, windowMs: e.RATE_LIMIT_WINDOW_MS, authFailuresMax: e.RATE_LIMIT_AUTH_FAILURES_MAX },
     redisUrl: e.REDIS_URL,
     publicUrl: e.PUBLIC_URL,
+    trustProxy: e.TRUST_PROXY,
     workers: e.WORKERS,
     workerPollMs: e.WORKER_POLL_MS,
     promiseRiskWindowMs: e.PROMISE_AT_RISK_MS,

@@ -84,6 +84,15 @@ t.test('loadConfig: each variable is read', async (t) => {
   t.equal(loadConfig({ ...explicitSecrets, PORT: '0' }).port, 0, 'PORT=0 (any free port) is allowed')
 })
 
+t.test('loadConfig: TRUST_PROXY as Fastify takes it', async (t) => {
+  const trust = (v?: string) => loadConfig({ ...explicitSecrets, ...(v === undefined ? {} : { TRUST_PROXY: v }) }).trustProxy
+  t.equal(trust(), false, 'unset: the TCP peer is the client')
+  t.equal(trust('false'), false)
+  t.equal(trust('true'), true)
+  t.equal(trust('2'), 2, 'a number of hops')
+  t.same(trust('10.0.0.0/8, 127.0.0.1,::1'), ['10.0.0.0/8', '127.0.0.1', '::1'], 'proxy addresses and ranges')
+})
+
 t.test('loadConfig: a bad value is a ConfigError naming the variable', async (t) => {
   const cases: Array<[Record<string, string>, string]> = [
     [{ PORT: 'abc' }, 'PORT'],
@@ -96,7 +105,8 @@ t.test('loadConfig: a bad value is a ConfigError naming the variable', async (t)
     [{ BODY_LIMIT: '10' }, 'BODY_LIMIT'],
     [{ GRAPHIQL: 'yes' }, 'GRAPHIQL'],
     [{ JWT_SECRET: 'short' }, 'JWT_SECRET'],
-    [{ SECRETS_KEY: 'not-hex' }, 'SECRETS_KEY']
+    [{ SECRETS_KEY: 'not-hex' }, 'SECRETS_KEY'],
+    [{ TRUST_PROXY: 'yes please' }, 'TRUST_PROXY']
   ]
   for (const [env, name] of cases) {
     const err = configError(t, { ...explicitSecrets, ...env })
