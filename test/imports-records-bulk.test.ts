@@ -166,7 +166,8 @@ t.test('a batch of new promises is written in one statement, verdicts through th
   t.equal(all.length, 30)
   for (const [i, id] of ids.entries()) {
     const p = all.find((x) => x.contactId === id)!
-    t.match(p, { description: `Promise ${i}`, promisor: 'tester', promisorType: 'member', status: i % 3 === 1 ? 'kept' : i % 3 === 2 ? 'cancelled' : 'open' })
+    // The first one is due within the hour: its first check is at once, and the running scheduler may have made it already.
+    t.match(p, { description: `Promise ${i}`, promisor: 'tester', promisorType: 'member', status: i % 3 === 1 ? 'kept' : i % 3 === 2 ? 'cancelled' : i === 0 ? /^(open|at_risk)$/ : 'open' })
   }
   const made = (await events(rest, 'promise.made')).map((e) => e.data.id).sort()
   t.same(made, all.map((p) => p.id).sort(), 'one promise.made per promise')
