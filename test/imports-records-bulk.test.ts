@@ -230,3 +230,31 @@ t.test('verdicts of a promise batch are closed set-based, through the state mach
   await app.jobs.scheduler.drain()
   t.equal((await rest('GET', `/v1/promises/${by('Missed').id}`)).data.status, 'broken', 'closed promises are not checked again')
 })
+
+t.test("a batch's statements are the same text whatever its size (each text is a named prepared statement kept by every connection)", async (t) => {
+  const rest = workspace('bulk-shapes')
+  await contacts(rest, 12)
+  const written = /^\s*(insert into|delete from|update) "?(promises|promise_events|promise_deadlines|promise_suggestions|interactions|events)"? /i
+  async function shapes (type: 'promises' | 'interactions', rows: Array<Record<string, unknown>>) {
+    statements.length = 0
+    counting = true
+    const run = await runImport(app, rest, ndjson(rows), { query: { type, format: 'ndjson' } })
+    counting = false
+    t.match(run.job.counts, { created: rows.length, failed: 0 })
+    return new Set(statements.filter((s) => written.test(s)))
+  }
+  const promise = (i: number, tag: string) => ({
+    externalId: `${tag}-${i}`, contactExternalId: `crm-${i}`, description: `Promise ${tag} ${i}`, dueAt: i % 2 ? '2031-01-01T00:00:00Z' : '2020-01-01T00:00:00Z',
+    ...(i % 3 === 1 ? { status: 'cancelled', reason: 'No' } : {})
+  })
+  const small = await shapes('promises', Array.from({ length: 3 }, (_, i) => promise(i, 'small')))
+  const large = await shapes('promises', Array.from({ length: 11 }, (_, i) => promise(i, 'large')))
+  t.same([...large].filter((s) => !small.has(s)), [], 'no statement text of 11 promises that 3 did not use')
+
+  const entry = (i: number, tag: string) => ({
+    externalId: `${tag}-${i}`, contactExternalId: `crm-${i}`, direction: 'outbound', kind: 'email', body: `I will send you the quote by 2027-03-05 (${tag} ${i})`
+  })
+  const fewer = await shapes('interactions', Array.from({ length: 2 }, (_, i) => entry(i, 'few')))
+  const more = await shapes('interactions', Array.from({ length: 7 }, (_, i) => entry(i, 'more')))
+  t.same([...more].filter((s) => !fewer.has(s)), [], 'no statement text of 7 entries (and their suggestions) that 2 did not use')
+})

@@ -1,5 +1,6 @@
 import { and, asc, count, desc, eq, getTableColumns, gt, gte, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm'
 import type { Executor } from '../../db/client.js'
+import { jsonRows } from '../../db/json-rows.js'
 import { promiseDeadlines, promiseEvents, promises } from './promises.table.js'
 
 export type PromiseRow = typeof promises.$inferSelect
@@ -29,25 +30,24 @@ export async function insertPromise (tx: Executor, row: typeof promises.$inferIn
   return created
 }
 
-// Rows per multi-row statement: a promise has 16 columns, PostgreSQL takes 65,535 parameters.
-const CHUNK = 1000
-const chunks = <T>(list: T[]) => Array.from({ length: Math.ceil(list.length / CHUNK) }, (_, i) => list.slice(i * CHUNK, (i + 1) * CHUNK))
+const promiseFields = ['workspaceId', 'id', 'contactId', 'description', 'kind', 'promisor', 'promisorType', 'dueAt', 'originalDueAt',
+  'madeInInteractionId', 'channelId', 'requiresEvidence', 'createdAt', 'updatedAt'] as const
 
 /**
  * Many promises (an import batch), each only if its contact id is a live contact of the workspace:
  * the id goes through a scalar subquery, so a missing, deleted or merged one gives null and the
  * NOT NULL of contact_id fails the whole statement (isNotLiveContact). Rows in the order given.
+ * One statement, the same text whatever the number of rows (jsonRows).
  */
-export async function insertPromisesForLiveContacts (tx: Executor, rows: Array<typeof promises.$inferInsert>): Promise<PromiseRow[]> {
-  const written: PromiseRow[] = []
-  for (const part of chunks(rows)) {
-    written.push(...await tx.insert(promises).values(part.map((r) => ({
-      ...r,
-      contactId: sql`(select c.id from contacts c where c.workspace_id = ${r.workspaceId} and c.id = ${r.contactId} and c.deleted_at is null and c.merged_into is null)` as unknown as string
-    }))).returning())
-  }
-  const byId = new Map(written.map((r) => [r.id, r]))
-  return rows.map((r) => byId.get(r.id!)!)
+export async function insertPromisesForLiveContacts (tx: Executor, workspaceId: string, rows: Array<typeof promises.$inferInsert>): Promise<PromiseRow[]> {
+  if (rows.length === 0) return []
+  const r = jsonRows(promises, promiseFields, rows)
+  const liveContact = sql`(select c.id from contacts c where c.workspace_id = ${workspaceId} and c.id = ${r.field('contactId')} and c.deleted_at is null and c.merged_into is null)`
+  const written = await tx.insert(promises)
+    .select(sql`select ${r.allFields({ workspaceId: sql`${workspaceId}::text`, contactId: liveContact })} from ${r.from}`)
+    .returning()
+  const byId = new Map(written.map((w) => [w.id, w]))
+  return rows.map((row) => byId.get(row.id!)!)
 }
 
 export async function updatePromise (tx: Executor, workspaceId: string, id: string, fields: Partial<typeof promises.$inferInsert>): Promise<PromiseRow> {
@@ -60,8 +60,13 @@ export async function appendEvent (tx: Executor, e: Omit<typeof promiseEvents.$i
   await appendEvents(tx, [e])
 }
 
+const historyFields = ['workspaceId', 'promiseId', 'type', 'actor', 'interactionId', 'data', 'occurredAt'] as const
+
+/** Histories of one workspace's promises, in one statement whatever their number (jsonRows). */
 export async function appendEvents (tx: Executor, list: Array<Omit<typeof promiseEvents.$inferInsert, 'seq' | 'txid'>>): Promise<void> {
-  for (const part of chunks(list)) await tx.insert(promiseEvents).values(part)
+  if (list.length === 0) return
+  const r = jsonRows(promiseEvents, historyFields, list.map((e) => ({ ...e, data: e.data ?? {} })))
+  await tx.execute(sql`insert into ${promiseEvents} (${r.columns}) select ${r.fields} from ${r.from}`)
 }
 
 export async function scheduleCheck (tx: Executor, workspaceId: string, promiseId: string, nextAt: Date | null): Promise<void> {
@@ -94,12 +99,16 @@ export async function closePromises (tx: Executor, workspaceId: string, changes:
 
 /** Closed promises need no more checks. */
 export async function unscheduleChecks (tx: Executor, workspaceId: string, promiseIds: string[]): Promise<void> {
-  for (const part of chunks(promiseIds)) await tx.delete(promiseDeadlines).where(and(eq(promiseDeadlines.workspaceId, workspaceId), inArray(promiseDeadlines.promiseId, part)))
+  if (promiseIds.length === 0) return
+  const r = jsonRows(promiseDeadlines, ['promiseId'], promiseIds.map((promiseId) => ({ promiseId })))
+  await tx.execute(sql`delete from ${promiseDeadlines} d using ${r.from} where d.workspace_id = ${workspaceId} and d.promise_id = ${r.field('promiseId')}`)
 }
 
-/** First checks of promises just made (no deadline row yet). */
-export async function scheduleFirstChecks (tx: Executor, list: Array<{ workspaceId: string, promiseId: string, nextAt: Date }>): Promise<void> {
-  for (const part of chunks(list)) await tx.insert(promiseDeadlines).values(part)
+/** First checks of one workspace's promises just made (no deadline row yet). */
+export async function scheduleFirstChecks (tx: Executor, workspaceId: string, list: Array<{ promiseId: string, nextAt: Date }>): Promise<void> {
+  if (list.length === 0) return
+  const r = jsonRows(promiseDeadlines, ['promiseId', 'nextAt'], list)
+  await tx.execute(sql`insert into ${promiseDeadlines} (workspace_id, ${r.columns}) select ${workspaceId}, ${r.fields} from ${r.from}`)
 }
 
 export interface PromiseFilter {

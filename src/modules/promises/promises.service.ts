@@ -99,8 +99,8 @@ export function createPromisesService (deps: Deps) {
     await appendEvents(t, rows.map((row) => madeEvent(row)))
     await repo.appendEvents(t, rows.map((row) => ({ workspaceId: ctx.workspaceId, promiseId: row.id, type: 'made' as const, actor: ctx.actor, interactionId: row.madeInInteractionId, data: { dueAt: row.dueAt.toISOString() }, occurredAt: now })))
     // Made already inside the warning window: the scheduler looks at once (it turns at_risk).
-    const checks = rows.map((row) => ({ workspaceId: ctx.workspaceId, promiseId: row.id, nextAt: standing(row.dueAt, now, riskWindowMs) === 'at_risk' ? now : nextCheck(row.dueAt, now, riskWindowMs) }))
-    await repo.scheduleFirstChecks(t, checks.filter((c): c is typeof c & { nextAt: Date } => c.nextAt !== null))
+    const checks = rows.map((row) => ({ promiseId: row.id, nextAt: standing(row.dueAt, now, riskWindowMs) === 'at_risk' ? now : nextCheck(row.dueAt, now, riskWindowMs) }))
+    await repo.scheduleFirstChecks(t, ctx.workspaceId, checks.filter((c): c is typeof c & { nextAt: Date } => c.nextAt !== null))
   }
 
   /** A list's filters as the repository takes them; a merged contact's id lists the survivor's. */
@@ -203,7 +203,7 @@ export function createPromisesService (deps: Deps) {
       const channelIds = await madeInChannels(tx, ctx, entries.map((e) => ({ contactId: e.input.contactId, input: e.input })))
       let rows: repo.PromiseRow[]
       try {
-        rows = await repo.insertPromisesForLiveContacts(tx, entries.map((e, i) => newPromiseRow(ctx, e.id, e.input.contactId, e.input, channelIds[i])))
+        rows = await repo.insertPromisesForLiveContacts(tx, ctx.workspaceId, entries.map((e, i) => newPromiseRow(ctx, e.id, e.input.contactId, e.input, channelIds[i])))
       } catch (err) {
         if (isNotLiveContact(err)) throw new DomainError('contact.not_found', 'A row names a contact that is not live (missing, deleted or merged)')
         throw err

@@ -1,7 +1,8 @@
-import { and, asc, desc, eq, gt, lt, type SQL } from 'drizzle-orm'
+import { and, asc, desc, eq, gt, lt, sql, type SQL } from 'drizzle-orm'
 import { z } from 'zod'
 import type { Db, Tx } from '../../db/client.js'
 import { inWorkspace } from '../../db/tenant.js'
+import { jsonRows } from '../../db/json-rows.js'
 import type { RequestContext } from '../../lib/context.js'
 import { decodeCursor, keysetRead, toDirectedPage, type Page, type PageRequest } from '../../lib/cursor.js'
 import { DomainError, notFound } from '../../lib/errors.js'
@@ -64,8 +65,10 @@ export function createSuggestionsService ({ db, promises, workspaces }: { db: Db
         workspaceId: ctx.workspaceId, id: newId('suggestion'), contactId: interaction.contactId, interactionId: interaction.id,
         description: c.description, kind: c.kind, dueAt: c.dueAt, dueText: c.dueText
       })))
-      // Bounded per statement: a batch of long messages could find many commitments.
-      for (let i = 0; i < rows.length; i += 1000) await tx.insert(promiseSuggestions).values(rows.slice(i, i + 1000))
+      if (rows.length === 0) return
+      // One statement whatever the number found (a batch of long messages could find many).
+      const r = jsonRows(promiseSuggestions, ['workspaceId', 'id', 'contactId', 'interactionId', 'description', 'kind', 'dueAt', 'dueText'], rows)
+      await tx.execute(sql`insert into ${promiseSuggestions} (${r.columns}) select ${r.fields} from ${r.from}`)
     },
 
     async list (ctx: RequestContext, q: SuggestionFilter & PageRequest): Promise<Page<SuggestionDto>> {
