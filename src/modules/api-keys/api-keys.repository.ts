@@ -1,4 +1,4 @@
-import { and, desc, eq, lt, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, gt, lt, sql } from 'drizzle-orm'
 import type { Executor } from '../../db/client.js'
 import { apiKeys } from './api-keys.table.js'
 
@@ -14,10 +14,15 @@ export async function find (tx: Executor, workspaceId: string, id: string): Prom
   return row
 }
 
-export async function list (tx: Executor, workspaceId: string, limit: number, beforeId?: string): Promise<ApiKeyRow[]> {
+/** A keyset read on ids: below and above bound the range, lowFirst reads it from its low end. */
+export async function list (tx: Executor, workspaceId: string, limit: number, r: { below?: string, above?: string, lowFirst?: boolean } = {}): Promise<ApiKeyRow[]> {
   return tx.select().from(apiKeys)
-    .where(and(eq(apiKeys.workspaceId, workspaceId), beforeId ? lt(apiKeys.id, beforeId) : undefined))
-    .orderBy(desc(apiKeys.id)).limit(limit)
+    .where(and(eq(apiKeys.workspaceId, workspaceId), r.below ? lt(apiKeys.id, r.below) : undefined, r.above ? gt(apiKeys.id, r.above) : undefined))
+    .orderBy(r.lowFirst ? asc(apiKeys.id) : desc(apiKeys.id)).limit(limit)
+}
+
+export async function count (tx: Executor, workspaceId: string): Promise<number> {
+  return tx.$count(apiKeys, eq(apiKeys.workspaceId, workspaceId))
 }
 
 export async function revoke (tx: Executor, workspaceId: string, id: string, at: Date): Promise<ApiKeyRow | undefined> {

@@ -3,7 +3,7 @@ import type { Db, Tx } from '../../db/client.js'
 import { inWorkspace } from '../../db/tenant.js'
 import type { Clock } from '../../lib/clock.js'
 import type { RequestContext } from '../../lib/context.js'
-import { decodeCursor, toPage, type Page } from '../../lib/cursor.js'
+import { decodeCursor, keysetRead, toDirectedPage, type Page, type PageRequest } from '../../lib/cursor.js'
 import { DomainError, notFound, validationError } from '../../lib/errors.js'
 import { assertVersion } from '../../lib/etag.js'
 import { newId } from '../../lib/ids.js'
@@ -72,11 +72,17 @@ export function createApiKeysService ({ db, clock }: { db: Db, clock: Clock }) {
       return toDto(row)
     },
 
-    async list (ctx: RequestContext, query: ApiKeyListInput): Promise<Page<ApiKeyDto>> {
-      const before = query.after ? decodeCursor<{ id: string }>(query.after, ['id']).id : undefined
-      const rows = await ws(ctx, (tx) => repo.list(tx, ctx.workspaceId, query.limit + 1, before))
-      const page = toPage(rows, query.limit, (r) => ({ id: r.id }))
-      return { items: page.items.map(toDto), nextCursor: page.nextCursor }
+    /** Newest first; REST reads forward with `after`, GraphQL also backward (`last`/`before`). */
+    async list (ctx: RequestContext, query: ApiKeyListInput & PageRequest): Promise<Page<ApiKeyDto>> {
+      const range = keysetRead(query, (c) => decodeCursor<{ id: string }>(c, ['id']).id)
+      const rows = await ws(ctx, (tx) => repo.list(tx, ctx.workspaceId, query.limit + 1, range))
+      const page = toDirectedPage(rows, query, (r) => ({ id: r.id }))
+      return { ...page, items: page.items.map(toDto) }
+    },
+
+    /** How many keys the workspace has, revoked ones included (GraphQL totalCount). */
+    async count (ctx: RequestContext): Promise<number> {
+      return ws(ctx, (tx) => repo.count(tx, ctx.workspaceId))
     },
 
     /** Revokes a key; it fails from the very next request (no cache anywhere holds it). */

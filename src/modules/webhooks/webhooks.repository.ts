@@ -19,10 +19,18 @@ export async function getEndpoint (tx: Executor, workspaceId: string, id: string
   return row
 }
 
-export async function listEndpoints (tx: Executor, workspaceId: string, beforeId: string | undefined, limit: number) {
+/** A keyset read on ids: below and above bound the range, lowFirst reads it from its low end. */
+export interface IdRange<K = string> { below?: K, above?: K, lowFirst?: boolean }
+
+export async function listEndpoints (tx: Executor, workspaceId: string, r: IdRange, limit: number) {
   return tx.select().from(webhookEndpoints)
-    .where(and(eq(webhookEndpoints.workspaceId, workspaceId), beforeId ? lt(webhookEndpoints.id, beforeId) : undefined))
-    .orderBy(desc(webhookEndpoints.id)).limit(limit)
+    .where(and(eq(webhookEndpoints.workspaceId, workspaceId),
+      r.below ? lt(webhookEndpoints.id, r.below) : undefined, r.above ? gt(webhookEndpoints.id, r.above) : undefined))
+    .orderBy(r.lowFirst ? asc(webhookEndpoints.id) : desc(webhookEndpoints.id)).limit(limit)
+}
+
+export async function countEndpoints (tx: Executor, workspaceId: string): Promise<number> {
+  return tx.$count(webhookEndpoints, eq(webhookEndpoints.workspaceId, workspaceId))
 }
 
 export async function enabledEndpoints (tx: Executor, workspaceId: string): Promise<EndpointRow[]> {
@@ -58,11 +66,18 @@ export async function cancelPending (tx: Executor, workspaceId: string, endpoint
     .where(and(eq(webhookDeliveries.workspaceId, workspaceId), eq(webhookDeliveries.endpointId, endpointId), eq(webhookDeliveries.status, 'pending')))
 }
 
-export async function listDeliveries (tx: Executor, workspaceId: string, endpointId: string, f: { beforeId?: string, status?: DeliveryRow['status'] }, limit: number) {
+const deliveriesOf = (workspaceId: string, endpointId: string, status: DeliveryRow['status'] | undefined) =>
+  [eq(webhookDeliveries.workspaceId, workspaceId), eq(webhookDeliveries.endpointId, endpointId), status ? eq(webhookDeliveries.status, status) : undefined]
+
+export async function listDeliveries (tx: Executor, workspaceId: string, endpointId: string, f: IdRange & { status?: DeliveryRow['status'] }, limit: number) {
   return tx.select().from(webhookDeliveries)
-    .where(and(eq(webhookDeliveries.workspaceId, workspaceId), eq(webhookDeliveries.endpointId, endpointId),
-      f.beforeId ? lt(webhookDeliveries.id, f.beforeId) : undefined, f.status ? eq(webhookDeliveries.status, f.status) : undefined))
-    .orderBy(desc(webhookDeliveries.id)).limit(limit)
+    .where(and(...deliveriesOf(workspaceId, endpointId, f.status),
+      f.below ? lt(webhookDeliveries.id, f.below) : undefined, f.above ? gt(webhookDeliveries.id, f.above) : undefined))
+    .orderBy(f.lowFirst ? asc(webhookDeliveries.id) : desc(webhookDeliveries.id)).limit(limit)
+}
+
+export async function countDeliveries (tx: Executor, workspaceId: string, endpointId: string, status?: DeliveryRow['status']): Promise<number> {
+  return tx.$count(webhookDeliveries, and(...deliveriesOf(workspaceId, endpointId, status)))
 }
 
 export async function getDelivery (tx: Executor, workspaceId: string, endpointId: string, id: string): Promise<DeliveryRow | undefined> {
@@ -81,12 +96,19 @@ export async function insertAttempt (tx: Executor, row: AttemptRow): Promise<voi
   await tx.insert(webhookDeliveryAttempts).values(row)
 }
 
-/** A delivery's attempts in order, after attempt number `afterAttempt`. */
-export async function listAttempts (tx: Executor, workspaceId: string, deliveryId: string, afterAttempt: number | undefined, limit: number): Promise<AttemptRow[]> {
+const attemptsOf = (workspaceId: string, deliveryId: string) =>
+  and(eq(webhookDeliveryAttempts.workspaceId, workspaceId), eq(webhookDeliveryAttempts.deliveryId, deliveryId))
+
+/** A delivery's attempts by number within a range (oldest first unless read from the high end). */
+export async function listAttempts (tx: Executor, workspaceId: string, deliveryId: string, r: IdRange<number>, limit: number): Promise<AttemptRow[]> {
   return tx.select().from(webhookDeliveryAttempts)
-    .where(and(eq(webhookDeliveryAttempts.workspaceId, workspaceId), eq(webhookDeliveryAttempts.deliveryId, deliveryId),
-      afterAttempt !== undefined ? gt(webhookDeliveryAttempts.attempt, afterAttempt) : undefined))
-    .orderBy(asc(webhookDeliveryAttempts.attempt)).limit(limit)
+    .where(and(attemptsOf(workspaceId, deliveryId),
+      r.above !== undefined ? gt(webhookDeliveryAttempts.attempt, r.above) : undefined, r.below !== undefined ? lt(webhookDeliveryAttempts.attempt, r.below) : undefined))
+    .orderBy(r.lowFirst === false ? desc(webhookDeliveryAttempts.attempt) : asc(webhookDeliveryAttempts.attempt)).limit(limit)
+}
+
+export async function countAttempts (tx: Executor, workspaceId: string, deliveryId: string): Promise<number> {
+  return tx.$count(webhookDeliveryAttempts, attemptsOf(workspaceId, deliveryId))
 }
 
 /**

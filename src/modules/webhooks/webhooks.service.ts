@@ -2,7 +2,7 @@ import type { Db, Tx } from '../../db/client.js'
 import { inWorkspace } from '../../db/tenant.js'
 import type { Clock } from '../../lib/clock.js'
 import type { RequestContext } from '../../lib/context.js'
-import { decodeCursor, toPage, type Page } from '../../lib/cursor.js'
+import { decodeCursor, keysetRead, toDirectedPage, type Page, type PageRequest } from '../../lib/cursor.js'
 import { assertVersion } from '../../lib/etag.js'
 import { DomainError, notFound, validationError } from '../../lib/errors.js'
 import { newId } from '../../lib/ids.js'
@@ -86,11 +86,16 @@ export function createWebhooksService ({ db, clock, secrets, urlPolicy, onWork }
       return ws(ctx, async (tx) => toEndpointDto(await requireEndpoint(tx, ctx.workspaceId, id)))
     },
 
-    async list (ctx: RequestContext, q: WebhookEndpointListInput): Promise<Page<WebhookEndpointDto>> {
-      const before = q.after ? decodeCursor<{ id: string }>(q.after, ['id']).id : undefined
-      const rows = await ws(ctx, (tx) => repo.listEndpoints(tx, ctx.workspaceId, before, q.limit + 1))
-      const page = toPage(rows, q.limit, (r) => ({ id: r.id }))
+    /** Newest first; REST reads forward with `after`, GraphQL also backward (`last`/`before`). */
+    async list (ctx: RequestContext, q: WebhookEndpointListInput & PageRequest): Promise<Page<WebhookEndpointDto>> {
+      const rows = await ws(ctx, (tx) => repo.listEndpoints(tx, ctx.workspaceId, keysetRead(q, idOfCursor), q.limit + 1))
+      const page = toDirectedPage(rows, q, (r) => ({ id: r.id }))
       return { ...page, items: page.items.map(toEndpointDto) }
+    },
+
+    /** How many endpoints the workspace has (GraphQL totalCount). */
+    async count (ctx: RequestContext): Promise<number> {
+      return ws(ctx, (tx) => repo.countEndpoints(tx, ctx.workspaceId))
     },
 
     async update (ctx: RequestContext, id: string, patch: WebhookEndpointPatchInput, opts: { expectedVersion?: number } = {}): Promise<WebhookEndpointDto> {
@@ -143,26 +148,33 @@ export function createWebhooksService ({ db, clock, secrets, urlPolicy, onWork }
       return { ...toEndpointDto(row), secret }
     },
 
-    async deliveries (ctx: RequestContext, endpointId: string, q: WebhookDeliveryListInput): Promise<Page<WebhookDeliveryDto>> {
-      const before = q.after ? decodeCursor<{ id: string }>(q.after, ['id']).id : undefined
+    async deliveries (ctx: RequestContext, endpointId: string, q: WebhookDeliveryListInput & PageRequest): Promise<Page<WebhookDeliveryDto>> {
       const rows = await ws(ctx, async (tx) => {
         await requireEndpoint(tx, ctx.workspaceId, endpointId)
-        return repo.listDeliveries(tx, ctx.workspaceId, endpointId, { beforeId: before, status: q.status }, q.limit + 1)
+        return repo.listDeliveries(tx, ctx.workspaceId, endpointId, { ...keysetRead(q, idOfCursor), status: q.status }, q.limit + 1)
       })
-      const page = toPage(rows, q.limit, (r) => ({ id: r.id }))
+      const page = toDirectedPage(rows, q, (r) => ({ id: r.id }))
       return { ...page, items: page.items.map(toDeliveryDto) }
     },
 
+    /** How many deliveries an endpoint's log holds (GraphQL totalCount), of one status if given. */
+    async countDeliveries (ctx: RequestContext, endpointId: string, q: Pick<WebhookDeliveryListInput, 'status'> = {}): Promise<number> {
+      return ws(ctx, (tx) => repo.countDeliveries(tx, ctx.workspaceId, endpointId, q.status))
+    },
+
     /** Every recorded attempt of a delivery, oldest first. */
-    async attempts (ctx: RequestContext, endpointId: string, deliveryId: string, q: WebhookDeliveryAttemptListInput): Promise<Page<WebhookDeliveryAttemptDto>> {
-      const after = q.after ? decodeCursor<{ attempt: number }>(q.after, ['attempt']).attempt : undefined
+    async attempts (ctx: RequestContext, endpointId: string, deliveryId: string, q: WebhookDeliveryAttemptListInput & PageRequest): Promise<Page<WebhookDeliveryAttemptDto>> {
       const rows = await ws(ctx, async (tx) => {
         await requireEndpoint(tx, ctx.workspaceId, endpointId)
         await requireDelivery(tx, ctx.workspaceId, endpointId, deliveryId)
-        return repo.listAttempts(tx, ctx.workspaceId, deliveryId, after, q.limit + 1)
+        return repo.listAttempts(tx, ctx.workspaceId, deliveryId, keysetRead({ ...q, ascending: true }, attemptOfCursor), q.limit + 1)
       })
-      const page = toPage(rows, q.limit, (r) => ({ attempt: r.attempt }))
+      const page = toDirectedPage(rows, q, attemptKey)
       return { ...page, items: page.items.map(toAttemptDto) }
+    },
+
+    async countAttempts (ctx: RequestContext, deliveryId: string): Promise<number> {
+      return ws(ctx, (tx) => repo.countAttempts(tx, ctx.workspaceId, deliveryId))
     },
 
     /** Queues a `webhook.test` ping to this endpoint alone, signed and retried like any delivery. */
@@ -197,6 +209,11 @@ export function createWebhooksService ({ db, clock, secrets, urlPolicy, onWork }
 }
 
 export type WebhooksService = ReturnType<typeof createWebhooksService>
+
+const idOfCursor = (cursor: string) => decodeCursor<{ id: string }>(cursor, ['id']).id
+const attemptOfCursor = (cursor: string) => decodeCursor<{ attempt: number }>(cursor, ['attempt']).attempt
+/** The cursor key of an attempt (REST nextCursor, GraphQL edges): its number within the delivery. */
+export const attemptKey = (a: { attempt: number }) => ({ attempt: a.attempt })
 
 export function toEndpointDto (row: repo.EndpointRow): WebhookEndpointDto {
   return {
