@@ -30,7 +30,12 @@ const config: CodegenConfig = {
           Relationship: dto('relationships/relationships.schemas.js', 'RelationshipDto'),
           ContactMerge: dto('contacts/merges.service.js', 'MergeDto'),
           Attention: dto('relationships/relationships.service.js', 'AttentionQueue'),
-          ...Object.fromEntries(['Contact', 'Channel', 'Identity', 'Interaction', 'Promise', 'PromiseSuggestion', 'ContactMerge', 'PromiseEvent', 'UnansweredMessage']
+          WebhookEndpoint: dto('webhooks/webhooks.schemas.js', 'WebhookEndpointDto'),
+          WebhookDelivery: dto('webhooks/webhooks.schemas.js', 'WebhookDeliveryDto'),
+          WebhookDeliveryAttempt: dto('webhooks/webhooks.schemas.js', 'WebhookDeliveryAttemptDto'),
+          ApiKey: dto('api-keys/api-keys.schemas.js', 'ApiKeyDto'),
+          ...Object.fromEntries(['Contact', 'Channel', 'Identity', 'Interaction', 'Promise', 'PromiseSuggestion', 'ContactMerge', 'PromiseEvent', 'UnansweredMessage',
+            'WebhookEndpoint', 'WebhookDelivery', 'WebhookDeliveryAttempt', 'ApiKey']
             .map((t) => [`${t}Connection`, './connection.js#Connection'])),
         },
         namingConvention: { enumValues: 'keep' }

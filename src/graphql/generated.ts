@@ -11,6 +11,8 @@ import type { WorkspaceDto } from '../modules/workspaces/workspaces.schemas.js';
 import type { RelationshipDto } from '../modules/relationships/relationships.schemas.js';
 import type { MergeDto } from '../modules/contacts/merges.service.js';
 import type { AttentionQueue } from '../modules/relationships/relationships.service.js';
+import type { WebhookEndpointDto, WebhookDeliveryDto, WebhookDeliveryAttemptDto } from '../modules/webhooks/webhooks.schemas.js';
+import type { ApiKeyDto } from '../modules/api-keys/api-keys.schemas.js';
 import type { Connection } from './connection.js';
 import type { GraphQLContext } from './context.js';
 export type Maybe<T> = T | null;
@@ -47,6 +49,38 @@ export type GqlAddIdentityInput = {
   address: Scalars['String']['input'];
   contactId: Scalars['ID']['input'];
   kind: Scalars['String']['input'];
+};
+
+/** A workspace API key (as GET /v1/api-keys/{id} returns it); its secret is never readable after createApiKey. */
+export type GqlApiKey = GqlNode & {
+  __typename?: 'ApiKey';
+  createdAt: Scalars['DateTime']['output'];
+  createdBy: Scalars['String']['output'];
+  expiresAt?: Maybe<Scalars['DateTime']['output']>;
+  id: Scalars['ID']['output'];
+  /** Last authentication with this key (updated at most once a minute). */
+  lastUsedAt?: Maybe<Scalars['DateTime']['output']>;
+  name: Scalars['String']['output'];
+  /** The first characters of the secret, to tell keys apart. */
+  prefix: Scalars['String']['output'];
+  revokedAt?: Maybe<Scalars['DateTime']['output']>;
+  scopes: Array<Scalars['String']['output']>;
+  version: Scalars['Int']['output'];
+};
+
+export type GqlApiKeyConnection = {
+  __typename?: 'ApiKeyConnection';
+  edges: Array<GqlApiKeyEdge>;
+  nodes: Array<GqlApiKey>;
+  pageInfo: GqlPageInfo;
+  /** Every item the filters match, on all pages (a COUNT, run only when selected). */
+  totalCount: Scalars['Int']['output'];
+};
+
+export type GqlApiKeyEdge = {
+  __typename?: 'ApiKeyEdge';
+  cursor: Scalars['String']['output'];
+  node: GqlApiKey;
 };
 
 export type GqlAttention = {
@@ -317,6 +351,22 @@ export type GqlContactOrder = {
 export type GqlContactOrderField =
   | 'CREATED_AT';
 
+export type GqlCreateApiKeyInput = {
+  /** After this instant the key stops working. */
+  expiresAt?: InputMaybe<Scalars['DateTime']['input']>;
+  name: Scalars['String']['input'];
+  /** What the key may do: a subset of the scopes of the token that creates it. */
+  scopes: Array<Scalars['String']['input']>;
+};
+
+/** The new key and its secret: shown only here (Rapport keeps only its hash). */
+export type GqlCreateApiKeyPayload = {
+  __typename?: 'CreateApiKeyPayload';
+  apiKey: GqlApiKey;
+  /** The rpk_live_… key itself. */
+  secret: Scalars['String']['output'];
+};
+
 export type GqlCreateChannelInput = {
   config?: InputMaybe<Scalars['JSON']['input']>;
   kind: Scalars['String']['input'];
@@ -353,6 +403,23 @@ export type GqlCreatePromiseInput = {
   requiresEvidence?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
+export type GqlCreateWebhookEndpointInput = {
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** Event types, or * for every type; each needs the scope that reads it (contacts:read for contact.*, ...). */
+  eventTypes: Array<Scalars['String']['input']>;
+  status?: InputMaybe<GqlWebhookEndpointStatus>;
+  /** Where deliveries are POSTed (https, or http); private, loopback and link-local addresses are refused. */
+  url: Scalars['String']['input'];
+};
+
+/** The new endpoint and its signing secret: shown only here, store it now. */
+export type GqlCreateWebhookEndpointPayload = {
+  __typename?: 'CreateWebhookEndpointPayload';
+  /** The whsec_… signing secret. */
+  secret: Scalars['String']['output'];
+  webhookEndpoint: GqlWebhookEndpoint;
+};
+
 export type GqlDeleteChannelInput = {
   id: Scalars['ID']['input'];
 };
@@ -369,6 +436,17 @@ export type GqlDeleteContactInput = {
 export type GqlDeleteContactPayload = {
   __typename?: 'DeleteContactPayload';
   deletedContactId: Scalars['ID']['output'];
+};
+
+export type GqlDeleteWebhookEndpointInput = {
+  /** Refuses the delete (precondition.failed) if the endpoint is at another version. */
+  expectedVersion?: InputMaybe<Scalars['Int']['input']>;
+  id: Scalars['ID']['input'];
+};
+
+export type GqlDeleteWebhookEndpointPayload = {
+  __typename?: 'DeleteWebhookEndpointPayload';
+  deletedWebhookEndpointId: Scalars['ID']['output'];
 };
 
 export type GqlDeliveryStatus =
@@ -579,22 +657,37 @@ export type GqlMutation = {
   addIdentity: GqlIdentityPayload;
   breakPromise: GqlPromisePayload;
   cancelPromise: GqlPromisePayload;
+  /** Creates an API key; the payload holds its secret, shown only this once. Needs admin. */
+  createApiKey: GqlCreateApiKeyPayload;
   createChannel: GqlChannelPayload;
   createContact: GqlCreateContactPayload;
   createPromise: GqlPromisePayload;
+  /** Registers an endpoint; the payload holds its signing secret, shown only this once. Needs webhooks:write. */
+  createWebhookEndpoint: GqlCreateWebhookEndpointPayload;
   deleteChannel: GqlDeleteChannelPayload;
   deleteContact: GqlDeleteContactPayload;
+  /** Deletes an endpoint and its delivery log. */
+  deleteWebhookEndpoint: GqlDeleteWebhookEndpointPayload;
   dismissPromiseSuggestion: GqlDismissPromiseSuggestionPayload;
   keepPromise: GqlPromisePayload;
   logInteraction: GqlInteractionPayload;
   mergeContacts: GqlMergePayload;
+  /** Sends a delivery again (same webhook-id, a fresh retry schedule). */
+  redeliverWebhookDelivery: GqlWebhookDeliveryPayload;
   removeIdentity: GqlRemoveIdentityPayload;
   renegotiatePromise: GqlPromisePayload;
+  /** Revokes a key: it and the tokens exchanged for it fail from the next request. Revoking a revoked key changes nothing. Needs admin. */
+  revokeApiKey: GqlRevokeApiKeyPayload;
+  /** Replaces the signing secret (shown once); the previous one also signs until previousSecretExpiresAt. */
+  rotateWebhookEndpointSecret: GqlRotateWebhookEndpointSecretPayload;
   /** Queues a message; it is sent by the outbox worker and its status follows delivery. */
   sendMessage: GqlInteractionPayload;
+  /** Queues a signed webhook.test ping to this endpoint alone (it appears in the delivery log). */
+  testWebhookEndpoint: GqlWebhookDeliveryPayload;
   unmergeContacts: GqlMergePayload;
   updateChannel: GqlChannelPayload;
   updateContact: GqlUpdateContactPayload;
+  updateWebhookEndpoint: GqlWebhookEndpointPayload;
   updateWorkspace: GqlWorkspacePayload;
   /** Batch upsert: one result per record; a bad record never fails the others. */
   upsertContacts: GqlUpsertContactsPayload;
@@ -621,6 +714,11 @@ export type GqlMutationCancelPromiseArgs = {
 };
 
 
+export type GqlMutationCreateApiKeyArgs = {
+  input: GqlCreateApiKeyInput;
+};
+
+
 export type GqlMutationCreateChannelArgs = {
   input: GqlCreateChannelInput;
 };
@@ -636,6 +734,11 @@ export type GqlMutationCreatePromiseArgs = {
 };
 
 
+export type GqlMutationCreateWebhookEndpointArgs = {
+  input: GqlCreateWebhookEndpointInput;
+};
+
+
 export type GqlMutationDeleteChannelArgs = {
   input: GqlDeleteChannelInput;
 };
@@ -643,6 +746,11 @@ export type GqlMutationDeleteChannelArgs = {
 
 export type GqlMutationDeleteContactArgs = {
   input: GqlDeleteContactInput;
+};
+
+
+export type GqlMutationDeleteWebhookEndpointArgs = {
+  input: GqlDeleteWebhookEndpointInput;
 };
 
 
@@ -666,6 +774,11 @@ export type GqlMutationMergeContactsArgs = {
 };
 
 
+export type GqlMutationRedeliverWebhookDeliveryArgs = {
+  input: GqlRedeliverWebhookDeliveryInput;
+};
+
+
 export type GqlMutationRemoveIdentityArgs = {
   input: GqlRemoveIdentityInput;
 };
@@ -676,8 +789,23 @@ export type GqlMutationRenegotiatePromiseArgs = {
 };
 
 
+export type GqlMutationRevokeApiKeyArgs = {
+  input: GqlRevokeApiKeyInput;
+};
+
+
+export type GqlMutationRotateWebhookEndpointSecretArgs = {
+  input: GqlRotateWebhookEndpointSecretInput;
+};
+
+
 export type GqlMutationSendMessageArgs = {
   input: GqlSendMessageInput;
+};
+
+
+export type GqlMutationTestWebhookEndpointArgs = {
+  input: GqlTestWebhookEndpointInput;
 };
 
 
@@ -693,6 +821,11 @@ export type GqlMutationUpdateChannelArgs = {
 
 export type GqlMutationUpdateContactArgs = {
   input: GqlUpdateContactInput;
+};
+
+
+export type GqlMutationUpdateWebhookEndpointArgs = {
+  input: GqlUpdateWebhookEndpointInput;
 };
 
 
@@ -924,6 +1057,10 @@ export type GqlPromisorType =
 
 export type GqlQuery = {
   __typename?: 'Query';
+  /** An API key by id; an error with code apikey.not_found when there is none in this workspace. Needs admin. */
+  apiKey?: Maybe<GqlApiKey>;
+  /** API keys, newest first, revoked ones included. Needs admin. */
+  apiKeys: GqlApiKeyConnection;
   attention: GqlAttention;
   channel?: Maybe<GqlChannel>;
   channelKinds: Array<GqlChannelKind>;
@@ -944,7 +1081,24 @@ export type GqlQuery = {
   promiseStats: Array<GqlPromiseStatsRow>;
   promiseSuggestions: GqlPromiseSuggestionConnection;
   promises: GqlPromiseConnection;
+  /** A webhook endpoint by id; an error with code webhook.not_found when there is none in this workspace. Needs webhooks:read. */
+  webhookEndpoint?: Maybe<GqlWebhookEndpoint>;
+  /** Webhook endpoints, newest first; first or last is 1..100 (default: first 25). Needs webhooks:read. */
+  webhookEndpoints: GqlWebhookEndpointConnection;
   workspace: GqlWorkspace;
+};
+
+
+export type GqlQueryApiKeyArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type GqlQueryApiKeysArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -1047,12 +1201,30 @@ export type GqlQueryPromisesArgs = {
   orderBy?: InputMaybe<GqlPromiseOrder>;
 };
 
+
+export type GqlQueryWebhookEndpointArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type GqlQueryWebhookEndpointsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
+};
+
 export type GqlRecency = {
   __typename?: 'Recency';
   daysSinceLastInteraction?: Maybe<Scalars['Float']['output']>;
   lastInboundAt?: Maybe<Scalars['DateTime']['output']>;
   lastInteractionAt?: Maybe<Scalars['DateTime']['output']>;
   lastOutboundAt?: Maybe<Scalars['DateTime']['output']>;
+};
+
+export type GqlRedeliverWebhookDeliveryInput = {
+  deliveryId: Scalars['ID']['input'];
+  endpointId: Scalars['ID']['input'];
 };
 
 /** Listening, answering, keeping promises: the measures of a relationship. */
@@ -1087,6 +1259,32 @@ export type GqlResponsiveness = {
   medianReplySeconds?: Maybe<Scalars['Float']['output']>;
   oldestUnansweredAt?: Maybe<Scalars['DateTime']['output']>;
   unanswered: Scalars['Int']['output'];
+};
+
+export type GqlRevokeApiKeyInput = {
+  /** Refuses the revocation (precondition.failed) if the key is at another version. */
+  expectedVersion?: InputMaybe<Scalars['Int']['input']>;
+  id: Scalars['ID']['input'];
+};
+
+export type GqlRevokeApiKeyPayload = {
+  __typename?: 'RevokeApiKeyPayload';
+  /** The key, revoked. */
+  apiKey: GqlApiKey;
+};
+
+export type GqlRotateWebhookEndpointSecretInput = {
+  id: Scalars['ID']['input'];
+  /** How long the replaced secret keeps signing alongside the new one (0..604800 s, default 86400: one day); 0 stops it at once. */
+  previousSecretExpiresInSeconds?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** The endpoint and its new signing secret: shown only here, store it now. */
+export type GqlRotateWebhookEndpointSecretPayload = {
+  __typename?: 'RotateWebhookEndpointSecretPayload';
+  /** The new whsec_… signing secret. */
+  secret: Scalars['String']['output'];
+  webhookEndpoint: GqlWebhookEndpoint;
 };
 
 export type GqlSendMessageInput = {
@@ -1169,6 +1367,10 @@ export type GqlSuggestionStatus =
   | 'DISMISSED'
   | 'PENDING';
 
+export type GqlTestWebhookEndpointInput = {
+  id: Scalars['ID']['input'];
+};
+
 export type GqlUnansweredMessage = {
   __typename?: 'UnansweredMessage';
   contactId: Scalars['ID']['output'];
@@ -1225,6 +1427,18 @@ export type GqlUpdateContactPayload = {
   contact: GqlContact;
 };
 
+/** Absent fields are unchanged. expectedVersion, when given, refuses the change (precondition.failed, with currentVersion) if the endpoint moved on: REST's If-Match. */
+export type GqlUpdateWebhookEndpointInput = {
+  /** An explicit null removes it. */
+  description?: InputMaybe<Scalars['String']['input']>;
+  eventTypes?: InputMaybe<Array<Scalars['String']['input']>>;
+  expectedVersion?: InputMaybe<Scalars['Int']['input']>;
+  id: Scalars['ID']['input'];
+  /** ENABLED re-enables an endpoint (and clears disabledReason); DISABLED cancels its pending deliveries. */
+  status?: InputMaybe<GqlWebhookEndpointStatus>;
+  url?: InputMaybe<Scalars['String']['input']>;
+};
+
 export type GqlUpdateWorkspaceInput = {
   name?: InputMaybe<Scalars['String']['input']>;
   timeZone?: InputMaybe<Scalars['String']['input']>;
@@ -1272,6 +1486,169 @@ export type GqlUpsertSummary = {
   unchanged: Scalars['Int']['output'];
   updated: Scalars['Int']['output'];
 };
+
+export type GqlWebhookAttemptErrorKind =
+  /** A non-2xx answer. */
+  | 'HTTP_STATUS'
+  /** The connection failed. */
+  | 'NETWORK'
+  /** The URL policy refused the address. */
+  | 'REFUSED'
+  /** No answer in time. */
+  | 'TIMEOUT';
+
+export type GqlWebhookAttemptOutcome =
+  /** The delivery ended with this attempt (410 Gone, or the retries were spent). */
+  | 'FAILED'
+  | 'RETRY_SCHEDULED'
+  | 'SUCCEEDED';
+
+/** One event queued for one endpoint: its delivery state across attempts. */
+export type GqlWebhookDelivery = {
+  __typename?: 'WebhookDelivery';
+  /** Every recorded attempt, oldest first (as GET …/deliveries/{deliveryId}/attempts). */
+  attempts: GqlWebhookDeliveryAttemptConnection;
+  createdAt: Scalars['DateTime']['output'];
+  endpointId: Scalars['ID']['output'];
+  /** The webhook-id header of every attempt (the event's evt_… id). */
+  eventId: Scalars['ID']['output'];
+  eventType: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  lastAttemptAt?: Maybe<Scalars['DateTime']['output']>;
+  lastError?: Maybe<Scalars['String']['output']>;
+  lastLatencyMs?: Maybe<Scalars['Int']['output']>;
+  /** HTTP status of the last answer; null when none came (timeout, refused). */
+  lastStatusCode?: Maybe<Scalars['Int']['output']>;
+  /** When the next attempt is due; null once the delivery has ended. */
+  nextAttemptAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Attempts made so far in the current round (a redelivery starts a new round); REST's `attempts`. */
+  roundAttempts: Scalars['Int']['output'];
+  status: GqlWebhookDeliveryStatus;
+  totalAttempts: Scalars['Int']['output'];
+  updatedAt: Scalars['DateTime']['output'];
+};
+
+
+/** One event queued for one endpoint: its delivery state across attempts. */
+export type GqlWebhookDeliveryAttemptsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** One attempt of a delivery. No response body is kept. */
+export type GqlWebhookDeliveryAttempt = {
+  __typename?: 'WebhookDeliveryAttempt';
+  /** 1, 2, ... across redeliveries; a missing number is an attempt whose worker stopped before recording it (it was sent again). */
+  attempt: Scalars['Int']['output'];
+  durationMs: Scalars['Int']['output'];
+  error?: Maybe<Scalars['String']['output']>;
+  /** Null on success. */
+  errorKind?: Maybe<GqlWebhookAttemptErrorKind>;
+  /** When the retry this attempt scheduled is due; null when it scheduled none. */
+  nextAttemptAt?: Maybe<Scalars['DateTime']['output']>;
+  outcome: GqlWebhookAttemptOutcome;
+  startedAt: Scalars['DateTime']['output'];
+  /** HTTP status of the answer; null when none came. */
+  statusCode?: Maybe<Scalars['Int']['output']>;
+};
+
+export type GqlWebhookDeliveryAttemptConnection = {
+  __typename?: 'WebhookDeliveryAttemptConnection';
+  edges: Array<GqlWebhookDeliveryAttemptEdge>;
+  nodes: Array<GqlWebhookDeliveryAttempt>;
+  pageInfo: GqlPageInfo;
+  /** Every item the filters match, on all pages (a COUNT, run only when selected). */
+  totalCount: Scalars['Int']['output'];
+};
+
+export type GqlWebhookDeliveryAttemptEdge = {
+  __typename?: 'WebhookDeliveryAttemptEdge';
+  cursor: Scalars['String']['output'];
+  node: GqlWebhookDeliveryAttempt;
+};
+
+export type GqlWebhookDeliveryConnection = {
+  __typename?: 'WebhookDeliveryConnection';
+  edges: Array<GqlWebhookDeliveryEdge>;
+  nodes: Array<GqlWebhookDelivery>;
+  pageInfo: GqlPageInfo;
+  /** Every item the filters match, on all pages (a COUNT, run only when selected). */
+  totalCount: Scalars['Int']['output'];
+};
+
+export type GqlWebhookDeliveryEdge = {
+  __typename?: 'WebhookDeliveryEdge';
+  cursor: Scalars['String']['output'];
+  node: GqlWebhookDelivery;
+};
+
+export type GqlWebhookDeliveryPayload = {
+  __typename?: 'WebhookDeliveryPayload';
+  delivery: GqlWebhookDelivery;
+};
+
+export type GqlWebhookDeliveryStatus =
+  | 'CANCELLED'
+  | 'FAILED'
+  | 'PENDING'
+  | 'SUCCEEDED';
+
+/** A partner's receiver of outbound webhooks (as GET /v1/webhook-endpoints/{id} returns it). Its signing secret is never readable: only createWebhookEndpoint and rotateWebhookEndpointSecret return it, once. */
+export type GqlWebhookEndpoint = GqlNode & {
+  __typename?: 'WebhookEndpoint';
+  createdAt: Scalars['DateTime']['output'];
+  /** The delivery log, newest first, optionally of one status. */
+  deliveries: GqlWebhookDeliveryConnection;
+  description?: Maybe<Scalars['String']['output']>;
+  /** Why the endpoint is disabled (410 Gone, retries exhausted, or by a user). */
+  disabledReason?: Maybe<Scalars['String']['output']>;
+  /** Event types of the event log (contact.created, ...) or *. */
+  eventTypes: Array<Scalars['String']['output']>;
+  id: Scalars['ID']['output'];
+  /** After a rotation with a grace period: until when deliveries are also signed with the previous secret (a past time: no longer). */
+  previousSecretExpiresAt?: Maybe<Scalars['DateTime']['output']>;
+  status: GqlWebhookEndpointStatus;
+  updatedAt: Scalars['DateTime']['output'];
+  url: Scalars['String']['output'];
+  /** Incremented by every change (REST ETag "v<version>"; expectedVersion of the update and delete mutations). */
+  version: Scalars['Int']['output'];
+};
+
+
+/** A partner's receiver of outbound webhooks (as GET /v1/webhook-endpoints/{id} returns it). Its signing secret is never readable: only createWebhookEndpoint and rotateWebhookEndpointSecret return it, once. */
+export type GqlWebhookEndpointDeliveriesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
+  status?: InputMaybe<GqlWebhookDeliveryStatus>;
+};
+
+export type GqlWebhookEndpointConnection = {
+  __typename?: 'WebhookEndpointConnection';
+  edges: Array<GqlWebhookEndpointEdge>;
+  nodes: Array<GqlWebhookEndpoint>;
+  pageInfo: GqlPageInfo;
+  /** Every item the filters match, on all pages (a COUNT, run only when selected). */
+  totalCount: Scalars['Int']['output'];
+};
+
+export type GqlWebhookEndpointEdge = {
+  __typename?: 'WebhookEndpointEdge';
+  cursor: Scalars['String']['output'];
+  node: GqlWebhookEndpoint;
+};
+
+export type GqlWebhookEndpointPayload = {
+  __typename?: 'WebhookEndpointPayload';
+  webhookEndpoint: GqlWebhookEndpoint;
+};
+
+export type GqlWebhookEndpointStatus =
+  | 'DISABLED'
+  | 'ENABLED';
 
 export type GqlWorkspace = {
   __typename?: 'Workspace';
@@ -1366,11 +1743,13 @@ export type GqlResolversInterfaceTypes<_RefType extends Record<string, unknown>>
     | ( Omit<GqlPromiseChange, 'promise'> & { promise: _RefType['Promise'] } )
   ;
   Node:
+    | ( ApiKeyDto )
     | ( ChannelDto )
     | ( ContactDto )
     | ( IdentityDto )
     | ( InteractionDto )
     | ( PromiseDto )
+    | ( WebhookEndpointDto )
   ;
 };
 
@@ -1379,6 +1758,9 @@ export type GqlResolversTypes = {
   AcceptPromiseSuggestionInput: GqlAcceptPromiseSuggestionInput;
   AcceptPromiseSuggestionPayload: ResolverTypeWrapper<Omit<GqlAcceptPromiseSuggestionPayload, 'promise' | 'suggestion'> & { promise: GqlResolversTypes['Promise'], suggestion: GqlResolversTypes['PromiseSuggestion'] }>;
   AddIdentityInput: GqlAddIdentityInput;
+  ApiKey: ResolverTypeWrapper<ApiKeyDto>;
+  ApiKeyConnection: ResolverTypeWrapper<Connection>;
+  ApiKeyEdge: ResolverTypeWrapper<Omit<GqlApiKeyEdge, 'node'> & { node: GqlResolversTypes['ApiKey'] }>;
   Attention: ResolverTypeWrapper<AttentionQueue>;
   Balance: ResolverTypeWrapper<GqlBalance>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
@@ -1405,15 +1787,21 @@ export type GqlResolversTypes = {
   ContactMergeEdge: ResolverTypeWrapper<Omit<GqlContactMergeEdge, 'node'> & { node: GqlResolversTypes['ContactMerge'] }>;
   ContactOrder: GqlContactOrder;
   ContactOrderField: GqlContactOrderField;
+  CreateApiKeyInput: GqlCreateApiKeyInput;
+  CreateApiKeyPayload: ResolverTypeWrapper<Omit<GqlCreateApiKeyPayload, 'apiKey'> & { apiKey: GqlResolversTypes['ApiKey'] }>;
   CreateChannelInput: GqlCreateChannelInput;
   CreateContactInput: GqlCreateContactInput;
   CreateContactPayload: ResolverTypeWrapper<Omit<GqlCreateContactPayload, 'contact'> & { contact: GqlResolversTypes['Contact'] }>;
   CreatePromiseInput: GqlCreatePromiseInput;
+  CreateWebhookEndpointInput: GqlCreateWebhookEndpointInput;
+  CreateWebhookEndpointPayload: ResolverTypeWrapper<Omit<GqlCreateWebhookEndpointPayload, 'webhookEndpoint'> & { webhookEndpoint: GqlResolversTypes['WebhookEndpoint'] }>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   DeleteChannelInput: GqlDeleteChannelInput;
   DeleteChannelPayload: ResolverTypeWrapper<GqlDeleteChannelPayload>;
   DeleteContactInput: GqlDeleteContactInput;
   DeleteContactPayload: ResolverTypeWrapper<GqlDeleteContactPayload>;
+  DeleteWebhookEndpointInput: GqlDeleteWebhookEndpointInput;
+  DeleteWebhookEndpointPayload: ResolverTypeWrapper<GqlDeleteWebhookEndpointPayload>;
   DeliveryStatus: GqlDeliveryStatus;
   Direction: GqlDirection;
   DismissPromiseSuggestionInput: GqlDismissPromiseSuggestionInput;
@@ -1467,15 +1855,21 @@ export type GqlResolversTypes = {
   PromisorType: GqlPromisorType;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Recency: ResolverTypeWrapper<GqlRecency>;
+  RedeliverWebhookDeliveryInput: GqlRedeliverWebhookDeliveryInput;
   Relationship: ResolverTypeWrapper<RelationshipDto>;
   RemoveIdentityInput: GqlRemoveIdentityInput;
   RemoveIdentityPayload: ResolverTypeWrapper<GqlRemoveIdentityPayload>;
   RenegotiatePromiseInput: GqlRenegotiatePromiseInput;
   Responsiveness: ResolverTypeWrapper<GqlResponsiveness>;
+  RevokeApiKeyInput: GqlRevokeApiKeyInput;
+  RevokeApiKeyPayload: ResolverTypeWrapper<Omit<GqlRevokeApiKeyPayload, 'apiKey'> & { apiKey: GqlResolversTypes['ApiKey'] }>;
+  RotateWebhookEndpointSecretInput: GqlRotateWebhookEndpointSecretInput;
+  RotateWebhookEndpointSecretPayload: ResolverTypeWrapper<Omit<GqlRotateWebhookEndpointSecretPayload, 'webhookEndpoint'> & { webhookEndpoint: GqlResolversTypes['WebhookEndpoint'] }>;
   SendMessageInput: GqlSendMessageInput;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   SuggestionStatus: GqlSuggestionStatus;
+  TestWebhookEndpointInput: GqlTestWebhookEndpointInput;
   UnansweredMessage: ResolverTypeWrapper<GqlUnansweredMessage>;
   UnansweredMessageConnection: ResolverTypeWrapper<Connection>;
   UnansweredMessageEdge: ResolverTypeWrapper<GqlUnansweredMessageEdge>;
@@ -1483,6 +1877,7 @@ export type GqlResolversTypes = {
   UpdateChannelInput: GqlUpdateChannelInput;
   UpdateContactInput: GqlUpdateContactInput;
   UpdateContactPayload: ResolverTypeWrapper<Omit<GqlUpdateContactPayload, 'contact'> & { contact: GqlResolversTypes['Contact'] }>;
+  UpdateWebhookEndpointInput: GqlUpdateWebhookEndpointInput;
   UpdateWorkspaceInput: GqlUpdateWorkspaceInput;
   UpsertContactsInput: GqlUpsertContactsInput;
   UpsertContactsPayload: ResolverTypeWrapper<GqlUpsertContactsPayload>;
@@ -1490,6 +1885,21 @@ export type GqlResolversTypes = {
   UpsertKey: GqlUpsertKey;
   UpsertOutcome: GqlUpsertOutcome;
   UpsertSummary: ResolverTypeWrapper<GqlUpsertSummary>;
+  WebhookAttemptErrorKind: GqlWebhookAttemptErrorKind;
+  WebhookAttemptOutcome: GqlWebhookAttemptOutcome;
+  WebhookDelivery: ResolverTypeWrapper<WebhookDeliveryDto>;
+  WebhookDeliveryAttempt: ResolverTypeWrapper<WebhookDeliveryAttemptDto>;
+  WebhookDeliveryAttemptConnection: ResolverTypeWrapper<Connection>;
+  WebhookDeliveryAttemptEdge: ResolverTypeWrapper<Omit<GqlWebhookDeliveryAttemptEdge, 'node'> & { node: GqlResolversTypes['WebhookDeliveryAttempt'] }>;
+  WebhookDeliveryConnection: ResolverTypeWrapper<Connection>;
+  WebhookDeliveryEdge: ResolverTypeWrapper<Omit<GqlWebhookDeliveryEdge, 'node'> & { node: GqlResolversTypes['WebhookDelivery'] }>;
+  WebhookDeliveryPayload: ResolverTypeWrapper<Omit<GqlWebhookDeliveryPayload, 'delivery'> & { delivery: GqlResolversTypes['WebhookDelivery'] }>;
+  WebhookDeliveryStatus: GqlWebhookDeliveryStatus;
+  WebhookEndpoint: ResolverTypeWrapper<WebhookEndpointDto>;
+  WebhookEndpointConnection: ResolverTypeWrapper<Connection>;
+  WebhookEndpointEdge: ResolverTypeWrapper<Omit<GqlWebhookEndpointEdge, 'node'> & { node: GqlResolversTypes['WebhookEndpoint'] }>;
+  WebhookEndpointPayload: ResolverTypeWrapper<Omit<GqlWebhookEndpointPayload, 'webhookEndpoint'> & { webhookEndpoint: GqlResolversTypes['WebhookEndpoint'] }>;
+  WebhookEndpointStatus: GqlWebhookEndpointStatus;
   Workspace: ResolverTypeWrapper<WorkspaceDto>;
   WorkspacePayload: ResolverTypeWrapper<Omit<GqlWorkspacePayload, 'workspace'> & { workspace: GqlResolversTypes['Workspace'] }>;
 };
@@ -1499,6 +1909,9 @@ export type GqlResolversParentTypes = {
   AcceptPromiseSuggestionInput: GqlAcceptPromiseSuggestionInput;
   AcceptPromiseSuggestionPayload: Omit<GqlAcceptPromiseSuggestionPayload, 'promise' | 'suggestion'> & { promise: GqlResolversParentTypes['Promise'], suggestion: GqlResolversParentTypes['PromiseSuggestion'] };
   AddIdentityInput: GqlAddIdentityInput;
+  ApiKey: ApiKeyDto;
+  ApiKeyConnection: Connection;
+  ApiKeyEdge: Omit<GqlApiKeyEdge, 'node'> & { node: GqlResolversParentTypes['ApiKey'] };
   Attention: AttentionQueue;
   Balance: GqlBalance;
   Boolean: Scalars['Boolean']['output'];
@@ -1522,15 +1935,21 @@ export type GqlResolversParentTypes = {
   ContactMergeConnection: Connection;
   ContactMergeEdge: Omit<GqlContactMergeEdge, 'node'> & { node: GqlResolversParentTypes['ContactMerge'] };
   ContactOrder: GqlContactOrder;
+  CreateApiKeyInput: GqlCreateApiKeyInput;
+  CreateApiKeyPayload: Omit<GqlCreateApiKeyPayload, 'apiKey'> & { apiKey: GqlResolversParentTypes['ApiKey'] };
   CreateChannelInput: GqlCreateChannelInput;
   CreateContactInput: GqlCreateContactInput;
   CreateContactPayload: Omit<GqlCreateContactPayload, 'contact'> & { contact: GqlResolversParentTypes['Contact'] };
   CreatePromiseInput: GqlCreatePromiseInput;
+  CreateWebhookEndpointInput: GqlCreateWebhookEndpointInput;
+  CreateWebhookEndpointPayload: Omit<GqlCreateWebhookEndpointPayload, 'webhookEndpoint'> & { webhookEndpoint: GqlResolversParentTypes['WebhookEndpoint'] };
   DateTime: Scalars['DateTime']['output'];
   DeleteChannelInput: GqlDeleteChannelInput;
   DeleteChannelPayload: GqlDeleteChannelPayload;
   DeleteContactInput: GqlDeleteContactInput;
   DeleteContactPayload: GqlDeleteContactPayload;
+  DeleteWebhookEndpointInput: GqlDeleteWebhookEndpointInput;
+  DeleteWebhookEndpointPayload: GqlDeleteWebhookEndpointPayload;
   DismissPromiseSuggestionInput: GqlDismissPromiseSuggestionInput;
   DismissPromiseSuggestionPayload: Omit<GqlDismissPromiseSuggestionPayload, 'suggestion'> & { suggestion: GqlResolversParentTypes['PromiseSuggestion'] };
   EmailInput: GqlEmailInput;
@@ -1574,14 +1993,20 @@ export type GqlResolversParentTypes = {
   PromiseSuggestionEdge: Omit<GqlPromiseSuggestionEdge, 'node'> & { node: GqlResolversParentTypes['PromiseSuggestion'] };
   Query: Record<PropertyKey, never>;
   Recency: GqlRecency;
+  RedeliverWebhookDeliveryInput: GqlRedeliverWebhookDeliveryInput;
   Relationship: RelationshipDto;
   RemoveIdentityInput: GqlRemoveIdentityInput;
   RemoveIdentityPayload: GqlRemoveIdentityPayload;
   RenegotiatePromiseInput: GqlRenegotiatePromiseInput;
   Responsiveness: GqlResponsiveness;
+  RevokeApiKeyInput: GqlRevokeApiKeyInput;
+  RevokeApiKeyPayload: Omit<GqlRevokeApiKeyPayload, 'apiKey'> & { apiKey: GqlResolversParentTypes['ApiKey'] };
+  RotateWebhookEndpointSecretInput: GqlRotateWebhookEndpointSecretInput;
+  RotateWebhookEndpointSecretPayload: Omit<GqlRotateWebhookEndpointSecretPayload, 'webhookEndpoint'> & { webhookEndpoint: GqlResolversParentTypes['WebhookEndpoint'] };
   SendMessageInput: GqlSendMessageInput;
   String: Scalars['String']['output'];
   Subscription: Record<PropertyKey, never>;
+  TestWebhookEndpointInput: GqlTestWebhookEndpointInput;
   UnansweredMessage: GqlUnansweredMessage;
   UnansweredMessageConnection: Connection;
   UnansweredMessageEdge: GqlUnansweredMessageEdge;
@@ -1589,11 +2014,23 @@ export type GqlResolversParentTypes = {
   UpdateChannelInput: GqlUpdateChannelInput;
   UpdateContactInput: GqlUpdateContactInput;
   UpdateContactPayload: Omit<GqlUpdateContactPayload, 'contact'> & { contact: GqlResolversParentTypes['Contact'] };
+  UpdateWebhookEndpointInput: GqlUpdateWebhookEndpointInput;
   UpdateWorkspaceInput: GqlUpdateWorkspaceInput;
   UpsertContactsInput: GqlUpsertContactsInput;
   UpsertContactsPayload: GqlUpsertContactsPayload;
   UpsertItemResult: GqlUpsertItemResult;
   UpsertSummary: GqlUpsertSummary;
+  WebhookDelivery: WebhookDeliveryDto;
+  WebhookDeliveryAttempt: WebhookDeliveryAttemptDto;
+  WebhookDeliveryAttemptConnection: Connection;
+  WebhookDeliveryAttemptEdge: Omit<GqlWebhookDeliveryAttemptEdge, 'node'> & { node: GqlResolversParentTypes['WebhookDeliveryAttempt'] };
+  WebhookDeliveryConnection: Connection;
+  WebhookDeliveryEdge: Omit<GqlWebhookDeliveryEdge, 'node'> & { node: GqlResolversParentTypes['WebhookDelivery'] };
+  WebhookDeliveryPayload: Omit<GqlWebhookDeliveryPayload, 'delivery'> & { delivery: GqlResolversParentTypes['WebhookDelivery'] };
+  WebhookEndpoint: WebhookEndpointDto;
+  WebhookEndpointConnection: Connection;
+  WebhookEndpointEdge: Omit<GqlWebhookEndpointEdge, 'node'> & { node: GqlResolversParentTypes['WebhookEndpoint'] };
+  WebhookEndpointPayload: Omit<GqlWebhookEndpointPayload, 'webhookEndpoint'> & { webhookEndpoint: GqlResolversParentTypes['WebhookEndpoint'] };
   Workspace: WorkspaceDto;
   WorkspacePayload: Omit<GqlWorkspacePayload, 'workspace'> & { workspace: GqlResolversParentTypes['Workspace'] };
 };
@@ -1601,6 +2038,32 @@ export type GqlResolversParentTypes = {
 export type GqlAcceptPromiseSuggestionPayloadResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['AcceptPromiseSuggestionPayload'] = GqlResolversParentTypes['AcceptPromiseSuggestionPayload']> = {
   promise?: Resolver<GqlResolversTypes['Promise'], ParentType, ContextType>;
   suggestion?: Resolver<GqlResolversTypes['PromiseSuggestion'], ParentType, ContextType>;
+};
+
+export type GqlApiKeyResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['ApiKey'] = GqlResolversParentTypes['ApiKey']> = {
+  createdAt?: Resolver<GqlResolversTypes['DateTime'], ParentType, ContextType>;
+  createdBy?: Resolver<GqlResolversTypes['String'], ParentType, ContextType>;
+  expiresAt?: Resolver<Maybe<GqlResolversTypes['DateTime']>, ParentType, ContextType>;
+  id?: Resolver<GqlResolversTypes['ID'], ParentType, ContextType>;
+  lastUsedAt?: Resolver<Maybe<GqlResolversTypes['DateTime']>, ParentType, ContextType>;
+  name?: Resolver<GqlResolversTypes['String'], ParentType, ContextType>;
+  prefix?: Resolver<GqlResolversTypes['String'], ParentType, ContextType>;
+  revokedAt?: Resolver<Maybe<GqlResolversTypes['DateTime']>, ParentType, ContextType>;
+  scopes?: Resolver<Array<GqlResolversTypes['String']>, ParentType, ContextType>;
+  version?: Resolver<GqlResolversTypes['Int'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type GqlApiKeyConnectionResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['ApiKeyConnection'] = GqlResolversParentTypes['ApiKeyConnection']> = {
+  edges?: Resolver<Array<GqlResolversTypes['ApiKeyEdge']>, ParentType, ContextType>;
+  nodes?: Resolver<Array<GqlResolversTypes['ApiKey']>, ParentType, ContextType>;
+  pageInfo?: Resolver<GqlResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<GqlResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type GqlApiKeyEdgeResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['ApiKeyEdge'] = GqlResolversParentTypes['ApiKeyEdge']> = {
+  cursor?: Resolver<GqlResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<GqlResolversTypes['ApiKey'], ParentType, ContextType>;
 };
 
 export type GqlAttentionResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['Attention'] = GqlResolversParentTypes['Attention']> = {
@@ -1739,8 +2202,18 @@ export type GqlContactMergeEdgeResolvers<ContextType = GraphQLContext, ParentTyp
   node?: Resolver<GqlResolversTypes['ContactMerge'], ParentType, ContextType>;
 };
 
+export type GqlCreateApiKeyPayloadResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['CreateApiKeyPayload'] = GqlResolversParentTypes['CreateApiKeyPayload']> = {
+  apiKey?: Resolver<GqlResolversTypes['ApiKey'], ParentType, ContextType>;
+  secret?: Resolver<GqlResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type GqlCreateContactPayloadResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['CreateContactPayload'] = GqlResolversParentTypes['CreateContactPayload']> = {
   contact?: Resolver<GqlResolversTypes['Contact'], ParentType, ContextType>;
+};
+
+export type GqlCreateWebhookEndpointPayloadResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['CreateWebhookEndpointPayload'] = GqlResolversParentTypes['CreateWebhookEndpointPayload']> = {
+  secret?: Resolver<GqlResolversTypes['String'], ParentType, ContextType>;
+  webhookEndpoint?: Resolver<GqlResolversTypes['WebhookEndpoint'], ParentType, ContextType>;
 };
 
 export interface GqlDateTimeScalarConfig extends GraphQLScalarTypeConfig<GqlResolversTypes['DateTime'], any> {
@@ -1753,6 +2226,10 @@ export type GqlDeleteChannelPayloadResolvers<ContextType = GraphQLContext, Paren
 
 export type GqlDeleteContactPayloadResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['DeleteContactPayload'] = GqlResolversParentTypes['DeleteContactPayload']> = {
   deletedContactId?: Resolver<GqlResolversTypes['ID'], ParentType, ContextType>;
+};
+
+export type GqlDeleteWebhookEndpointPayloadResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['DeleteWebhookEndpointPayload'] = GqlResolversParentTypes['DeleteWebhookEndpointPayload']> = {
+  deletedWebhookEndpointId?: Resolver<GqlResolversTypes['ID'], ParentType, ContextType>;
 };
 
 export type GqlDismissPromiseSuggestionPayloadResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['DismissPromiseSuggestionPayload'] = GqlResolversParentTypes['DismissPromiseSuggestionPayload']> = {
@@ -1861,27 +2338,35 @@ export type GqlMutationResolvers<ContextType = GraphQLContext, ParentType extend
   addIdentity?: Resolver<GqlResolversTypes['IdentityPayload'], ParentType, ContextType, RequireFields<GqlMutationAddIdentityArgs, 'input'>>;
   breakPromise?: Resolver<GqlResolversTypes['PromisePayload'], ParentType, ContextType, RequireFields<GqlMutationBreakPromiseArgs, 'input'>>;
   cancelPromise?: Resolver<GqlResolversTypes['PromisePayload'], ParentType, ContextType, RequireFields<GqlMutationCancelPromiseArgs, 'input'>>;
+  createApiKey?: Resolver<GqlResolversTypes['CreateApiKeyPayload'], ParentType, ContextType, RequireFields<GqlMutationCreateApiKeyArgs, 'input'>>;
   createChannel?: Resolver<GqlResolversTypes['ChannelPayload'], ParentType, ContextType, RequireFields<GqlMutationCreateChannelArgs, 'input'>>;
   createContact?: Resolver<GqlResolversTypes['CreateContactPayload'], ParentType, ContextType, RequireFields<GqlMutationCreateContactArgs, 'input'>>;
   createPromise?: Resolver<GqlResolversTypes['PromisePayload'], ParentType, ContextType, RequireFields<GqlMutationCreatePromiseArgs, 'input'>>;
+  createWebhookEndpoint?: Resolver<GqlResolversTypes['CreateWebhookEndpointPayload'], ParentType, ContextType, RequireFields<GqlMutationCreateWebhookEndpointArgs, 'input'>>;
   deleteChannel?: Resolver<GqlResolversTypes['DeleteChannelPayload'], ParentType, ContextType, RequireFields<GqlMutationDeleteChannelArgs, 'input'>>;
   deleteContact?: Resolver<GqlResolversTypes['DeleteContactPayload'], ParentType, ContextType, RequireFields<GqlMutationDeleteContactArgs, 'input'>>;
+  deleteWebhookEndpoint?: Resolver<GqlResolversTypes['DeleteWebhookEndpointPayload'], ParentType, ContextType, RequireFields<GqlMutationDeleteWebhookEndpointArgs, 'input'>>;
   dismissPromiseSuggestion?: Resolver<GqlResolversTypes['DismissPromiseSuggestionPayload'], ParentType, ContextType, RequireFields<GqlMutationDismissPromiseSuggestionArgs, 'input'>>;
   keepPromise?: Resolver<GqlResolversTypes['PromisePayload'], ParentType, ContextType, RequireFields<GqlMutationKeepPromiseArgs, 'input'>>;
   logInteraction?: Resolver<GqlResolversTypes['InteractionPayload'], ParentType, ContextType, RequireFields<GqlMutationLogInteractionArgs, 'input'>>;
   mergeContacts?: Resolver<GqlResolversTypes['MergePayload'], ParentType, ContextType, RequireFields<GqlMutationMergeContactsArgs, 'input'>>;
+  redeliverWebhookDelivery?: Resolver<GqlResolversTypes['WebhookDeliveryPayload'], ParentType, ContextType, RequireFields<GqlMutationRedeliverWebhookDeliveryArgs, 'input'>>;
   removeIdentity?: Resolver<GqlResolversTypes['RemoveIdentityPayload'], ParentType, ContextType, RequireFields<GqlMutationRemoveIdentityArgs, 'input'>>;
   renegotiatePromise?: Resolver<GqlResolversTypes['PromisePayload'], ParentType, ContextType, RequireFields<GqlMutationRenegotiatePromiseArgs, 'input'>>;
+  revokeApiKey?: Resolver<GqlResolversTypes['RevokeApiKeyPayload'], ParentType, ContextType, RequireFields<GqlMutationRevokeApiKeyArgs, 'input'>>;
+  rotateWebhookEndpointSecret?: Resolver<GqlResolversTypes['RotateWebhookEndpointSecretPayload'], ParentType, ContextType, RequireFields<GqlMutationRotateWebhookEndpointSecretArgs, 'input'>>;
   sendMessage?: Resolver<GqlResolversTypes['InteractionPayload'], ParentType, ContextType, RequireFields<GqlMutationSendMessageArgs, 'input'>>;
+  testWebhookEndpoint?: Resolver<GqlResolversTypes['WebhookDeliveryPayload'], ParentType, ContextType, RequireFields<GqlMutationTestWebhookEndpointArgs, 'input'>>;
   unmergeContacts?: Resolver<GqlResolversTypes['MergePayload'], ParentType, ContextType, RequireFields<GqlMutationUnmergeContactsArgs, 'input'>>;
   updateChannel?: Resolver<GqlResolversTypes['ChannelPayload'], ParentType, ContextType, RequireFields<GqlMutationUpdateChannelArgs, 'input'>>;
   updateContact?: Resolver<GqlResolversTypes['UpdateContactPayload'], ParentType, ContextType, RequireFields<GqlMutationUpdateContactArgs, 'input'>>;
+  updateWebhookEndpoint?: Resolver<GqlResolversTypes['WebhookEndpointPayload'], ParentType, ContextType, RequireFields<GqlMutationUpdateWebhookEndpointArgs, 'input'>>;
   updateWorkspace?: Resolver<GqlResolversTypes['WorkspacePayload'], ParentType, ContextType, RequireFields<GqlMutationUpdateWorkspaceArgs, 'input'>>;
   upsertContacts?: Resolver<GqlResolversTypes['UpsertContactsPayload'], ParentType, ContextType, RequireFields<GqlMutationUpsertContactsArgs, 'input'>>;
 };
 
 export type GqlNodeResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['Node'] = GqlResolversParentTypes['Node']> = {
-  __resolveType: TypeResolveFn<'Channel' | 'Contact' | 'Identity' | 'Interaction' | 'Promise', ParentType, ContextType>;
+  __resolveType: TypeResolveFn<'ApiKey' | 'Channel' | 'Contact' | 'Identity' | 'Interaction' | 'Promise' | 'WebhookEndpoint', ParentType, ContextType>;
 };
 
 export type GqlPageInfoResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['PageInfo'] = GqlResolversParentTypes['PageInfo']> = {
@@ -2001,6 +2486,8 @@ export type GqlPromiseSuggestionEdgeResolvers<ContextType = GraphQLContext, Pare
 };
 
 export type GqlQueryResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['Query'] = GqlResolversParentTypes['Query']> = {
+  apiKey?: Resolver<Maybe<GqlResolversTypes['ApiKey']>, ParentType, ContextType, RequireFields<GqlQueryApiKeyArgs, 'id'>>;
+  apiKeys?: Resolver<GqlResolversTypes['ApiKeyConnection'], ParentType, ContextType, Partial<GqlQueryApiKeysArgs>>;
   attention?: Resolver<GqlResolversTypes['Attention'], ParentType, ContextType, RequireFields<GqlQueryAttentionArgs, 'unansweredForMinutes'>>;
   channel?: Resolver<Maybe<GqlResolversTypes['Channel']>, ParentType, ContextType, RequireFields<GqlQueryChannelArgs, 'id'>>;
   channelKinds?: Resolver<Array<GqlResolversTypes['ChannelKind']>, ParentType, ContextType>;
@@ -2016,6 +2503,8 @@ export type GqlQueryResolvers<ContextType = GraphQLContext, ParentType extends G
   promiseStats?: Resolver<Array<GqlResolversTypes['PromiseStatsRow']>, ParentType, ContextType, RequireFields<GqlQueryPromiseStatsArgs, 'groupBy'>>;
   promiseSuggestions?: Resolver<GqlResolversTypes['PromiseSuggestionConnection'], ParentType, ContextType, Partial<GqlQueryPromiseSuggestionsArgs>>;
   promises?: Resolver<GqlResolversTypes['PromiseConnection'], ParentType, ContextType, Partial<GqlQueryPromisesArgs>>;
+  webhookEndpoint?: Resolver<Maybe<GqlResolversTypes['WebhookEndpoint']>, ParentType, ContextType, RequireFields<GqlQueryWebhookEndpointArgs, 'id'>>;
+  webhookEndpoints?: Resolver<GqlResolversTypes['WebhookEndpointConnection'], ParentType, ContextType, Partial<GqlQueryWebhookEndpointsArgs>>;
   workspace?: Resolver<GqlResolversTypes['Workspace'], ParentType, ContextType>;
 };
 
@@ -2042,6 +2531,15 @@ export type GqlResponsivenessResolvers<ContextType = GraphQLContext, ParentType 
   medianReplySeconds?: Resolver<Maybe<GqlResolversTypes['Float']>, ParentType, ContextType>;
   oldestUnansweredAt?: Resolver<Maybe<GqlResolversTypes['DateTime']>, ParentType, ContextType>;
   unanswered?: Resolver<GqlResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type GqlRevokeApiKeyPayloadResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['RevokeApiKeyPayload'] = GqlResolversParentTypes['RevokeApiKeyPayload']> = {
+  apiKey?: Resolver<GqlResolversTypes['ApiKey'], ParentType, ContextType>;
+};
+
+export type GqlRotateWebhookEndpointSecretPayloadResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['RotateWebhookEndpointSecretPayload'] = GqlResolversParentTypes['RotateWebhookEndpointSecretPayload']> = {
+  secret?: Resolver<GqlResolversTypes['String'], ParentType, ContextType>;
+  webhookEndpoint?: Resolver<GqlResolversTypes['WebhookEndpoint'], ParentType, ContextType>;
 };
 
 export type GqlSubscriptionResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['Subscription'] = GqlResolversParentTypes['Subscription']> = {
@@ -2095,6 +2593,94 @@ export type GqlUpsertSummaryResolvers<ContextType = GraphQLContext, ParentType e
   updated?: Resolver<GqlResolversTypes['Int'], ParentType, ContextType>;
 };
 
+export type GqlWebhookDeliveryResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['WebhookDelivery'] = GqlResolversParentTypes['WebhookDelivery']> = {
+  attempts?: Resolver<GqlResolversTypes['WebhookDeliveryAttemptConnection'], ParentType, ContextType, Partial<GqlWebhookDeliveryAttemptsArgs>>;
+  createdAt?: Resolver<GqlResolversTypes['DateTime'], ParentType, ContextType>;
+  endpointId?: Resolver<GqlResolversTypes['ID'], ParentType, ContextType>;
+  eventId?: Resolver<GqlResolversTypes['ID'], ParentType, ContextType>;
+  eventType?: Resolver<GqlResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<GqlResolversTypes['ID'], ParentType, ContextType>;
+  lastAttemptAt?: Resolver<Maybe<GqlResolversTypes['DateTime']>, ParentType, ContextType>;
+  lastError?: Resolver<Maybe<GqlResolversTypes['String']>, ParentType, ContextType>;
+  lastLatencyMs?: Resolver<Maybe<GqlResolversTypes['Int']>, ParentType, ContextType>;
+  lastStatusCode?: Resolver<Maybe<GqlResolversTypes['Int']>, ParentType, ContextType>;
+  nextAttemptAt?: Resolver<Maybe<GqlResolversTypes['DateTime']>, ParentType, ContextType>;
+  roundAttempts?: Resolver<GqlResolversTypes['Int'], ParentType, ContextType>;
+  status?: Resolver<GqlResolversTypes['WebhookDeliveryStatus'], ParentType, ContextType>;
+  totalAttempts?: Resolver<GqlResolversTypes['Int'], ParentType, ContextType>;
+  updatedAt?: Resolver<GqlResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type GqlWebhookDeliveryAttemptResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['WebhookDeliveryAttempt'] = GqlResolversParentTypes['WebhookDeliveryAttempt']> = {
+  attempt?: Resolver<GqlResolversTypes['Int'], ParentType, ContextType>;
+  durationMs?: Resolver<GqlResolversTypes['Int'], ParentType, ContextType>;
+  error?: Resolver<Maybe<GqlResolversTypes['String']>, ParentType, ContextType>;
+  errorKind?: Resolver<Maybe<GqlResolversTypes['WebhookAttemptErrorKind']>, ParentType, ContextType>;
+  nextAttemptAt?: Resolver<Maybe<GqlResolversTypes['DateTime']>, ParentType, ContextType>;
+  outcome?: Resolver<GqlResolversTypes['WebhookAttemptOutcome'], ParentType, ContextType>;
+  startedAt?: Resolver<GqlResolversTypes['DateTime'], ParentType, ContextType>;
+  statusCode?: Resolver<Maybe<GqlResolversTypes['Int']>, ParentType, ContextType>;
+};
+
+export type GqlWebhookDeliveryAttemptConnectionResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['WebhookDeliveryAttemptConnection'] = GqlResolversParentTypes['WebhookDeliveryAttemptConnection']> = {
+  edges?: Resolver<Array<GqlResolversTypes['WebhookDeliveryAttemptEdge']>, ParentType, ContextType>;
+  nodes?: Resolver<Array<GqlResolversTypes['WebhookDeliveryAttempt']>, ParentType, ContextType>;
+  pageInfo?: Resolver<GqlResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<GqlResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type GqlWebhookDeliveryAttemptEdgeResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['WebhookDeliveryAttemptEdge'] = GqlResolversParentTypes['WebhookDeliveryAttemptEdge']> = {
+  cursor?: Resolver<GqlResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<GqlResolversTypes['WebhookDeliveryAttempt'], ParentType, ContextType>;
+};
+
+export type GqlWebhookDeliveryConnectionResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['WebhookDeliveryConnection'] = GqlResolversParentTypes['WebhookDeliveryConnection']> = {
+  edges?: Resolver<Array<GqlResolversTypes['WebhookDeliveryEdge']>, ParentType, ContextType>;
+  nodes?: Resolver<Array<GqlResolversTypes['WebhookDelivery']>, ParentType, ContextType>;
+  pageInfo?: Resolver<GqlResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<GqlResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type GqlWebhookDeliveryEdgeResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['WebhookDeliveryEdge'] = GqlResolversParentTypes['WebhookDeliveryEdge']> = {
+  cursor?: Resolver<GqlResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<GqlResolversTypes['WebhookDelivery'], ParentType, ContextType>;
+};
+
+export type GqlWebhookDeliveryPayloadResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['WebhookDeliveryPayload'] = GqlResolversParentTypes['WebhookDeliveryPayload']> = {
+  delivery?: Resolver<GqlResolversTypes['WebhookDelivery'], ParentType, ContextType>;
+};
+
+export type GqlWebhookEndpointResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['WebhookEndpoint'] = GqlResolversParentTypes['WebhookEndpoint']> = {
+  createdAt?: Resolver<GqlResolversTypes['DateTime'], ParentType, ContextType>;
+  deliveries?: Resolver<GqlResolversTypes['WebhookDeliveryConnection'], ParentType, ContextType, Partial<GqlWebhookEndpointDeliveriesArgs>>;
+  description?: Resolver<Maybe<GqlResolversTypes['String']>, ParentType, ContextType>;
+  disabledReason?: Resolver<Maybe<GqlResolversTypes['String']>, ParentType, ContextType>;
+  eventTypes?: Resolver<Array<GqlResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<GqlResolversTypes['ID'], ParentType, ContextType>;
+  previousSecretExpiresAt?: Resolver<Maybe<GqlResolversTypes['DateTime']>, ParentType, ContextType>;
+  status?: Resolver<GqlResolversTypes['WebhookEndpointStatus'], ParentType, ContextType>;
+  updatedAt?: Resolver<GqlResolversTypes['DateTime'], ParentType, ContextType>;
+  url?: Resolver<GqlResolversTypes['String'], ParentType, ContextType>;
+  version?: Resolver<GqlResolversTypes['Int'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type GqlWebhookEndpointConnectionResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['WebhookEndpointConnection'] = GqlResolversParentTypes['WebhookEndpointConnection']> = {
+  edges?: Resolver<Array<GqlResolversTypes['WebhookEndpointEdge']>, ParentType, ContextType>;
+  nodes?: Resolver<Array<GqlResolversTypes['WebhookEndpoint']>, ParentType, ContextType>;
+  pageInfo?: Resolver<GqlResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<GqlResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type GqlWebhookEndpointEdgeResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['WebhookEndpointEdge'] = GqlResolversParentTypes['WebhookEndpointEdge']> = {
+  cursor?: Resolver<GqlResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<GqlResolversTypes['WebhookEndpoint'], ParentType, ContextType>;
+};
+
+export type GqlWebhookEndpointPayloadResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['WebhookEndpointPayload'] = GqlResolversParentTypes['WebhookEndpointPayload']> = {
+  webhookEndpoint?: Resolver<GqlResolversTypes['WebhookEndpoint'], ParentType, ContextType>;
+};
+
 export type GqlWorkspaceResolvers<ContextType = GraphQLContext, ParentType extends GqlResolversParentTypes['Workspace'] = GqlResolversParentTypes['Workspace']> = {
   createdAt?: Resolver<GqlResolversTypes['DateTime'], ParentType, ContextType>;
   id?: Resolver<GqlResolversTypes['ID'], ParentType, ContextType>;
@@ -2109,6 +2695,9 @@ export type GqlWorkspacePayloadResolvers<ContextType = GraphQLContext, ParentTyp
 
 export type GqlResolvers<ContextType = GraphQLContext> = {
   AcceptPromiseSuggestionPayload?: GqlAcceptPromiseSuggestionPayloadResolvers<ContextType>;
+  ApiKey?: GqlApiKeyResolvers<ContextType>;
+  ApiKeyConnection?: GqlApiKeyConnectionResolvers<ContextType>;
+  ApiKeyEdge?: GqlApiKeyEdgeResolvers<ContextType>;
   Attention?: GqlAttentionResolvers<ContextType>;
   Balance?: GqlBalanceResolvers<ContextType>;
   Change?: GqlChangeResolvers<ContextType>;
@@ -2126,10 +2715,13 @@ export type GqlResolvers<ContextType = GraphQLContext> = {
   ContactMerge?: GqlContactMergeResolvers<ContextType>;
   ContactMergeConnection?: GqlContactMergeConnectionResolvers<ContextType>;
   ContactMergeEdge?: GqlContactMergeEdgeResolvers<ContextType>;
+  CreateApiKeyPayload?: GqlCreateApiKeyPayloadResolvers<ContextType>;
   CreateContactPayload?: GqlCreateContactPayloadResolvers<ContextType>;
+  CreateWebhookEndpointPayload?: GqlCreateWebhookEndpointPayloadResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   DeleteChannelPayload?: GqlDeleteChannelPayloadResolvers<ContextType>;
   DeleteContactPayload?: GqlDeleteContactPayloadResolvers<ContextType>;
+  DeleteWebhookEndpointPayload?: GqlDeleteWebhookEndpointPayloadResolvers<ContextType>;
   DismissPromiseSuggestionPayload?: GqlDismissPromiseSuggestionPayloadResolvers<ContextType>;
   FieldError?: GqlFieldErrorResolvers<ContextType>;
   Frequency?: GqlFrequencyResolvers<ContextType>;
@@ -2164,6 +2756,8 @@ export type GqlResolvers<ContextType = GraphQLContext> = {
   Relationship?: GqlRelationshipResolvers<ContextType>;
   RemoveIdentityPayload?: GqlRemoveIdentityPayloadResolvers<ContextType>;
   Responsiveness?: GqlResponsivenessResolvers<ContextType>;
+  RevokeApiKeyPayload?: GqlRevokeApiKeyPayloadResolvers<ContextType>;
+  RotateWebhookEndpointSecretPayload?: GqlRotateWebhookEndpointSecretPayloadResolvers<ContextType>;
   Subscription?: GqlSubscriptionResolvers<ContextType>;
   UnansweredMessage?: GqlUnansweredMessageResolvers<ContextType>;
   UnansweredMessageConnection?: GqlUnansweredMessageConnectionResolvers<ContextType>;
@@ -2172,6 +2766,17 @@ export type GqlResolvers<ContextType = GraphQLContext> = {
   UpsertContactsPayload?: GqlUpsertContactsPayloadResolvers<ContextType>;
   UpsertItemResult?: GqlUpsertItemResultResolvers<ContextType>;
   UpsertSummary?: GqlUpsertSummaryResolvers<ContextType>;
+  WebhookDelivery?: GqlWebhookDeliveryResolvers<ContextType>;
+  WebhookDeliveryAttempt?: GqlWebhookDeliveryAttemptResolvers<ContextType>;
+  WebhookDeliveryAttemptConnection?: GqlWebhookDeliveryAttemptConnectionResolvers<ContextType>;
+  WebhookDeliveryAttemptEdge?: GqlWebhookDeliveryAttemptEdgeResolvers<ContextType>;
+  WebhookDeliveryConnection?: GqlWebhookDeliveryConnectionResolvers<ContextType>;
+  WebhookDeliveryEdge?: GqlWebhookDeliveryEdgeResolvers<ContextType>;
+  WebhookDeliveryPayload?: GqlWebhookDeliveryPayloadResolvers<ContextType>;
+  WebhookEndpoint?: GqlWebhookEndpointResolvers<ContextType>;
+  WebhookEndpointConnection?: GqlWebhookEndpointConnectionResolvers<ContextType>;
+  WebhookEndpointEdge?: GqlWebhookEndpointEdgeResolvers<ContextType>;
+  WebhookEndpointPayload?: GqlWebhookEndpointPayloadResolvers<ContextType>;
   Workspace?: GqlWorkspaceResolvers<ContextType>;
   WorkspacePayload?: GqlWorkspacePayloadResolvers<ContextType>;
 };

@@ -8,6 +8,8 @@ import { identitiesLoaders, identitiesResolvers } from '../modules/identities/id
 import { interactionsLoaders, interactionsResolvers } from '../modules/interactions/interactions.resolvers.js'
 import { promisesLoaders, promisesResolvers } from '../modules/promises/promises.resolvers.js'
 import { suggestionsResolvers } from '../modules/promises/suggestions.resolvers.js'
+import { webhooksResolvers } from '../modules/webhooks/webhooks.resolvers.js'
+import { apiKeysResolvers } from '../modules/api-keys/api-keys.resolvers.js'
 import type { Config } from '../config.js'
 import type { Services } from '../services.js'
 import type { GraphQLContext } from './context.js'
@@ -33,7 +35,7 @@ export function mergeResolvers (...maps: object[]): IResolvers {
   return merged as IResolvers
 }
 
-const typeByPrefix: Record<string, string> = { con: 'Contact', chn: 'Channel', int: 'Interaction', idn: 'Identity', prm: 'Promise' }
+const typeByPrefix: Record<string, string> = { con: 'Contact', chn: 'Channel', int: 'Interaction', idn: 'Identity', prm: 'Promise', whe: 'WebhookEndpoint', key: 'ApiKey' }
 
 /** Relay Node: an id's prefix names its type. */
 function nodeType (obj: { id: string }): string | undefined {
@@ -49,13 +51,16 @@ async function graphqlPlugin (app: FastifyInstance, opts: { services: Services, 
     resolvers: mergeResolvers(
       { DateTime, JSON: JSONScalar } as unknown as IResolvers,
       { Node: { resolveType: nodeType } } as unknown as IResolvers,
-      connectionResolvers(['Contact', 'Channel', 'Identity', 'Interaction', 'Promise', 'PromiseSuggestion', 'ContactMerge', 'PromiseEvent', 'UnansweredMessage'].map((t) => `${t}Connection`)) as unknown as IResolvers,
+      connectionResolvers(['Contact', 'Channel', 'Identity', 'Interaction', 'Promise', 'PromiseSuggestion', 'ContactMerge', 'PromiseEvent', 'UnansweredMessage',
+        'WebhookEndpoint', 'WebhookDelivery', 'WebhookDeliveryAttempt', 'ApiKey'].map((t) => `${t}Connection`)) as unknown as IResolvers,
       contactsResolvers,
       identitiesResolvers,
       channelsResolvers,
       interactionsResolvers,
       promisesResolvers,
       suggestionsResolvers,
+      webhooksResolvers,
+      apiKeysResolvers,
       nodeResolvers,
       subscriptions.resolvers,
       // Nested fields batched per request (batch.ts), after the plain resolvers as mercurius' loaders were.

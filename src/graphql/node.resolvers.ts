@@ -12,7 +12,9 @@ const loaders: Record<string, { scope: Parameters<typeof requireScope>[1], load:
   con: { scope: 'contacts:read', load: (ctx, s, ids) => s.contacts.getMany(ctx, ids) },
   chn: { scope: 'channels:read', load: (ctx, s, ids) => s.channels.getMany(ctx, ids) },
   int: { scope: 'interactions:read', load: (ctx, s, ids) => s.interactions.getMany(ctx, ids) },
-  prm: { scope: 'promises:read', load: (ctx, s, ids) => Promise.all(ids.map((id) => s.promises.get(ctx, id).catch(nullIfNotFound))) }
+  prm: { scope: 'promises:read', load: (ctx, s, ids) => Promise.all(ids.map((id) => s.promises.get(ctx, id).catch(nullIfNotFound))) },
+  whe: { scope: 'webhooks:read', load: (ctx, s, ids) => Promise.all(ids.map((id) => s.webhooks.get(ctx, id).catch(nullIfNotFound))) },
+  key: { scope: 'admin', load: (ctx, s, ids) => Promise.all(ids.map((id) => s.apiKeys.get(ctx, id).catch(nullIfNotFound))) }
 }
 
 function nullIfNotFound (err: unknown): null {
