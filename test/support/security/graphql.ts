@@ -53,7 +53,8 @@ const isRequired = (v: InputValue) => v.type.kind === 'NON_NULL' && v.defaultVal
 export interface IdLocation { path: string[], kind: string, list: boolean, required: boolean }
 
 const aliases: Record<string, string> = { survivor: 'contact', merged: 'contact' }
-const kindsInFieldNames = ['suggestion', 'promise', 'channel', 'interaction', 'identity', 'import', 'merge', 'contact', 'node']
+// World kinds (world.ts ids): webhookEndpoint → endpoint, apiKey → key.
+const kindsInFieldNames = ['suggestion', 'promise', 'channel', 'interaction', 'identity', 'import', 'merge', 'contact', 'endpoint', 'delivery', 'key', 'node']
 
 /** The resource kind an ID argument names: `id` from the field (keepPromise → promise), others from their own name. */
 export function gqlIdKind (field: string, arg: string): string {
