@@ -162,3 +162,14 @@ t.test('tokens refused in a GraphQL subscription connection_init count as failed
   const next = await app.inject({ method: 'GET', url: '/v1/contacts', remoteAddress: '127.0.0.1', headers: { authorization: `Bearer ${token()}` } })
   t.equal(next.statusCode, 429, 'the address that guessed over WebSocket is paused like one guessing over HTTP')
 })
+
+t.test('IPv6 clients are counted per /64 (one host holds the whole prefix), IPv4-mapped addresses as IPv4', async (t) => {
+  const { app, token } = await build(t, { config: { rateLimit: { max: 0, windowMs: 60_000, authFailuresMax: 3 } } })
+  const call = (ip: string, bearer: string) => app.inject({ method: 'GET', url: '/v1/contacts', remoteAddress: ip, headers: { authorization: `Bearer ${bearer}` } })
+  for (const ip of ['2001:db8:1:1::1', '2001:db8:1:1::2', '2001:db8:1:1:abcd:0:0:3']) t.equal((await call(ip, 'wrong')).statusCode, 401)
+  t.equal((await call('2001:db8:1:1:ffff::9', token())).statusCode, 429, 'another address of the same /64 is paused')
+  t.equal((await call('2001:db8:1:2::1', token())).statusCode, 200, 'the next /64 is not')
+
+  for (const ip of ['::ffff:10.9.0.1', '::ffff:10.9.0.1', '::ffff:10.9.0.1']) t.equal((await call(ip, 'wrong')).statusCode, 401)
+  t.equal((await call('10.9.0.1', token())).statusCode, 429, 'an IPv4-mapped address is its IPv4 address')
+})

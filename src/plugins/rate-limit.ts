@@ -1,3 +1,4 @@
+import { isIPv6 } from 'node:net'
 import rateLimit from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
@@ -15,10 +16,31 @@ declare module 'fastify' {
 /** Probes of load balancers and orchestrators are never throttled. */
 const unlimitedRoutes = new Set(['/healthz', '/readyz'])
 
+/**
+ * The client a request counts against: an IPv4 address (also when IPv4-mapped), or an IPv6
+ * address's /64, which a single host or customer commonly holds whole (RFC 6177): counting single
+ * IPv6 addresses would let a client step round the limits by changing its address.
+ */
+export function clientOf (ip: string): string {
+  if (!isIPv6(ip)) return ip
+  const [head, tail] = ip.toLowerCase().split('::') as [string, string | undefined]
+  const groupsOf = (part: string | undefined) => (part ? part.split(':') : []).flatMap((g) => {
+    if (!g.includes('.')) return [g]
+    const [a, b, c, d] = g.split('.').map(Number)
+    return [((a << 8) | b).toString(16), ((c << 8) | d).toString(16)]
+  })
+  const left = groupsOf(head)
+  const right = groupsOf(tail)
+  const groups = tail === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right]
+  const words = groups.map((g) => parseInt(g, 16))
+  if (words.slice(0, 5).every((w) => w === 0) && words[5] === 0xffff) return [words[6] >> 8, words[6] & 255, words[7] >> 8, words[7] & 255].join('.')
+  return `${words.slice(0, 4).map((w) => w.toString(16)).join(':')}::/64`
+}
+
 // Per API key or token subject once auth has run (route-level onRequest hooks run after the auth
 // plugin's global one); per client IP on public routes (token exchange, provider webhooks, docs).
 function limitKey (request: FastifyRequest): string {
-  return request.ctx ? `sub:${request.ctx.workspaceId}:${request.ctx.actor}` : `ip:${request.ip}`
+  return request.ctx ? `sub:${request.ctx.workspaceId}:${request.ctx.actor}` : `ip:${clientOf(request.ip)}`
 }
 
 /**
@@ -35,7 +57,7 @@ const outsideAuthPause = (request: FastifyRequest) => {
 /** A client IP that failed authentication this often is paused, whatever it sends next. */
 // Bound of the per-process list of recently failing IPs (a spray of addresses cannot grow it).
 const MAX_SUSPECTS = 50_000
-const authFailureKey = (request: FastifyRequest) => `authfail:${request.ip}`
+const authFailureKey = (request: FastifyRequest) => `authfail:${clientOf(request.ip)}`
 
 /**
  * Guessing tokens or API keys: every 401 answer counts against the client IP, and an IP past
@@ -57,15 +79,16 @@ function pauseRepeatedAuthFailures (app: FastifyInstance, max: number, windowMs:
     return false
   }
   app.addHook('onRequest', async (request, reply) => {
-    if (!suspect(request.ip) || outsideAuthPause(request)) return
+    if (!suspect(clientOf(request.ip)) || outsideAuthPause(request)) return
     const state = await failures(request, { increment: false })
     if (state.isAllowed || state.remaining > 0) return
     reply.header('retry-after', state.ttlInSeconds)
     throw new DomainError('request.rate_limited', `Too many failed authentications from this address; retry in ${state.ttlInSeconds} s`, { retryAfterSeconds: state.ttlInSeconds })
   })
   const countFailure = async (request: FastifyRequest) => {
-    suspects.delete(request.ip) // re-inserted last: the oldest entries go first when the map is full
-    suspects.set(request.ip, Date.now() + windowMs)
+    const client = clientOf(request.ip)
+    suspects.delete(client) // re-inserted last: the oldest entries go first when the map is full
+    suspects.set(client, Date.now() + windowMs)
     if (suspects.size > MAX_SUSPECTS) suspects.delete(suspects.keys().next().value!)
     await failures(request)
   }
