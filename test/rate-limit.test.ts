@@ -173,3 +173,15 @@ t.test('IPv6 clients are counted per /64 (one host holds the whole prefix), IPv4
   for (const ip of ['::ffff:10.9.0.1', '::ffff:10.9.0.1', '::ffff:10.9.0.1']) t.equal((await call(ip, 'wrong')).statusCode, 401)
   t.equal((await call('10.9.0.1', token())).statusCode, 429, 'an IPv4-mapped address is its IPv4 address')
 })
+
+t.test("failures from thousands of other addresses do not push a paused address's count out of the in-memory store", async (t) => {
+  const { app, token } = await build(t, { config: { rateLimit: { max: 0, windowMs: 60_000, authFailuresMax: 2 } } })
+  const call = (ip: string, bearer: string) => app.inject({ method: 'GET', url: '/v1/contacts', remoteAddress: ip, headers: { authorization: `Bearer ${bearer}` } })
+  t.equal((await call('10.5.0.1', 'wrong')).statusCode, 401)
+  t.equal((await call('10.5.0.1', 'wrong')).statusCode, 401)
+  t.equal((await call('10.5.0.1', token())).statusCode, 429)
+  for (let i = 0; i < 5_100; i += 100) {
+    await Promise.all(Array.from({ length: 100 }, (_, j) => call(`10.6.${(i + j) >> 8}.${(i + j) & 255}`, 'wrong')))
+  }
+  t.equal((await call('10.5.0.1', token())).statusCode, 429, 'still paused')
+})

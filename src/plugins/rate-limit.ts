@@ -66,7 +66,9 @@ const authFailureKey = (request: FastifyRequest) => `authfail:${clientOf(request
  * pause would tell the guesser which one was right. Successful requests never count.
  */
 function pauseRepeatedAuthFailures (app: FastifyInstance, max: number, windowMs: number) {
-  const failures = app.createRateLimit({ max, keyGenerator: authFailureKey })
+  // In memory, as many counts as suspects (the store's default 5,000 let a spray of failures push a paused address out).
+  // (`cache` reaches the child store at run time; the plugin's types leave it out.)
+  const failures = app.createRateLimit({ max, keyGenerator: authFailureKey, cache: MAX_SUSPECTS } as Parameters<FastifyInstance['createRateLimit']>[0])
   // IPs this process saw fail within the window: only their requests read the shared count, so a
   // client that never fails costs no store read (with Redis, a round trip). Across processes the
   // bound stays: an IP's first failure on a process makes that process check it from then on.
