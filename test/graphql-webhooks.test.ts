@@ -184,22 +184,25 @@ t.test('deliveries, their attempts, test pings and redelivery: as REST', async (
   t.same(attempts.nodes.map(asRest), restAttempts.data.data, 'its attempts are what REST lists')
   t.match(attempts, { totalCount: 1, nodes: [{ attempt: 1, outcome: 'RETRY_SCHEDULED', errorKind: 'HTTP_STATUS', statusCode: 500 }] })
 
-  // A test ping: a second delivery, newest first; filtered by status.
+  // A test ping: a second delivery, newest first; filtered by status once the worker sent it (the
+  // first one's retry is not due: the clock stands still).
   const ping = await gql(`mutation ($id: ID!) { testWebhookEndpoint(input: { id: $id }) { delivery { ${deliveryFields} } } }`, { id: endpoint.id })
   t.notOk(ping.errors, JSON.stringify(ping.errors))
   t.match(ping.data.testWebhookEndpoint.delivery, { eventType: 'webhook.test', status: 'PENDING', endpointId: endpoint.id })
+  await drain()
   const both = await gql(`query ($id: ID!) { webhookEndpoint(id: $id) { deliveries(first: 1) { nodes { id } pageInfo { hasNextPage } } pending: deliveries(status: PENDING) { totalCount } succeeded: deliveries(status: SUCCEEDED) { totalCount } } }`, { id: endpoint.id })
   t.same(both.data.webhookEndpoint.deliveries.nodes, [{ id: ping.data.testWebhookEndpoint.delivery.id }], 'newest first')
   t.equal(both.data.webhookEndpoint.deliveries.pageInfo.hasNextPage, true)
-  t.equal(both.data.webhookEndpoint.pending.totalCount, 2)
-  t.equal(both.data.webhookEndpoint.succeeded.totalCount, 0)
+  t.equal(both.data.webhookEndpoint.pending.totalCount, 1, 'the first, waiting for its retry')
+  t.equal(both.data.webhookEndpoint.succeeded.totalCount, 1, 'the ping')
 
   // Redelivery of the first: a fresh round, the same delivery.
   const redeliver = await gql(`mutation ($e: ID!, $d: ID!) { redeliverWebhookDelivery(input: { endpointId: $e, deliveryId: $d }) { delivery { ${deliveryFields} } } }`, { e: endpoint.id, d: restDelivery.id })
   t.notOk(redeliver.errors, JSON.stringify(redeliver.errors))
   t.match(redeliver.data.redeliverWebhookDelivery.delivery, { id: restDelivery.id, status: 'PENDING', roundAttempts: 0, totalAttempts: 1 })
-  const restAfter = (await deliveries()).find((d) => d.id === restDelivery.id)
-  t.same(asRest(redeliver.data.redeliverWebhookDelivery.delivery), restAfter)
+  // The worker is kicked at once, so only what it does not move is compared with REST.
+  const stable = ({ id, endpointId, eventId, eventType, createdAt }: Record<string, unknown>) => ({ id, endpointId, eventId, eventType, createdAt })
+  t.same(stable(asRest(redeliver.data.redeliverWebhookDelivery.delivery)), stable(restDelivery))
   await drain()
   const after = await gql(`query ($id: ID!) { webhookEndpoint(id: $id) { deliveries { nodes { id status attempts(last: 1) { nodes { attempt outcome } pageInfo { hasPreviousPage } } } } } }`, { id: endpoint.id })
   const first = after.data.webhookEndpoint.deliveries.nodes.find((d: any) => d.id === restDelivery.id)
