@@ -161,6 +161,11 @@ t.test('tokens refused in a GraphQL subscription connection_init count as failed
   for (let i = 0; i < 3; i++) t.ok(await refusedInit(`guess-${i}`), 'a wrong token in connection_init is refused')
   const next = await app.inject({ method: 'GET', url: '/v1/contacts', remoteAddress: '127.0.0.1', headers: { authorization: `Bearer ${token()}` } })
   t.equal(next.statusCode, 429, 'the address that guessed over WebSocket is paused like one guessing over HTTP')
+  const right = wsClient(url, { authorization: `Bearer ${token()}` })
+  const sub = subscribe(right, 'subscription { contactChanged { id } }')
+  await sub.until(() => false, 2_000)
+  await right.dispose()
+  t.ok(sub.failure !== undefined || sub.completed, 'a right token over WebSocket from the paused address is refused too (the upgrade is paused)')
 })
 
 t.test('IPv6 clients are counted per /64 (one host holds the whole prefix), IPv4-mapped addresses as IPv4', async (t) => {
