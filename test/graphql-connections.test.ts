@@ -1,6 +1,7 @@
 import t, { type Test } from 'tap'
 import { build } from './helper.js'
 import { DAY, HOUR, MINUTE, mutableClock } from './support/promises/index.js'
+import { movableClock } from './support/webhooks.js'
 
 // Every list is a full Relay connection: first/after and last/before over the same keyset
 // cursors, pageInfo right in both directions, totalCount counted only when asked for.
@@ -257,5 +258,53 @@ t.test('nested lists, the event feed and the attention queue are connections too
       t.match(other.errors?.[0].extensions.code, /not_found$/, `${query.slice(18, 40)}…: not found from globex`)
       t.notMatch(JSON.stringify(other.data ?? null), /prm_|int_|mrg_|ctc_/, 'nothing of acme leaks')
     }
+  })
+})
+
+t.test('webhook endpoints, their deliveries and attempts, and API keys page both ways', async (t) => {
+  const time = movableClock()
+  // No workers: only the drains below send, so no attempt lands after the clock moved on.
+  const { gql, rest, app } = await build(t, { clock: time.clock, config: { workers: false } })
+  const post = async (url: string, body?: unknown) => {
+    const res = await rest('POST', url, { body })
+    t.ok(res.statusCode < 300, `POST ${url}: ${res.statusCode} ${res.statusCode < 300 ? '' : res.body}`)
+    return res.data
+  }
+  const keys: string[] = []
+  for (let i = 0; i < 3; i++) keys.push((await post('/v1/api-keys', { name: `key ${i}`, scopes: ['contacts:read'] })).id)
+  // Nothing listens on port 9: every attempt fails, and the clock decides when the next one runs.
+  const endpoints: string[] = []
+  for (let i = 0; i < 3; i++) endpoints.push((await post('/v1/webhook-endpoints', { url: `http://127.0.0.1:9/hook-${i}`, eventTypes: ['contact.created'] })).id)
+  const pings: string[] = []
+  for (let i = 0; i < 3; i++) pings.push((await post(`/v1/webhook-endpoints/${endpoints[0]}/test`)).id)
+  await app.jobs.webhookDelivery.drain()
+  for (const ms of [1500, 2500, 5000]) { // past each retry (1, 2, 4 s) and its 20 % jitter
+    time.advance(ms)
+    await app.jobs.webhookDelivery.drain()
+  }
+  const attempts = (await rest('GET', `/v1/webhook-endpoints/${endpoints[0]}/deliveries/${pings[0]}/attempts`)).data.data.map((a: { attempt: number }) => a.attempt)
+  // 3 or 4: the first delivery to spend its retries disables the endpoint, cancelling the others.
+  t.ok(attempts.length >= 3, `${attempts.length} attempts`)
+
+  const newestFirst = (ids: string[]) => [...ids].reverse()
+  const args = '$first: Int, $after: String, $last: Int, $before: String'
+  const page = 'first: $first, after: $after, last: $last, before: $before'
+  await assertConnection(t, gql, 'apiKeys', `query (${args}) { apiKeys(${page}) { ${pageFields} } }`, ['apiKeys'], newestFirst(keys))
+  await assertConnection(t, gql, 'webhookEndpoints', `query (${args}) { webhookEndpoints(${page}) { ${pageFields} } }`, ['webhookEndpoints'], newestFirst(endpoints))
+  await assertConnection(t, gql, 'WebhookEndpoint.deliveries', `query (${args}, $id: ID!) { webhookEndpoint(id: $id) { deliveries(${page}) { ${pageFields} } } }`, ['webhookEndpoint', 'deliveries'], newestFirst(pings), { id: endpoints[0] })
+  const attemptFields = 'edges { cursor node { id: attempt } } nodes { id: attempt } pageInfo { hasNextPage hasPreviousPage startCursor endCursor }'
+  await assertConnection(t, gql, 'WebhookDelivery.attempts (of the oldest delivery), oldest first',
+    `query (${args}, $id: ID!) { webhookEndpoint(id: $id) { deliveries(last: 1) { nodes { attempts(${page}) { ${attemptFields} } } } } }`,
+    ['webhookEndpoint', 'deliveries', 'nodes', '0', 'attempts'], attempts, { id: endpoints[0] })
+
+  const res = await gql(`query ($id: ID!) {
+    apiKeys(first: 1) { totalCount } webhookEndpoints(last: 1) { totalCount }
+    webhookEndpoint(id: $id) { deliveries(last: 1) { totalCount nodes { attempts(first: 1) { totalCount } } } }
+  }`, { id: endpoints[0] })
+  t.same(res.errors, undefined)
+  t.same(res.data, {
+    apiKeys: { totalCount: 3 },
+    webhookEndpoints: { totalCount: 3 },
+    webhookEndpoint: { deliveries: { totalCount: 3, nodes: [{ attempts: { totalCount: attempts.length } }] } }
   })
 })
