@@ -258,3 +258,20 @@ t.test("a batch's statements are the same text whatever its size (each text is a
   const more = await shapes('interactions', Array.from({ length: 7 }, (_, i) => entry(i, 'more')))
   t.same([...more].filter((s) => !fewer.has(s)), [], 'no statement text of 7 entries (and their suggestions) that 2 did not use')
 })
+
+t.test('a dry run gives the counts of the real run when a later row of the batch collides with an earlier one (same provider message id)', async (t) => {
+  const rest = workspace('bulk-dry-collide')
+  const [id] = await contacts(rest, 1)
+  const channel = (await rest('POST', '/v1/channels', { body: { kind: 'note', name: 'Desk' } })).data
+  const rows = [
+    { externalId: 'd1', contactId: id, channelId: channel.id, direction: 'inbound', kind: 'note', body: 'first copy', providerMessageId: 'pm-dup' },
+    { externalId: 'd2', contactId: id, channelId: channel.id, direction: 'inbound', kind: 'note', body: 'second copy', providerMessageId: 'pm-dup' },
+    { externalId: 'd3', contactId: id, direction: 'inbound', kind: 'note', body: 'other' }
+  ]
+  const dry = await runImport(app, rest, ndjson(rows), { query: { type: 'interactions', format: 'ndjson', dryRun: 'true' } })
+  t.same(await timeline(rest, id), [], 'the dry run wrote nothing')
+  const real = await runImport(app, rest, ndjson(rows), { query: { type: 'interactions', format: 'ndjson' } })
+  t.match(real.job.counts, { created: 2, failed: 1 })
+  t.match(dry.job.counts, { created: real.job.counts.created, failed: real.job.counts.failed }, 'the dry run said what the real run did')
+  t.same(await importErrors(rest, dry.job.id), await importErrors(rest, real.job.id), 'the same row refused, for the same reason')
+})

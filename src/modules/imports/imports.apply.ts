@@ -119,7 +119,9 @@ export function createRecordAppliers (deps: { interactions: InteractionsService,
     // Returns false when bulk mode meets a row it cannot take (a transition: it would run at once,
     // before the records deferred ahead of it exist, and could not be taken back): nothing was
     // written yet, and the batch is decided again row by row.
-    const decide = async (deferred?: Array<{ id: string, input: T, contactId: string }>): Promise<boolean> => {
+    // `on`/`rollbackEach`: where each row's savepoint opens, and whether it is rolled back at once
+    // (a dry run's rows are instead kept until the batch's own savepoint is rolled back: see below).
+    const decide = async (deferred?: Array<{ id: string, input: T, contactId: string }>, on: Tx = tx, rollbackEach = job.dryRun): Promise<boolean> => {
       for (const v of valid) {
         const contactId = v.input.contactId ?? (v.input.contactExternalId !== undefined ? refs.byExternalId.get(v.input.contactExternalId) : refs.byEmail.get(v.input.contactEmail!))
         if (contactId === undefined) {
@@ -137,7 +139,7 @@ export function createRecordAppliers (deps: { interactions: InteractionsService,
         } else if (before && transition && termsOf(before.hash) === termsOf(v.hash)) {
           if (deferred) return false
           // In a dry run an earlier batch's record was never written: nothing to move yet.
-          const { error } = before.recordId === DRY_RUN ? {} : await attempt(tx, job.dryRun, (sp) => transition(ctx, before.recordId, v.input, sp))
+          const { error } = before.recordId === DRY_RUN ? {} : await attempt(on, rollbackEach, (sp) => transition(ctx, before.recordId, v.input, sp))
           if (error) outcomes.set(v.line, rowError(v.line, error, v.contactField))
           else done('updated', before.recordId)
         } else if (before) {
@@ -147,7 +149,7 @@ export function createRecordAppliers (deps: { interactions: InteractionsService,
           deferred.push({ id, input: v.input, contactId })
           done('created', job.dryRun ? DRY_RUN : id)
         } else {
-          const { value, error } = await attempt(tx, job.dryRun, (sp) => create(ctx, v.input, contactId, sp))
+          const { value, error } = await attempt(on, rollbackEach, (sp) => create(ctx, v.input, contactId, sp))
           if (error) outcomes.set(v.line, rowError(v.line, error, v.contactField))
           else done('created', job.dryRun ? DRY_RUN : value!)
         }
@@ -167,7 +169,15 @@ export function createRecordAppliers (deps: { interactions: InteractionsService,
       for (const [k, v] of knownBefore) known.set(k, v)
       for (const v of valid) outcomes.delete(v.line)
       written = []
-      await decide()
+      if (job.dryRun) {
+        // One savepoint for the batch, rolled back once every row is decided: each row sees what the
+        // rows before it would have written (a provider message id twice in a file fails the second
+        // row, as in the real run), and nothing stays.
+        const { error } = await attempt(tx, true, async (batch) => { await decide(undefined, batch, false) })
+        if (error) throw error
+      } else {
+        await decide()
+      }
     }
     if (!job.dryRun) await repo.saveImportKeys(tx, ws, job.type, written)
     return rows.map((r) => outcomes.get(r.line)!)
