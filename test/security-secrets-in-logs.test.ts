@@ -43,6 +43,8 @@ const secrets = {
   metaAccessToken: 'MetaAccessTOKEN_y5z6a7',
   postmarkPassword: 'PostmarkPassSECRET_b8c9d0'
 }
+/** Secrets the API generates and shows once (filled in by the flow). */
+const oneTime: Record<string, string> = {}
 const good = app.jwt.sign({ sub: 'owner', wid: 'logs', scope: allScopes.join(' ') })
 const readOnly = app.jwt.sign({ sub: 'reader', wid: 'logs', scope: 'contacts:read' })
 const refused = badTokens(config.jwtSecret, 'logs')
@@ -72,6 +74,15 @@ t.test('a full flow at trace level', async (t) => {
   t.equal((await call('POST', '/v1/channels', { body: { kind: 'telegram', name: 'bad', config: { botToken: secrets.telegramBotToken, secretToken: 'bad token!' } } })).statusCode, 400)
   const viaGraphql = await call('POST', '/graphql', { body: { query: 'mutation ($c: JSON) { createChannel(input: { kind: "slack", name: "gql", config: $c }) { channel { id secretsSet } } }', variables: { c: { signingSecret: secrets.slackSigningSecret } } } })
   t.same(viaGraphql.data?.data?.createChannel?.channel?.secretsSet, ['signingSecret'])
+  // One-time secrets GraphQL hands out (an API key, then used; a webhook endpoint's, then rotated).
+  const key = await call('POST', '/graphql', { body: { query: 'mutation { createApiKey(input: { name: "logs", scopes: ["contacts:read"] }) { secret } }' } })
+  oneTime.apiKey = key.data?.data?.createApiKey?.secret
+  t.equal((await call('POST', '/graphql', { token: oneTime.apiKey, body: { query: '{ contacts { totalCount } }' } })).statusCode, 200, 'the key works over GraphQL')
+  const hook = await call('POST', '/graphql', { body: { query: 'mutation { createWebhookEndpoint(input: { url: "http://127.0.0.1:9/logs", eventTypes: ["contact.created"] }) { secret webhookEndpoint { id } } }' } })
+  oneTime.webhookSecret = hook.data?.data?.createWebhookEndpoint?.secret
+  const rotated = await call('POST', '/graphql', { body: { query: 'mutation ($id: ID!) { rotateWebhookEndpointSecret(input: { id: $id }) { secret } }', variables: { id: hook.data?.data?.createWebhookEndpoint?.webhookEndpoint?.id } } })
+  oneTime.rotatedWebhookSecret = rotated.data?.data?.rotateWebhookEndpointSecret?.secret
+  for (const [name, value] of Object.entries(oneTime)) t.match(value, /^(rpk_live_|whsec_)/, `${name} was handed out`)
   // Replace a secret.
   t.equal((await call('PATCH', `/v1/channels/${telegram.id}`, { body: { config: { botToken: secrets.telegramBotToken2 } } })).statusCode, 200)
   t.same((await call('GET', `/v1/channels/${telegram.id}`)).data.secretsSet, ['botToken', 'secretToken'])
@@ -135,7 +146,7 @@ t.test('the captured log holds no token and no secret, in any encoding', async (
 
   const encodings = (v: string) => [...new Set([v, encodeURIComponent(v), Buffer.from(v).toString('base64'), Buffer.from(v).toString('base64url'), JSON.stringify(v).slice(1, -1)])]
   const needles: Record<string, string> = {}
-  for (const [name, value] of Object.entries(secrets)) for (const [i, e] of encodings(value).entries()) needles[`${name} #${i}`] = e
+  for (const [name, value] of Object.entries({ ...secrets, ...oneTime })) for (const [i, e] of encodings(value).entries()) needles[`${name} #${i}`] = e
   for (const [name, value] of Object.entries(tokens)) {
     needles[`token ${name}`] = value
     needles[`token ${name} signature`] = value.split('.')[2] || value
