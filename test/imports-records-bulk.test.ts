@@ -29,10 +29,32 @@ async function timeline (rest: Rest, contactId: string) {
   return res.data.data as Array<Record<string, any>>
 }
 
-async function events (rest: Rest, types: string) {
-  const res = await rest('GET', `/v1/events?types=${types}&limit=500`)
-  if (res.statusCode !== 200) throw new Error(res.body)
-  return res.data.data as Array<{ type: string, data: Record<string, any> }>
+// The event feed and promise histories are commit-safe: on a PostgreSQL server shared with other
+// suites an event shows once every older transaction of the cluster has ended (docs/STATUS.md), so
+// reads that expect events wait for that many.
+async function caughtUp<T> (read: () => Promise<T[]>, count: number): Promise<T[]> {
+  const end = Date.now() + 60_000
+  for (;;) {
+    const got = await read()
+    if (got.length >= count || Date.now() > end) return got
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+async function events (rest: Rest, types: string, count = 0) {
+  return caughtUp(async () => {
+    const res = await rest('GET', `/v1/events?types=${types}&limit=500`)
+    if (res.statusCode !== 200) throw new Error(res.body)
+    return res.data.data as Array<{ type: string, data: Record<string, any> }>
+  }, count)
+}
+
+async function history (rest: Rest, promiseId: string, count: number) {
+  return caughtUp(async () => {
+    const res = await rest('GET', `/v1/promises/${promiseId}/events`)
+    if (res.statusCode !== 200) throw new Error(res.body)
+    return res.data.data as Array<Record<string, any>>
+  }, count)
 }
 
 t.test('a batch of new interactions is written in one statement, with its events and suggestions; a re-run is unchanged', async (t) => {
@@ -59,7 +81,7 @@ t.test('a batch of new interactions is written in one statement, with its events
     t.match(logged, { contactId: id, direction: rows[i].direction, kind: 'email', subject: `Thread ${i}`, body: rows[i].body, occurredAt: '2027-03-01T10:' + String(i).padStart(2, '0') + ':00.000Z', channelId: null })
     t.equal(logged.authorId, rows[i].direction === 'outbound' ? 'tester' : null, 'outbound entries are authored by the uploader')
   }
-  const logged = await events(rest, 'interaction.received,interaction.created')
+  const logged = await events(rest, 'interaction.received,interaction.created', 40)
   t.equal(logged.filter((e) => e.type === 'interaction.received').length, 20, 'one interaction.received per inbound row')
   t.equal(logged.filter((e) => e.type === 'interaction.created').length, 20, 'one interaction.created per outbound row')
   const sample = logged.find((e) => e.data.subject === 'Thread 3')!
@@ -114,6 +136,10 @@ t.test('a dry run of a batch counts what it would create and writes nothing', as
   t.same((await rest('GET', '/v1/promise-suggestions?limit=10')).data.data, [])
   const real = await runImport(app, rest, ndjson(rows), { query: { type: 'interactions', format: 'ndjson' } })
   t.match(real.job.counts, dry.job.counts, 'the real run gives the counts the dry run said')
+  // An empty feed right after the dry run proves little (events show late on a shared server):
+  // once the real run's two are there, none from the dry run can still be on its way.
+  await events(rest, 'interaction.received,interaction.created', 2)
+  t.equal((await events(rest, 'interaction.received,interaction.created')).length, 2, 'only the real run\'s events')
 })
 
 t.test('keepsPromiseIds in a batch keeps the promise, with the interaction as evidence', async (t) => {
@@ -169,10 +195,10 @@ t.test('a batch of new promises is written in one statement, verdicts through th
     // The first one is due within the hour: its first check is at once, and the running scheduler may have made it already.
     t.match(p, { description: `Promise ${i}`, promisor: 'tester', promisorType: 'member', status: i % 3 === 1 ? 'kept' : i % 3 === 2 ? 'cancelled' : i === 0 ? /^(open|at_risk)$/ : 'open' })
   }
-  const made = (await events(rest, 'promise.made')).map((e) => e.data.id).sort()
+  const made = (await events(rest, 'promise.made', 30)).map((e) => e.data.id).sort()
   t.same(made, all.map((p) => p.id).sort(), 'one promise.made per promise')
-  const history = await rest('GET', `/v1/promises/${all.find((p) => p.contactId === ids[1])!.id}/events`)
-  t.same(history.data.data.map((e: { type: string }) => e.type), ['made', 'kept'], 'the history the API writes')
+  const kept = await history(rest, all.find((p) => p.contactId === ids[1])!.id, 2)
+  t.same(kept.map((e) => e.type), ['made', 'kept'], 'the history the API writes')
 
   await app.jobs.scheduler.drain()
   t.equal((await rest('GET', `/v1/promises/${all.find((p) => p.contactId === ids[0])!.id}`)).data.status, 'at_risk', 'the promise due within the hour was checked at once, as one made through the API')
@@ -219,11 +245,11 @@ t.test('verdicts of a promise batch are closed set-based, through the state mach
   t.match(by('Still open'), { status: 'open', version: 1 })
   t.equal(by('Late').version, 2, 'made, then closed: one change')
   for (const [description, type, data] of [['Late', 'kept_late', { keptAt: '2030-01-11T00:00:00.000Z', dueAt: '2030-01-10T00:00:00.000Z' }], ['Missed', 'broken', { reason: 'Forgot' }], ['Dropped', 'cancelled', { reason: 'Deal lost' }]] as const) {
-    const history = (await rest('GET', `/v1/promises/${by(description).id}/events`)).data.data as Array<Record<string, any>>
-    t.same(history.map((e) => e.type), ['made', type], `${description}: the history the API writes`)
-    t.same(history[1].data, data)
+    const written = await history(rest, by(description).id, 2)
+    t.same(written.map((e) => e.type), ['made', type], `${description}: the history the API writes`)
+    t.same(written[1]?.data, data)
   }
-  const feed = await events(rest, 'promise.made,promise.kept,promise.broken,promise.cancelled')
+  const feed = await events(rest, 'promise.made,promise.kept,promise.broken,promise.cancelled', 9)
   t.same(feed.map((e) => e.type).sort(), ['promise.broken', 'promise.cancelled', 'promise.kept', 'promise.kept', ...Array(5).fill('promise.made')].sort())
   t.same(feed.find((e) => e.type === 'promise.broken')!.data, by('Missed'), 'the event carries the promise as GET returns it')
 
