@@ -51,6 +51,7 @@ const envSchema = z.object({
   IMPORT_MAX_BYTES: z.coerce.number().int().min(1024).default(2 * 1024 ** 3),
   IMPORT_UPLOAD_LEASE_MS: z.coerce.number().int().min(1000).max(86_400_000).default(600_000),
   IMPORT_BATCH_ROWS: z.coerce.number().int().min(1).max(50_000).default(5000),
+  IMPORT_BATCH_BYTES: z.coerce.number().int().min(65_536).max(1_073_741_824).default(16 * 1024 * 1024),
   // Outbound webhooks: hosts (names, IPs or CIDR ranges) exempt from the private-address refusal,
   // or every private address at once; the retry delays in seconds (the default spans ~3 days).
   WEBHOOK_ALLOW_HOSTS: z.string().default('').transform((s) => s.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean)),
@@ -115,7 +116,7 @@ export interface Config {
    * Import uploads: the most bytes one may send (after gunzip), how long an upload may go silent
    * before its job fails, and the rows per staged and per applied batch (one transaction each).
    */
-  imports: { maxBytes: number, uploadLeaseMs: number, batchRows?: number }
+  imports: { maxBytes: number, uploadLeaseMs: number, batchRows?: number, /** Bytes of rows as uploaded per batch (past its first row). */ batchBytes?: number }
   /**
    * Outbound webhooks: URL policy (private addresses refused unless allowed), the delay before each
    * retry (its length is the number of retries), the per-request timeout and the claim lease.
@@ -194,7 +195,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     workerPollMs: e.WORKER_POLL_MS,
     promiseRiskWindowMs: e.PROMISE_AT_RISK_MS,
     outbox: { maxAttempts: e.OUTBOX_MAX_ATTEMPTS, backoffBaseMs: e.OUTBOX_BACKOFF_MS, leaseMs: e.OUTBOX_LEASE_MS },
-    imports: { maxBytes: e.IMPORT_MAX_BYTES, uploadLeaseMs: e.IMPORT_UPLOAD_LEASE_MS, batchRows: e.IMPORT_BATCH_ROWS },
+    imports: { maxBytes: e.IMPORT_MAX_BYTES, uploadLeaseMs: e.IMPORT_UPLOAD_LEASE_MS, batchRows: e.IMPORT_BATCH_ROWS, batchBytes: e.IMPORT_BATCH_BYTES },
     webhooks: {
       allowHosts: e.WEBHOOK_ALLOW_HOSTS,
       allowPrivate: e.WEBHOOK_ALLOW_PRIVATE,

@@ -28,7 +28,7 @@ export interface ServiceDeps {
   /** Called when a request queued work, so that a worker starts at once instead of at its next tick. */
   kick?: { inbox: () => void, outbox: () => void, imports: () => void }
   /** Import upload limits and batch size (config IMPORT_MAX_BYTES, IMPORT_UPLOAD_LEASE_MS, IMPORT_BATCH_ROWS). */
-  imports?: { maxBytes: number, uploadLeaseMs: number, batchRows?: number }
+  imports?: { maxBytes: number, uploadLeaseMs: number, batchRows?: number, batchBytes?: number }
   /** Which webhook URLs may point at private addresses (config WEBHOOK_ALLOW_HOSTS, WEBHOOK_ALLOW_PRIVATE). */
   webhookUrls?: UrlPolicyOptions
   /** Kicks the webhook delivery worker after a redelivery. */

@@ -2,7 +2,8 @@ import { createInterface } from 'node:readline'
 import { finished, PassThrough, type Duplex, type Readable } from 'node:stream'
 import { parse } from 'csv-parse'
 
-export interface StagedRow { line: number, data: Record<string, unknown> | null, error?: string, field?: string }
+/** `bytes`: the row's size as uploaded, which bounds a batch in bytes (a few long rows weigh as much as thousands). */
+export interface StagedRow { line: number, data: Record<string, unknown> | null, bytes: number, error?: string, field?: string }
 
 // Text PostgreSQL cannot store (jsonb refuses NUL and unpaired surrogates, in values and keys):
 // such a row is staged as failed, so one bad byte never fails the whole upload.
@@ -32,9 +33,9 @@ function unstorableField (value: unknown): { field: string, reason: string } | u
   return undefined
 }
 
-const checked = (line: number, data: Record<string, unknown>): StagedRow => {
+const checked = (line: number, data: Record<string, unknown>, bytes: number): StagedRow => {
   const bad = unstorableField(data)
-  return bad === undefined ? { line, data } : { line, data: null, error: bad.reason, field: bad.field }
+  return bad === undefined ? { line, data, bytes } : { line, data: null, bytes, error: bad.reason, field: bad.field }
 }
 
 // CSV cells are strings; these columns hold lists, separated by ; or | (commas belong to CSV).
@@ -102,7 +103,7 @@ export async function * csvRows (source: Readable, opts: { delimiter?: string, m
     }
     const cells: Record<string, string> = {}
     header.forEach((name, i) => { if (record[i] !== undefined) cells[name] = record[i] })
-    yield checked(line, csvRecordToObject(cells, opts.type))
+    yield checked(line, csvRecordToObject(cells, opts.type), raw.length)
   }
 }
 
@@ -116,7 +117,7 @@ export async function * ndjsonRows (source: Readable): AsyncGenerator<StagedRow>
     try {
       value = JSON.parse(text)
     } catch {}
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) yield { line, data: null, error: 'The line is not a JSON object' }
-    else yield checked(line, value as Record<string, unknown>)
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) yield { line, data: null, bytes: text.length, error: 'The line is not a JSON object' }
+    else yield checked(line, value as Record<string, unknown>, text.length)
   }
 }

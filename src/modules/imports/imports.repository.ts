@@ -1,8 +1,9 @@
 import { Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { and, asc, desc, eq, gt, inArray, is, lt, sql } from 'drizzle-orm'
+import { and, getTableColumns, asc, desc, eq, gt, inArray, is, lt, sql } from 'drizzle-orm'
 import { PostgresJsTransaction } from 'drizzle-orm/postgres-js/session'
 import type { Sql } from 'postgres'
+import type { StagedRow } from './imports.parse.js'
 import type { Executor } from '../../db/client.js'
 import { importJobs, importKeys, importRows } from './imports.table.js'
 
@@ -43,7 +44,6 @@ export async function addCounts (tx: Executor, workspaceId: string, id: string, 
   }).where(job(workspaceId, id))
 }
 
-type StagedRow = { line: number, data: Record<string, unknown> | null, error?: string, field?: string }
 
 /** The postgres.js connection of an open transaction (COPY needs it), or undefined on PGlite. */
 function copyConnection (tx: Executor): Sql | undefined {
@@ -65,16 +65,17 @@ export async function stageRows (tx: Executor, workspaceId: string, jobId: strin
   const errorsOf = (r: StagedRow) => r.error ? [{ field: r.field ?? '', reason: r.error }] : null
   const pg = copyConnection(tx)
   if (pg) {
-    await tx.execute(sql`create temporary table if not exists import_stage (line int, data jsonb, status text, errors jsonb) on commit delete rows`)
-    const text = rows.map((r) => `${r.line}\t${copyText(r.data === null ? null : JSON.stringify(r.data))}\t${r.error ? 'failed' : 'pending'}\t${copyText(r.error ? JSON.stringify(errorsOf(r)) : null)}\n`).join('')
-    const into = await pg`copy import_stage (line, data, status, errors) from stdin`.writable()
+    // Named for its columns: a session that staged before the bytes column keeps its old table.
+    await tx.execute(sql`create temporary table if not exists import_stage_v2 (line int, data jsonb, status text, errors jsonb, bytes int) on commit delete rows`)
+    const text = rows.map((r) => `${r.line}\t${copyText(r.data === null ? null : JSON.stringify(r.data))}\t${r.error ? 'failed' : 'pending'}\t${copyText(r.error ? JSON.stringify(errorsOf(r)) : null)}\t${r.bytes}\n`).join('')
+    const into = await pg`copy import_stage_v2 (line, data, status, errors, bytes) from stdin`.writable()
     await pipeline(async function * () { yield Buffer.from(text) }, into as Writable)
-    await tx.execute(sql`insert into import_rows (workspace_id, job_id, line, data, status, errors)
-      select ${workspaceId}, ${jobId}, line, data, status, errors from import_stage`)
+    await tx.execute(sql`insert into import_rows (workspace_id, job_id, line, data, status, errors, bytes)
+      select ${workspaceId}, ${jobId}, line, data, status, errors, bytes from import_stage_v2`)
   } else {
-    const json = JSON.stringify(rows.map((r) => ({ line: r.line, data: r.data, status: r.error ? 'failed' : 'pending', errors: errorsOf(r) })))
-    await tx.execute(sql`insert into import_rows (workspace_id, job_id, line, data, status, errors)
-      select ${workspaceId}, ${jobId}, r.line, r.data, r.status, r.errors from jsonb_to_recordset(${json}::jsonb) as r(line int, data jsonb, status text, errors jsonb)`)
+    const json = JSON.stringify(rows.map((r) => ({ line: r.line, data: r.data, status: r.error ? 'failed' : 'pending', errors: errorsOf(r), bytes: r.bytes })))
+    await tx.execute(sql`insert into import_rows (workspace_id, job_id, line, data, status, errors, bytes)
+      select ${workspaceId}, ${jobId}, r.line, r.data, r.status, r.errors, r.bytes from jsonb_to_recordset(${json}::jsonb) as r(line int, data jsonb, status text, errors jsonb, bytes int)`)
   }
   await tx.update(importJobs).set({
     heartbeatAt: sql`clock_timestamp()`,
@@ -83,12 +84,20 @@ export async function stageRows (tx: Executor, workspaceId: string, jobId: strin
   }).where(job(workspaceId, jobId))
 }
 
-/** The next batch: the first pending rows in file order (after `afterLine`: the batch after one not yet committed). */
-export async function pendingRows (tx: Executor, workspaceId: string, jobId: string, limit: number, afterLine?: number) {
-  return tx.select().from(importRows)
+/**
+ * The next batch: the first pending rows in file order (after `afterLine`: the batch after one not
+ * yet committed), at most `limit` rows and at most `maxBytes` of them as uploaded (the first row
+ * whatever its size): a file of long rows (100 kB bodies) comes in smaller batches, so memory stays bounded.
+ */
+export async function pendingRows (tx: Executor, workspaceId: string, jobId: string, limit: number, afterLine?: number, maxBytes = Number.MAX_SAFE_INTEGER) {
+  const head = tx.select({ ...getTableColumns(importRows), upTo: sql<number>`sum(${importRows.bytes}) over (order by ${importRows.line})`.as('up_to') })
+    .from(importRows)
     .where(and(eq(importRows.workspaceId, workspaceId), eq(importRows.jobId, jobId), eq(importRows.status, 'pending'),
       afterLine === undefined ? undefined : gt(importRows.line, afterLine)))
-    .orderBy(asc(importRows.line)).limit(limit)
+    .orderBy(asc(importRows.line)).limit(limit).as('head')
+  const { upTo, ...columns } = head._.selectedFields
+  // The first row always (a row larger than the bound is a batch of its own), then up to the bound.
+  return tx.select(columns).from(head).where(sql`(${upTo} <= ${maxBytes} or ${upTo} = ${head.bytes})`).orderBy(asc(head.line)) as unknown as Promise<ImportRowRow[]>
 }
 
 /**

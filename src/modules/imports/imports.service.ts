@@ -77,13 +77,16 @@ type Appliers = ReturnType<typeof createRecordAppliers>
 
 export function createImportsService ({ db, clock, interactions, promises, limits, onWork }: {
   db: Db, clock: Clock, interactions: InteractionsService, promises: PromisesService,
-  limits?: { maxBytes: number, uploadLeaseMs: number, batchRows?: number }, onWork?: () => void
+  limits?: { maxBytes: number, uploadLeaseMs: number, batchRows?: number, batchBytes?: number }, onWork?: () => void
 }) {
   const maxBytes = limits?.maxBytes ?? 2 * 1024 ** 3
   const uploadLeaseMs = limits?.uploadLeaseMs ?? 600_000
   // Rows per staging transaction (COPY on PostgreSQL) and per applied batch (one transaction with
   // a handful of set-based statements whatever its size; bench/README.md has the measurements).
   const batchRows = limits?.batchRows ?? 5000
+  // ...and at most this many bytes of rows as uploaded (past a batch's first row): 5,000 rows of
+  // 100 kB bodies would be half a gigabyte in memory at once, twice over as the statement's JSON.
+  const batchBytes = limits?.batchBytes ?? 16 * 1024 * 1024
   const appliers: Appliers & { contacts: typeof applyContacts } = { ...createRecordAppliers({ interactions, promises }), contacts: applyContacts }
   const ws = <T>(ctx: Pick<RequestContext, 'workspaceId'>, fn: (tx: Tx) => Promise<T>) => inWorkspace(db, ctx.workspaceId, fn)
 
@@ -97,7 +100,7 @@ export function createImportsService ({ db, clock, interactions, promises, limit
   const ahead = new Map<string, Promise<ReadAhead | undefined>>()
   function readAhead (job: repo.ImportJobRow, afterLine: number): Promise<ReadAhead | undefined> {
     return (async () => {
-      const rows = await readInWorkspace(db, job.workspaceId, (t) => repo.pendingRows(t, job.workspaceId, job.id, batchRows, afterLine))
+      const rows = await readInWorkspace(db, job.workspaceId, (t) => repo.pendingRows(t, job.workspaceId, job.id, batchRows, afterLine, batchBytes))
       const records = rows.map((r) => r.data)
       const validated = emptyValidation(records.length)
       for (let from = 0; from < records.length; from += VALIDATE_SLICE) {
@@ -111,8 +114,8 @@ export function createImportsService ({ db, clock, interactions, promises, limit
     const early = ahead.get(job.id)
     ahead.delete(job.id)
     const read = early ? await early : undefined
-    const batch = read && await repo.isNextBatch(tx, job.workspaceId, job.id, read.rows) ? read : { rows: await repo.pendingRows(tx, job.workspaceId, job.id, batchRows) }
-    if (readsAhead && job.type === 'contacts' && batch.rows.length === batchRows) {
+    const batch = read && await repo.isNextBatch(tx, job.workspaceId, job.id, read.rows) ? read : { rows: await repo.pendingRows(tx, job.workspaceId, job.id, batchRows, undefined, batchBytes) }
+    if (readsAhead && job.type === 'contacts' && batch.rows.length > 0) {
       // One read ahead per job, a few jobs at most (workspaces take turns between jobs).
       if (ahead.size >= 4) ahead.delete(ahead.keys().next().value!)
       ahead.set(job.id, readAhead(job, batch.rows[batch.rows.length - 1].line))
@@ -128,18 +131,24 @@ export function createImportsService ({ db, clock, interactions, promises, limit
     // core); at most two batches are in memory.
     let inflight: Promise<void> | undefined
     let batch: StagedRow[] = []
+    let bytes = 0
     let flushed = Date.now()
+    const flush = async () => {
+      const full = batch
+      batch = []
+      bytes = 0
+      await inflight
+      inflight = write(full)
+      inflight.catch(() => {}) // awaited before the next write or below; not unhandled meanwhile
+      flushed = Date.now()
+    }
     try {
       for await (const row of rows) {
+        // Within the byte bound unless a single row is larger (then it is a batch of its own).
+        if (batch.length > 0 && bytes + row.bytes > batchBytes) await flush()
         batch.push(row)
-        if (batch.length >= batchRows || Date.now() - flushed >= STAGE_FLUSH_MS) {
-          const full = batch
-          batch = []
-          await inflight
-          inflight = write(full)
-          inflight.catch(() => {}) // awaited before the next write or below; not unhandled meanwhile
-          flushed = Date.now()
-        }
+        bytes += row.bytes
+        if (batch.length >= batchRows || Date.now() - flushed >= STAGE_FLUSH_MS) await flush()
       }
       await inflight
       inflight = undefined

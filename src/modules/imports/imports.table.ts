@@ -55,7 +55,9 @@ export const importRows = pgTable('import_rows', {
   status: text('status', { enum: ['pending', 'created', 'updated', 'unchanged', 'failed'] }).notNull().default('pending'),
   errors: jsonb('errors').$type<Array<{ field: string, reason: string }>>(),
   /** The row's natural key once applied (a dry run finds keys of its own earlier batches by it). */
-  key: text('key')
+  key: text('key'),
+  /** Size of the row as uploaded (its text), so that a batch is bounded in bytes as well as rows. */
+  bytes: integer('bytes').notNull().default(0)
 }, (t) => [
   primaryKey({ columns: [t.workspaceId, t.jobId, t.line] }),
   index('import_rows_pending_idx').on(t.workspaceId, t.jobId, t.line).where(sql`status = 'pending'`),
