@@ -1,4 +1,5 @@
 import t from 'tap'
+import { build } from './helper.js'
 import { webhookTestbed } from './support/webhooks.js'
 
 // Outbound webhook endpoints through GraphQL: the REST services behind another transport, so each
@@ -165,6 +166,13 @@ t.test('scopes: webhooks:read for queries, webhooks:write for mutations, the rea
   const noContacts = await w.gql(CREATE, { input: { url: receiver.endpoint().url, eventTypes: ['contact.created'] } }, { token: writer })
   t.ok(forbidden(noContacts, 'contacts:read'), 'subscribing to contact events needs contacts:read')
   t.equal((await w.rest('GET', `/v1/webhook-endpoints/${id}`)).data.version, 1, 'nothing changed')
+
+  // A writer without webhooks:read reads no delivery log through a mutation's payload.
+  const writeOnly = w.token({ scopes: ['webhooks:write', 'contacts:read'] })
+  const viaPayload = await w.gql('mutation ($id: ID!) { updateWebhookEndpoint(input: { id: $id }) { webhookEndpoint { id deliveries { totalCount } } } }', { id }, { token: writeOnly })
+  t.ok(forbidden(viaPayload, 'webhooks:read'), `deliveries need webhooks:read (${JSON.stringify(viaPayload.errors)})`)
+  const ping = await w.gql('mutation ($id: ID!) { testWebhookEndpoint(input: { id: $id }) { delivery { id attempts { totalCount } } } }', { id }, { token: writeOnly })
+  t.ok(forbidden(ping, 'webhooks:read'), `attempts need webhooks:read (${JSON.stringify(ping.errors)})`)
 })
 
 t.test('deliveries, their attempts, test pings and redelivery: as REST', async (t) => {
@@ -245,4 +253,43 @@ t.test('tenancy: another workspace\'s endpoint and deliveries are not found', as
   const still = await victim.rest('GET', `/v1/webhook-endpoints/${id}`)
   t.match(still.data, { version: 1, description: 'test receiver' }, 'the victim\'s endpoint is unchanged')
   t.equal(shared.config.graphql.maxCost > 0, true)
+})
+
+t.test('a page of endpoints reads its delivery logs in a few statements, whatever its size, as REST lists them', async (t) => {
+  let statements = 0
+  let counting = false
+  // No workers: the pings stay pending, nothing else writes while statements are counted.
+  const { rest, gql } = await build(t, { config: { workers: false }, onQuery: () => { if (counting) statements++ } })
+  const endpoints: string[] = []
+  async function addEndpoints (n: number) {
+    for (let i = 0; i < n; i++) {
+      const id = (await rest('POST', '/v1/webhook-endpoints', { body: { url: `http://127.0.0.1:9/e${endpoints.length}`, eventTypes: ['contact.created'] } })).data.id
+      endpoints.push(id)
+      for (let k = 0; k <= endpoints.length % 3; k++) t.equal((await rest('POST', `/v1/webhook-endpoints/${id}/test`)).statusCode, 202)
+    }
+  }
+  const query = `{ webhookEndpoints(first: 100) { nodes { id deliveries(first: 2) { totalCount nodes { ${deliveryFields} } pageInfo { hasNextPage } }
+    pending: deliveries(status: PENDING) { totalCount } none: deliveries(status: SUCCEEDED) { totalCount nodes { id } } } } }`
+  async function read () {
+    counting = true
+    statements = 0
+    const res = await gql(query)
+    counting = false
+    t.same(res.errors, undefined)
+    return { statements, nodes: res.data.webhookEndpoints.nodes }
+  }
+  await addEndpoints(2)
+  const small = await read()
+  await addEndpoints(6)
+  const large = await read()
+  t.equal(large.nodes.length, 8)
+  t.comment(`statements: ${small.statements} for 2 endpoints, ${large.statements} for 8`)
+  t.ok(large.statements <= small.statements, `the statement count does not grow with endpoints (${small.statements} → ${large.statements})`)
+  for (const node of large.nodes) {
+    const log = (await rest('GET', `/v1/webhook-endpoints/${node.id}/deliveries`)).data.data
+    t.same(node.deliveries.nodes.map(asRest), log.slice(0, 2), `${node.id}: the first page is REST's`)
+    t.equal(node.deliveries.totalCount, log.length)
+    t.equal(node.deliveries.pageInfo.hasNextPage, log.length > 2)
+    t.same([node.pending.totalCount, node.none.totalCount, node.none.nodes], [log.length, 0, []])
+  }
 })

@@ -8,7 +8,7 @@ import { identitiesLoaders, identitiesResolvers } from '../modules/identities/id
 import { interactionsLoaders, interactionsResolvers } from '../modules/interactions/interactions.resolvers.js'
 import { promisesLoaders, promisesResolvers } from '../modules/promises/promises.resolvers.js'
 import { suggestionsResolvers } from '../modules/promises/suggestions.resolvers.js'
-import { webhooksResolvers } from '../modules/webhooks/webhooks.resolvers.js'
+import { webhooksLoaders, webhooksResolvers } from '../modules/webhooks/webhooks.resolvers.js'
 import { apiKeysResolvers } from '../modules/api-keys/api-keys.resolvers.js'
 import type { Config } from '../config.js'
 import type { Services } from '../services.js'
@@ -64,7 +64,7 @@ async function graphqlPlugin (app: FastifyInstance, opts: { services: Services, 
       nodeResolvers,
       subscriptions.resolvers,
       // Nested fields batched per request (batch.ts), after the plain resolvers as mercurius' loaders were.
-      batchedResolvers(mergeResolvers(identitiesLoaders, interactionsLoaders, promisesLoaders) as never)
+      batchedResolvers(mergeResolvers(identitiesLoaders, interactionsLoaders, promisesLoaders, webhooksLoaders) as never)
     ),
     context: (request): GraphQLContext => ({ ctx: request.ctx, services: opts.services }),
     errorFormatter: formatGraphQLErrors as never,

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, lt, lte, ne, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, gt, inArray, lt, lte, ne, sql } from 'drizzle-orm'
 import type { Db, Executor } from '../../db/client.js'
 import { eventConsumers, webhookDeliveries, webhookDeliveryAttempts, webhookEndpoints } from './webhooks.table.js'
 
@@ -66,18 +66,33 @@ export async function cancelPending (tx: Executor, workspaceId: string, endpoint
     .where(and(eq(webhookDeliveries.workspaceId, workspaceId), eq(webhookDeliveries.endpointId, endpointId), eq(webhookDeliveries.status, 'pending')))
 }
 
-const deliveriesOf = (workspaceId: string, endpointId: string, status: DeliveryRow['status'] | undefined) =>
-  [eq(webhookDeliveries.workspaceId, workspaceId), eq(webhookDeliveries.endpointId, endpointId), status ? eq(webhookDeliveries.status, status) : undefined]
-
 export async function listDeliveries (tx: Executor, workspaceId: string, endpointId: string, f: IdRange & { status?: DeliveryRow['status'] }, limit: number) {
   return tx.select().from(webhookDeliveries)
-    .where(and(...deliveriesOf(workspaceId, endpointId, f.status),
+    .where(and(eq(webhookDeliveries.workspaceId, workspaceId), eq(webhookDeliveries.endpointId, endpointId), f.status ? eq(webhookDeliveries.status, f.status) : undefined,
       f.below ? lt(webhookDeliveries.id, f.below) : undefined, f.above ? gt(webhookDeliveries.id, f.above) : undefined))
     .orderBy(f.lowFirst ? asc(webhookDeliveries.id) : desc(webhookDeliveries.id)).limit(limit)
 }
 
-export async function countDeliveries (tx: Executor, workspaceId: string, endpointId: string, status?: DeliveryRow['status']): Promise<number> {
-  return tx.$count(webhookDeliveries, and(...deliveriesOf(workspaceId, endpointId, status)))
+/**
+ * The newest `limit` + 1 deliveries of each endpoint (of one status if given) in one statement: a
+ * lateral read per endpoint on the (workspace, endpoint, id) index. For a page of endpoints.
+ */
+export async function latestForEndpoints (tx: Executor, workspaceId: string, endpointIds: string[], status: DeliveryRow['status'] | undefined, limit: number): Promise<DeliveryRow[]> {
+  if (endpointIds.length === 0) return []
+  const ids = sql.join(endpointIds.map((id) => sql`${id}`), sql`, `)
+  return tx.select().from(webhookDeliveries)
+    .where(and(eq(webhookDeliveries.workspaceId, workspaceId), sql`${webhookDeliveries.id} in (
+      select l.id from unnest(array[${ids}]::text[]) as e(endpoint_id)
+      cross join lateral (select d.id from webhook_deliveries d where d.workspace_id = ${workspaceId} and d.endpoint_id = e.endpoint_id
+        ${status ? sql`and d.status = ${status}` : sql``} order by d.id desc limit ${limit + 1}) l)`))
+    .orderBy(desc(webhookDeliveries.id))
+}
+
+/** How many deliveries each endpoint has (of one status if given), in one grouped COUNT. */
+export async function countByEndpoint (tx: Executor, workspaceId: string, endpointIds: string[], status?: DeliveryRow['status']) {
+  return tx.select({ endpointId: webhookDeliveries.endpointId, n: sql<number>`count(*)::int` }).from(webhookDeliveries)
+    .where(and(eq(webhookDeliveries.workspaceId, workspaceId), inArray(webhookDeliveries.endpointId, endpointIds), status ? eq(webhookDeliveries.status, status) : undefined))
+    .groupBy(webhookDeliveries.endpointId)
 }
 
 export async function getDelivery (tx: Executor, workspaceId: string, endpointId: string, id: string): Promise<DeliveryRow | undefined> {

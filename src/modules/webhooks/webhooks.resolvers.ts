@@ -1,10 +1,13 @@
 import type { GqlResolvers as Resolvers } from '../../graphql/generated.js'
-import { pageRequest, toConnection } from '../../graphql/connection.js'
+import type { MercuriusLoaders } from 'mercurius'
+import type { FieldQuery } from '../../graphql/batch.js'
+import { batchedCounts, pageRequest, toConnection } from '../../graphql/connection.js'
 import { enumIn, enumOut, enumsIn, withoutNulls } from '../../graphql/enums.js'
 import { holdsSecret } from '../../graphql/secrets.js'
 import { requireScope } from '../../lib/context.js'
+import type { Page, PageRequest } from '../../lib/cursor.js'
 import { parseInput } from '../../lib/validation.js'
-import { WebhookDeliveryListQuery, WebhookEndpointCreate, WebhookEndpointPatch, WebhookSecretRotation } from './webhooks.schemas.js'
+import { WebhookDeliveryListQuery, WebhookEndpointCreate, WebhookEndpointPatch, WebhookSecretRotation, type WebhookDeliveryDto } from './webhooks.schemas.js'
 import { attemptKey } from './webhooks.service.js'
 
 // The same service calls, scopes and zod schemas as webhooks.routes.ts; If-Match is expectedVersion.
@@ -56,17 +59,13 @@ export const webhooksResolvers: Resolvers = {
     }
   },
   WebhookEndpoint: {
-    status: (endpoint) => enumOut(endpoint.status),
-    deliveries: async (endpoint, args, { ctx, services }) => {
-      const { status } = parseInput(WebhookDeliveryListQuery.pick({ status: true }), withoutNulls({ status: enumIn(args.status) }))
-      const page = await services.webhooks.deliveries(ctx, endpoint.id, { ...pageRequest(args), status })
-      return toConnection(page, () => services.webhooks.countDeliveries(ctx, endpoint.id, { status }))
-    }
+    status: (endpoint) => enumOut(endpoint.status)
   },
   WebhookDelivery: {
     status: (delivery) => enumOut(delivery.status),
     roundAttempts: (delivery) => delivery.attempts,
     attempts: async (delivery, args, { ctx, services }) => {
+      requireScope(ctx, 'webhooks:read')
       const page = await services.webhooks.attempts(ctx, delivery.endpointId, delivery.id, pageRequest(args))
       return toConnection(page, () => services.webhooks.countAttempts(ctx, delivery.id), attemptKey)
     }
@@ -74,5 +73,40 @@ export const webhooksResolvers: Resolvers = {
   WebhookDeliveryAttempt: {
     outcome: (attempt) => enumOut(attempt.outcome),
     errorKind: (attempt) => enumOut(attempt.errorKind)
+  }
+}
+
+const DeliveryStatusFilter = WebhookDeliveryListQuery.pick({ status: true })
+
+// Nested lists of a page of endpoints: one statement for every first page, one grouped COUNT.
+export const webhooksLoaders: MercuriusLoaders = {
+  WebhookEndpoint: {
+    deliveries: async (queries: FieldQuery[], { ctx, services }) => {
+      // Also reached through mutation payloads: the log is read data.
+      requireScope(ctx, 'webhooks:read')
+      const asked = queries.map((q) => ({
+        endpointId: q.obj.id as string,
+        page: pageRequest(q.params),
+        status: parseInput(DeliveryStatusFilter, withoutNulls({ status: enumIn(q.params.status) })).status
+      }))
+      const isFirstPage = (p: PageRequest) => !p.after && !p.before && !p.backward
+      const pages = new Map<number, Page<WebhookDeliveryDto>>()
+      for (const shape of new Set(asked.filter((a) => isFirstPage(a.page)).map((a) => `${a.page.limit}:${a.status ?? ''}`))) {
+        const idx = asked.map((a, i) => (isFirstPage(a.page) && `${a.page.limit}:${a.status ?? ''}` === shape ? i : -1)).filter((i) => i >= 0)
+        const { page, status } = asked[idx[0]]
+        const read = await services.webhooks.firstDeliveryPages(ctx, idx.map((i) => asked[i].endpointId), { limit: page.limit, status })
+        idx.forEach((i, k) => pages.set(i, read[k]))
+      }
+      const counts = new Map<string, (endpointId: string) => Promise<number>>()
+      const countOf = (status: typeof asked[number]['status']) => {
+        const key = status ?? ''
+        if (!counts.has(key)) counts.set(key, batchedCounts(asked.filter((a) => a.status === status).map((a) => a.endpointId), (ids) => services.webhooks.countDeliveriesByEndpoint(ctx, ids, { status })))
+        return counts.get(key)!
+      }
+      return Promise.all(asked.map(async ({ endpointId, page, status }, i) => {
+        const read = pages.get(i) ?? await services.webhooks.deliveries(ctx, endpointId, { ...page, status })
+        return toConnection(read, () => countOf(status)(endpointId))
+      }))
+    }
   }
 }

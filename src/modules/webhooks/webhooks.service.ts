@@ -157,9 +157,20 @@ export function createWebhooksService ({ db, clock, secrets, urlPolicy, onWork }
       return { ...page, items: page.items.map(toDeliveryDto) }
     },
 
-    /** How many deliveries an endpoint's log holds (GraphQL totalCount), of one status if given. */
-    async countDeliveries (ctx: RequestContext, endpointId: string, q: Pick<WebhookDeliveryListInput, 'status'> = {}): Promise<number> {
-      return ws(ctx, (tx) => repo.countDeliveries(tx, ctx.workspaceId, endpointId, q.status))
+    /** The first page of each endpoint's delivery log in one read (a page of endpoints, GraphQL). */
+    async firstDeliveryPages (ctx: RequestContext, endpointIds: string[], q: Pick<WebhookDeliveryListInput, 'limit' | 'status'>): Promise<Page<WebhookDeliveryDto>[]> {
+      const rows = await ws(ctx, (tx) => repo.latestForEndpoints(tx, ctx.workspaceId, endpointIds, q.status, q.limit))
+      return endpointIds.map((id) => {
+        const page = toDirectedPage(rows.filter((r) => r.endpointId === id), q, (r) => ({ id: r.id }))
+        return { ...page, items: page.items.map(toDeliveryDto) }
+      })
+    },
+
+    /** How many deliveries each endpoint's log holds, in the order of `endpointIds` (one grouped COUNT). */
+    async countDeliveriesByEndpoint (ctx: RequestContext, endpointIds: string[], q: Pick<WebhookDeliveryListInput, 'status'> = {}): Promise<number[]> {
+      const rows = await ws(ctx, (tx) => repo.countByEndpoint(tx, ctx.workspaceId, endpointIds, q.status))
+      const byId = new Map(rows.map((r) => [r.endpointId, Number(r.n)]))
+      return endpointIds.map((id) => byId.get(id) ?? 0)
     },
 
     /** Every recorded attempt of a delivery, oldest first. */
