@@ -3,6 +3,7 @@ import { isViolation, type Executor, type Tx } from '../../db/client.js'
 import { answeredAtCommit } from '../../db/tenant.js'
 import { isoOrUndefined, placeholder, preparedInsert, preparedQuery, preparedShapes, shapeKey } from '../../db/prepared.js'
 import { contacts } from '../contacts/contacts.table.js'
+import { textList } from '../contacts/contacts.upsert.js'
 import { interactions } from './interactions.table.js'
 
 export type InteractionRow = typeof interactions.$inferSelect
@@ -97,6 +98,22 @@ export async function insertManyForLiveContacts (tx: Executor, rows: Interaction
     on conflict do nothing
     returning id`)
   return (Array.isArray(written) ? written : (written as unknown as { rows: unknown[] }).rows).map((r) => (r as { id: string }).id)
+}
+
+/**
+ * Which contact and channel each of many interactions belongs to (live contacts only, like every
+ * read), one index probe per id: the list travels as one array parameter, so the statement text is
+ * the same whatever its length (a named prepared statement per list length would pile up).
+ */
+export async function contactsOfInteractions (tx: Executor, workspaceId: string, ids: string[]): Promise<Array<{ id: string, contactId: string, channelId: string | null }>> {
+  if (ids.length === 0) return []
+  const result = await tx.execute(sql`select i.id, i.contact_id as "contactId", i.channel_id as "channelId"
+    from unnest(${textList(ids)}) as k(v) cross join lateral (
+      select x.id, x.contact_id, x.channel_id from interactions x
+      where x.workspace_id = ${workspaceId} and x.id = k.v
+        and exists (select 1 from contacts c where c.workspace_id = x.workspace_id and c.id = x.contact_id and c.deleted_at is null)
+      limit 1) as i`)
+  return (Array.isArray(result) ? result : (result as unknown as { rows: unknown[] }).rows) as Array<{ id: string, contactId: string, channelId: string | null }>
 }
 
 const filterKeys = ['contactId', 'channelId', 'direction', 'kind', 'since', 'until', 'updatedSince', 'before', 'newerThan'] as const

@@ -320,6 +320,9 @@ export function createInteractionsService (deps: Deps) {
       return inKeyOrder(ids, rows.map((r) => toInteractionDto(r)))
     },
 
+    /** Contact and channel of many interactions, for other modules' checks (promises made in them). */
+    contactsOf: (tx: Tx, workspaceId: string, ids: string[]) => repo.contactsOfInteractions(tx, workspaceId, ids),
+
     /** Raw rows for other modules' checks (promise evidence), inside their transaction. */
     async rowsForEvidence (tx: Tx, workspaceId: string, ids: string[]) {
       return repo.getInteractions(tx, workspaceId, ids)

@@ -72,7 +72,7 @@ export function createPromisesService (deps: Deps) {
    */
   async function madeInChannels (t: Tx, ctx: RequestContext, list: Array<{ contactId: string, input: PromiseCreateInput }>): Promise<Array<string | null>> {
     const ids = [...new Set(list.flatMap((e) => e.input.madeInInteractionId ?? []))]
-    const made = new Map((ids.length ? await interactions.rowsForEvidence(t, ctx.workspaceId, ids) : []).map((r) => [r.id, r]))
+    const made = new Map((await interactions.contactsOf(t, ctx.workspaceId, ids)).map((r) => [r.id, r]))
     return list.map(({ contactId, input }) => {
       if (!input.madeInInteractionId) return null
       const row = made.get(input.madeInInteractionId)
