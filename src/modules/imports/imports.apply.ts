@@ -71,8 +71,10 @@ function rowError (line: number, err: Error, contactField: string): Outcome {
 
 /**
  * Interactions and promises: each row validated with the single-record schema and applied through
- * the service (the same rules as the API: contact resolution, promise state machine, events), in
- * its own savepoint; contact references and natural keys are looked up for the whole batch at once.
+ * the service (the same rules as the API: contact resolution, promise state machine, events): the
+ * batch's new records in one set-based call (`bulk`: logMany, createMany), or, when that call
+ * refuses any row, row by row in savepoints for a verdict per row. Contact references and natural
+ * keys are looked up for the whole batch at once.
  */
 export function createRecordAppliers (deps: { interactions: InteractionsService, promises: PromisesService }) {
   async function apply<T extends InteractionImportInput | PromiseImportInput> (
