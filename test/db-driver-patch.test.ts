@@ -71,8 +71,23 @@ t.test('postgres.js with the install-time fixes', { skip }, async (t) => {
         } finally { r.release() }
       } catch (e) { return (e as { code?: string }).code }
     }))
-    t.same([...new Set(outcomes)].filter((o) => !['ok', 'CONNECTION_CLOSED', 'ECONNRESET', '57P01'].includes(o!)), [], `every reservation settled (${outcomes.join(',')})`)
-    t.equal((await sql`select 7 as y`)[0].y, 7, 'and the pool still answers')
+    const lost = ['CONNECTION_CLOSED', 'ECONNRESET', '57P01']
+    t.same([...new Set(outcomes)].filter((o) => o !== 'ok' && !lost.includes(o!)), [], `every reservation settled (${outcomes.join(',')})`)
+    // A released connection whose backend was just terminated can take the next query before its
+    // close is seen: that query fails like any on a dying connection (a transient error, a 503 at
+    // the API). The pool must answer on the next try (it failed 1 run in 6 when asked only once).
+    let answer: number | undefined
+    const failures: string[] = []
+    for (let tries = 0; tries < 3 && answer === undefined; tries++) {
+      try {
+        answer = (await sql`select 7 as y`)[0].y
+      } catch (e) {
+        const code = (e as { code?: string }).code ?? String(e)
+        if (!lost.includes(code)) throw e
+        failures.push(code)
+      }
+    }
+    t.equal(answer, 7, `and the pool still answers${failures.length ? ` (after ${failures.join(', ')} from a connection dying meanwhile)` : ''}`)
   })
 
   await t.test('answer_timeout (fix 10): a connection gone silent fails its queries and is replaced; idle ones are kept', async (t) => {
