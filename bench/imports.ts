@@ -6,7 +6,8 @@
 // port; it must be free), SERVER_ARGS (extra node flags for the server, e.g. "--cpu-prof
 // --cpu-prof-dir=/tmp/prof"), WRITE_RESULTS (true: replace the imports section of bench/RESULTS.md),
 // RECORDS (100000: interactions, and half as many promises, imported after the first contacts file
-// and naming its contacts by externalId; 0 skips them).
+// and naming its contacts by externalId; 0 skips them), RECORD_TYPES ("interactions,promises": which
+// of the two; one alone profiles it alone).
 import { spawnSync } from 'node:child_process'
 import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
@@ -23,6 +24,7 @@ const adminUrl = env.BENCH_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/post
 const sizes = (env.SIZES ?? '100000,1000000').split(',').map(Number)
 const rerun = env.RERUN !== 'false'
 const records = Number(env.RECORDS ?? 100000)
+const recordTypes = (env.RECORD_TYPES ?? 'interactions,promises').split(',')
 const dbName = `rapport_bench_imports_${process.pid}`
 const url = adminUrl.replace(/\/[^/]*$/, `/${dbName}`)
 const port = Number(env.BENCH_PORT ?? 3600)
@@ -169,6 +171,7 @@ try {
     if (i === 0 && records > 0) {
       // Interactions and promises naming the contacts just imported (set-based too, with their rules).
       for (const [type, count] of [['interactions', records], ['promises', Math.round(records / 2)]] as const) {
+        if (!recordTypes.includes(type)) continue
         const file = await writeCsv(type, count, n)
         const fileCopy = copySeconds(type, file, count)
         log(`import of ${count} ${type} through the API…`)
