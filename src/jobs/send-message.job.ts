@@ -6,6 +6,7 @@ import type { ChannelsService } from '../modules/channels/channels.service.js'
 import { getInteraction, setProviderMessageId } from '../modules/interactions/interactions.repository.js'
 import { changeStatus } from '../modules/interactions/interactions.status.js'
 import { SEND_TOPIC } from '../modules/interactions/interactions.service.js'
+import { exponentialBackoff } from '../lib/backoff.js'
 import { DomainError } from '../lib/errors.js'
 import { claimDue, finishOutbox, holdOutbox, recordAttempt, retryOutboxLater, type OutboxRow } from './outbox.repository.js'
 
@@ -22,11 +23,10 @@ export interface SendJobOptions {
   leaseMs: number
 }
 
-/** Exponential backoff with full jitter, capped at an hour; a provider's Retry-After wins. */
+/** Exponential backoff (doubling) with jitter, capped at an hour; a provider's Retry-After wins. */
 export function backoffDelay (attempt: number, baseMs: number, retryAfterSeconds?: number): number {
   if (retryAfterSeconds !== undefined) return retryAfterSeconds * 1000
-  const ceiling = Math.min(3_600_000, baseMs * 2 ** Math.max(0, attempt - 1))
-  return ceiling / 2 + Math.random() * ceiling / 2
+  return exponentialBackoff(attempt, baseMs)
 }
 
 /** One step of the outbound worker: claim a due send, call the adapter, record the outcome. */
