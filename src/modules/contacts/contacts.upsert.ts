@@ -169,10 +169,10 @@ export const textList = (values: string[]): SQL => sql`${`{${values.map((v) => `
  * each key is one probe of a unique index whatever the statistics say. (Every caller's key is
  * unique in its index: LIMIT 1 drops nothing.)
  */
-const perKey = (values: string[], inner: SQL) => sql`from unnest(${textList(values)}) as k(v) cross join lateral (${inner} limit 1) as c`
+export const perKey = (values: string[], inner: SQL) => sql`from unnest(${textList(values)}) as k(v) cross join lateral (${inner} limit 1) as c`
 
 /** Rows of tx.execute on either driver (postgres.js answers an array, PGlite { rows }). */
-const rowsOf = <T>(result: unknown): T[] => (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[]
+export const rowsOf = <T>(result: unknown): T[] => (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[]
 
 // Full contacts read by raw SQL, mapped as the query builder maps them (the same column types).
 const contactFields = Object.entries(getTableColumns(contacts))
