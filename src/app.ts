@@ -106,7 +106,7 @@ export async function buildApp ({ config, db, clock = systemClock, logger, fetch
   })
 
   const kick = { inbox: () => jobs.inbox.kick(), outbox: () => jobs.outbox.kick(), imports: () => jobs.imports.kick() }
-  const services = createServices({ db, clock, secretsKey: config.secretsKey, promiseRiskWindowMs: config.promiseRiskWindowMs, imports: config.imports, fetch, kick,
+  const services = createServices({ db, clock, secretsKey: config.secretsKey, promiseRiskWindowMs: config.promiseRiskWindowMs, imports: config.imports, inbox: config.inbox, fetch, kick,
     webhookUrls: config.webhooks, kickWebhooks: () => jobs.webhookDelivery.kick() })
   const jobs = createJobs({ config, db, clock, services, log: app.log, fetch })
   app.decorate('jobs', jobs)

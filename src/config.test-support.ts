@@ -25,6 +25,7 @@ export function testConfig (overrides: Partial<Config> = {}): Config {
     workerPollMs: 50,
     promiseRiskWindowMs: 86_400_000,
     outbox: { maxAttempts: 3, backoffBaseMs: 20, leaseMs: 5000 },
+    inbox: { maxAttempts: 5, backoffBaseMs: 20 },
     imports: { maxBytes: 2 * 1024 ** 3, uploadLeaseMs: 600_000 },
     // Tests run their webhook receivers on 127.0.0.1; test/webhooks-ssrf.test.ts takes this away.
     webhooks: { allowHosts: ['127.0.0.1'], allowPrivate: false, retryScheduleMs: [1000, 2000, 4000], timeoutMs: 2000, leaseMs: 5000, retentionDays: 30 },

@@ -48,6 +48,10 @@ const envSchema = z.object({
   OUTBOX_BACKOFF_MS: z.coerce.number().int().min(1).max(3_600_000).default(2000),
   PROMISE_AT_RISK_MS: z.coerce.number().int().min(0).default(86_400_000),
   OUTBOX_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
+  // Provider webhooks the inbox worker failed to apply: tries in all, and the first retry's delay
+  // (each later one five times longer: 1 s, 5 s, 25 s, ~2 min, ~10 min by default).
+  INBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(6),
+  INBOX_BACKOFF_MS: z.coerce.number().int().min(1).max(3_600_000).default(1000),
   IMPORT_MAX_BYTES: z.coerce.number().int().min(1024).default(2 * 1024 ** 3),
   IMPORT_UPLOAD_LEASE_MS: z.coerce.number().int().min(1000).max(86_400_000).default(600_000),
   IMPORT_BATCH_ROWS: z.coerce.number().int().min(1).max(50_000).default(5000),
@@ -113,6 +117,11 @@ export interface Config {
   workerPollMs: number
   outbox: { maxAttempts: number, backoffBaseMs: number, leaseMs: number }
   /**
+   * The inbox worker: tries to apply one provider webhook before its row is `failed`, and the delay
+   * before the first retry (each next one five times longer, with jitter, capped at an hour).
+   */
+  inbox: InboxRetryConfig
+  /**
    * Import uploads: the most bytes one may send (after gunzip), how long an upload may go silent
    * before its job fails, and the rows per staged and per applied batch (one transaction each).
    */
@@ -126,6 +135,11 @@ export interface Config {
   promiseRiskWindowMs: number
   /** Human-readable notes for the startup log (generated secrets and where they live). */
   notes: string[]
+}
+
+export interface InboxRetryConfig {
+  maxAttempts: number
+  backoffBaseMs: number
 }
 
 export interface WebhookConfig {
@@ -195,6 +209,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     workerPollMs: e.WORKER_POLL_MS,
     promiseRiskWindowMs: e.PROMISE_AT_RISK_MS,
     outbox: { maxAttempts: e.OUTBOX_MAX_ATTEMPTS, backoffBaseMs: e.OUTBOX_BACKOFF_MS, leaseMs: e.OUTBOX_LEASE_MS },
+    inbox: { maxAttempts: e.INBOX_MAX_ATTEMPTS, backoffBaseMs: e.INBOX_BACKOFF_MS },
     imports: { maxBytes: e.IMPORT_MAX_BYTES, uploadLeaseMs: e.IMPORT_UPLOAD_LEASE_MS, batchRows: e.IMPORT_BATCH_ROWS, batchBytes: e.IMPORT_BATCH_BYTES },
     webhooks: {
       allowHosts: e.WEBHOOK_ALLOW_HOSTS,

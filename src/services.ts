@@ -1,3 +1,4 @@
+import type { InboxRetryConfig } from './config.js'
 import type { Db } from './db/client.js'
 import type { Clock } from './lib/clock.js'
 import { createSecretBox } from './lib/secrets.js'
@@ -27,6 +28,8 @@ export interface ServiceDeps {
   fetch?: typeof fetch
   /** Called when a request queued work, so that a worker starts at once instead of at its next tick. */
   kick?: { inbox: () => void, outbox: () => void, imports: () => void }
+  /** Retries of provider webhooks the inbox worker failed on (config INBOX_MAX_ATTEMPTS, INBOX_BACKOFF_MS). */
+  inbox: InboxRetryConfig
   /** Import upload limits and batch size (config IMPORT_MAX_BYTES, IMPORT_UPLOAD_LEASE_MS, IMPORT_BATCH_ROWS). */
   imports?: { maxBytes: number, uploadLeaseMs: number, batchRows?: number, batchBytes?: number }
   /** Which webhook URLs may point at private addresses (config WEBHOOK_ALLOW_HOSTS, WEBHOOK_ALLOW_PRIVATE). */
@@ -44,7 +47,7 @@ export function createServices (deps: ServiceDeps) {
   const channels = createChannelsService({ db, clock, secrets: createSecretBox(deps.secretsKey) })
   const identities = createIdentitiesService({ db, contacts })
   const interactions = createInteractionsService({ db, clock, contacts, channels, identities, onOutboxWork: () => deps.kick?.outbox() })
-  const inbound = createInboundService({ db, clock, channels, interactions, fetch: deps.fetch, onInboxWork: () => deps.kick?.inbox() })
+  const inbound = createInboundService({ db, clock, channels, interactions, fetch: deps.fetch, onInboxWork: () => deps.kick?.inbox(), retries: deps.inbox })
   const promises = createPromisesService({ db, clock, riskWindowMs: deps.promiseRiskWindowMs, contacts, interactions, channels })
   const suggestions = createSuggestionsService({ db, promises, workspaces })
   interactions.setPromiseHooks({ keep: promises.keepWith, suggest: suggestions.suggestFrom })

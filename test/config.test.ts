@@ -133,6 +133,15 @@ t.test('loadConfig: WEBHOOK_DELIVERY_RETENTION_DAYS is 30 days by default, 0 kee
   }
 })
 
+t.test('loadConfig: inbox retries are 6 tries from a 1 s backoff by default; INBOX_MAX_ATTEMPTS and INBOX_BACKOFF_MS are read and checked', async (t) => {
+  t.same(loadConfig({ ...explicitSecrets }).inbox, { maxAttempts: 6, backoffBaseMs: 1000 })
+  t.same(loadConfig({ ...explicitSecrets, INBOX_MAX_ATTEMPTS: '3', INBOX_BACKOFF_MS: '250' }).inbox, { maxAttempts: 3, backoffBaseMs: 250 })
+  for (const [name, bad] of [['INBOX_MAX_ATTEMPTS', '0'], ['INBOX_MAX_ATTEMPTS', '101'], ['INBOX_MAX_ATTEMPTS', 'many'], ['INBOX_BACKOFF_MS', '0'], ['INBOX_BACKOFF_MS', '3600001'], ['INBOX_BACKOFF_MS', '1.5']]) {
+    const err = configError(t, { ...explicitSecrets, [name]: bad })
+    t.match(err?.message, new RegExp(name), `${name}=${bad} is refused, naming the variable`)
+  }
+})
+
 t.test('loadConfig: the answer timeout follows the statement timeout unless set, and must exceed it', async (t) => {
   t.equal(loadConfig({ ...explicitSecrets }).databaseAnswerTimeoutMs, 35_000, 'default: the 30 s statement timeout plus a 5 s margin')
   t.equal(loadConfig({ ...explicitSecrets, DATABASE_STATEMENT_TIMEOUT_MS: '2000' }).databaseAnswerTimeoutMs, 7000, 'follows a configured statement timeout')

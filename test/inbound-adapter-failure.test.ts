@@ -15,10 +15,10 @@ const { app, database, ...shared } = await build(t, { clock: { now: () => new Da
 const fresh = workspaces({ app, database, ...shared })
 const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'
 
-async function inboxState (workspace: string): Promise<Array<{ status: string, error: string | null, body: string }>> {
+async function inboxState (workspace: string): Promise<Array<{ status: string, attempts: number, error: string | null, body: string }>> {
   return inWorkspace(database.db, workspace, async (tx) => {
-    const result = await tx.execute(sql`select status, error, convert_from(raw_body, 'UTF8') as body from inbound_inbox order by received_at`)
-    return (Array.isArray(result) ? result : (result as unknown as { rows: unknown[] }).rows) as Array<{ status: string, error: string | null, body: string }>
+    const result = await tx.execute(sql`select status, attempts, error, convert_from(raw_body, 'UTF8') as body from inbound_inbox order by received_at`)
+    return (Array.isArray(result) ? result : (result as unknown as { rows: unknown[] }).rows) as Array<{ status: string, attempts: number, error: string | null, body: string }>
   })
 }
 
@@ -42,13 +42,14 @@ t.test('a verified request the adapter fails on is kept in the inbox and acknowl
   await app.jobs.inbox.drain()
   t.same(await allInteractions(rest, `channelId=${ch.id}`), [], 'nothing made up from it while the adapter fails')
   const [kept] = await inboxState(workspace)
-  t.match(kept, { status: 'failed', error: /Cannot read properties/ }, 'the worker failed it with the adapter\'s error, visible in the inbox')
+  t.match(kept, { status: 'failed', attempts: 1, error: /Cannot read properties/ },
+    'the worker failed it with the adapter\'s error, visible in the inbox, at its first try: the same bytes would fail the same way')
   t.equal(kept.body, body, 'the request is kept byte for byte')
 
   // The adapter fixed (a release), an operator puts the row back (docs/channel-adapters.md) and
   // the kept request is read like a fresh one.
   adapter.parse = parse
-  await inWorkspace(database.db, workspace, (tx) => tx.execute(sql`update inbound_inbox set status = 'pending', attempts = 0 where status = 'failed'`))
+  await inWorkspace(database.db, workspace, (tx) => tx.execute(sql`update inbound_inbox set status = 'pending', attempts = 0, next_attempt_at = now() where status = 'failed'`))
   await app.jobs.inbox.drain()
   t.match((await inboxState(workspace))[0], { status: 'processed' })
   const [logged, ...others] = await allInteractions(rest, `channelId=${ch.id}`)

@@ -1,16 +1,37 @@
+import type { InboxRetryConfig } from '../../config.js'
 import type { Db } from '../../db/client.js'
 import { inWorkspace } from '../../db/tenant.js'
+import { exponentialBackoff } from '../../lib/backoff.js'
 import type { Clock } from '../../lib/clock.js'
 import { DomainError } from '../../lib/errors.js'
+import { errorForLog } from '../../lib/log-errors.js'
 import { claimInbox, finishInbox, insertInbox, type InboxRow } from '../../jobs/inbox.repository.js'
 import { AdapterParseError, type HandshakeResponse, type InboundEvent, type RawInboundRequest } from '../channels/adapters/channel-adapter.js'
 import type { ChannelsService } from '../channels/channels.service.js'
 import type { InteractionsService } from './interactions.service.js'
 
-const MAX_INBOX_ATTEMPTS = 5
 const PROVIDER_ACTOR = 'provider'
+// Each retry waits five times longer than the one before (1 s, 5 s, 25 s, ~2 min, ~10 min from a 1 s base).
+const INBOX_BACKOFF_FACTOR = 5
 
-interface Deps { db: Db, clock: Clock, channels: ChannelsService, interactions: InteractionsService, fetch?: typeof fetch, onInboxWork?: () => void }
+interface Deps {
+  db: Db, clock: Clock, channels: ChannelsService, interactions: InteractionsService, fetch?: typeof fetch, onInboxWork?: () => void
+  /** How often, and how far apart, a row the worker failed on is tried again (INBOX_MAX_ATTEMPTS, INBOX_BACKOFF_MS). */
+  retries: InboxRetryConfig
+}
+
+/**
+ * The adapter's parser failed on the stored bytes. Adapters are pure and synchronous (no database,
+ * no network), so the same bytes fail the same way on every try: retrying cannot fix it, a release
+ * of the adapter can (docs/channel-adapters.md says how to put such rows back).
+ */
+class UnreadableRequest extends Error {}
+
+/**
+ * The error an inbox row keeps: the messages down the cause chain (under drizzle's `Failed query:
+ * <sql>`, the database's reason, such as a deadlock), without the query's values, as in the log.
+ */
+const failureText = (err: unknown) => err instanceof Error ? errorForLog(err).message : String(err)
 
 /** What the log keeps of a provider payload: JSON as JSON, forms as an object, else text. */
 function rawPayload (req: RawInboundRequest): unknown {
@@ -36,7 +57,7 @@ function withoutCredentials (headers: Record<string, string | undefined>, secret
 }
 
 export function createInboundService (deps: Deps) {
-  const { db, clock, channels, interactions } = deps
+  const { db, clock, channels, interactions, retries } = deps
   const adapterCtx = { now: () => clock.now(), fetch: deps.fetch }
 
   return {
@@ -77,7 +98,14 @@ export function createInboundService (deps: Deps) {
       return unreadable ? { ...answer, unreadable } : answer
     },
 
-    /** One inbox row, processed exactly once: its effects and its "processed" mark commit together. */
+    /**
+     * One due inbox row, processed exactly once: its effects and its "processed" mark commit
+     * together. A try that fails (a deadlock, a serialization failure, a lock or statement timeout)
+     * rolls its effects back to the savepoint and leaves the row pending, due again after a
+     * backoff, with the error; after `maxAttempts` tries, or at once when the adapter cannot read
+     * the bytes, it is `failed` with the error, and kept. If the transaction itself dies (the
+     * process or the connection), nothing of it commits: the row stays pending and due.
+     */
     async processNext (): Promise<boolean> {
       return db.transaction(async (tx) => {
         const row = await claimInbox(tx)
@@ -86,8 +114,11 @@ export function createInboundService (deps: Deps) {
           await tx.transaction((sp) => apply(sp, row))
           await finishInbox(tx, row, { status: 'processed' })
         } catch (err) {
-          const failed = row.attempts + 1 >= MAX_INBOX_ATTEMPTS
-          await finishInbox(tx, row, { status: failed ? 'failed' : 'pending', error: (err as Error).message })
+          const error = failureText(err)
+          const attempt = row.attempts + 1
+          await finishInbox(tx, row, err instanceof UnreadableRequest || attempt >= retries.maxAttempts
+            ? { status: 'failed', error }
+            : { status: 'pending', error, retryInMs: exponentialBackoff(attempt, retries.backoffBaseMs, { factor: INBOX_BACKOFF_FACTOR }) })
         }
         return true
       })
@@ -98,7 +129,12 @@ export function createInboundService (deps: Deps) {
     const ctx = { workspaceId: row.workspaceId, actor: PROVIDER_ACTOR }
     const { adapter, config } = await channels.runtime(ctx, row.channelId, tx)
     const raw: RawInboundRequest = { ...row.request, method: row.request.method as 'GET' | 'POST', rawBody: Buffer.from(row.rawBody) }
-    const events = adapter.parse!(raw, config, adapterCtx)
+    let events: InboundEvent[]
+    try {
+      events = adapter.parse!(raw, config, adapterCtx)
+    } catch (err) {
+      throw new UnreadableRequest('the channel adapter cannot read the request', { cause: err })
+    }
     await interactions.recordInbound(tx, ctx, row.channelId, events, rawPayload(raw))
   }
 }

@@ -49,10 +49,13 @@ export const inboundInbox = pgTable('inbound_inbox', {
   attempts: integer('attempts').notNull().default(0),
   error: text('error'),
   receivedAt: tstz('received_at').notNull().defaultNow(),
+  /** When a pending row is due: its arrival, then later after each failed try (backoff). */
+  nextAttemptAt: tstz('next_attempt_at').notNull().defaultNow(),
   processedAt: tstz('processed_at')
 }, (t) => [
   primaryKey({ columns: [t.workspaceId, t.id] }),
-  index('inbound_inbox_pending_idx').on(t.receivedAt).where(sql`status = 'pending'`)
+  // The worker's claim: pending rows due now, earliest first (an index range scan; see claimInbox).
+  index('inbound_inbox_due_idx').on(t.nextAttemptAt).where(sql`status = 'pending'`)
 ])
 
 /** Outbound work (sends, later webhook deliveries), written with the change that caused it. */
