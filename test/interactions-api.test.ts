@@ -69,6 +69,17 @@ t.test('log an interaction, read it back; raw only on request', async (t) => {
   t.same(g.data.interaction.raw, JSON.parse(payload), 'GraphQL raw is the payload')
   t.equal(g.data.interaction.direction, 'INBOUND')
   t.equal(g.data.interaction.kind, 'MESSAGE')
+  // Lists and timelines leave the payload in the database until a query selects it: then it is
+  // the same payload, read for all the list's interactions at once (it was null there before).
+  const lists = await gql(`query ($contact: ID!, $channel: ID!) {
+    contact(id: $contact) { timeline(first: 5) { nodes { id raw } } }
+    interactions(first: 5, filter: { channelId: $channel }) { nodes { id raw } }
+  }`, { contact: msg.contactId, channel: tg.id })
+  t.same(lists.errors, undefined)
+  t.same(lists.data.contact.timeline.nodes, [{ id: msg.id, raw: JSON.parse(payload) }], 'a timeline node selects raw: the payload')
+  t.same(lists.data.interactions.nodes, [{ id: msg.id, raw: JSON.parse(payload) }], 'a list node selects raw: the payload')
+  const noPayload = await gql(`query ($id: ID!) { contact(id: $id) { timeline(first: 5) { nodes { raw } } } }`, { id: contact.id })
+  t.same(noPayload.data.contact.timeline.nodes.map((n: { raw: unknown }) => n.raw), [null, null, null], 'logged entries have none')
 
   // Validation and references.
   assertValidation(t, await rest('POST', '/v1/interactions', { body: { contactId: contact.id, direction: 'sideways', kind: 'fax' } }),

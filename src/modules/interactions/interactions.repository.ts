@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, gt, gte, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm'
+import { and, asc, count, desc, eq, getTableColumns, gt, gte, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm'
 import { isViolation, type Executor, type Tx } from '../../db/client.js'
 import { answeredAtCommit } from '../../db/tenant.js'
 import { isoOrUndefined, placeholder, preparedInsert, preparedQuery, preparedShapes, shapeKey } from '../../db/prepared.js'
@@ -6,7 +6,16 @@ import { contacts } from '../contacts/contacts.table.js'
 import { textList } from '../contacts/contacts.upsert.js'
 import { interactions } from './interactions.table.js'
 
-export type InteractionRow = typeof interactions.$inferSelect
+/**
+ * Every column but `raw`, the provider's payload as received: a whole inbound email or webhook body,
+ * often tens of kilobytes, which only `GET /v1/interactions/{id}?include=raw` and the GraphQL `raw`
+ * field show. Lists, timelines and answers to writes read these columns, so that a page of 20
+ * emails does not bring 20 payloads from PostgreSQL and parse them, only to drop them.
+ */
+const { raw: _raw, ...summaryColumns } = getTableColumns(interactions)
+export const interactionColumns = summaryColumns
+
+export type InteractionRow = Omit<typeof interactions.$inferSelect, 'raw'>
 export type NewInteractionRow = typeof interactions.$inferInsert
 
 export interface InteractionFilter {
@@ -29,18 +38,26 @@ export interface InteractionFilter {
 const contactIsLive = sql`exists (select 1 from ${contacts} c where c.workspace_id = ${interactions.workspaceId}
   and c.id = ${interactions.contactId} and c.deleted_at is null)`
 
-export async function getInteraction (tx: Executor, workspaceId: string, id: string) {
+/** One interaction with its provider payload (`raw`). */
+export async function getInteraction (tx: Executor, workspaceId: string, id: string): Promise<InteractionRow & { raw: unknown } | undefined> {
   const [row] = await tx.select().from(interactions).where(and(eq(interactions.workspaceId, workspaceId), eq(interactions.id, id), contactIsLive)).limit(1)
   return row
 }
 
 export async function getInteractions (tx: Executor, workspaceId: string, ids: string[]): Promise<InteractionRow[]> {
   if (ids.length === 0) return []
-  return tx.select().from(interactions).where(and(eq(interactions.workspaceId, workspaceId), inArray(interactions.id, ids), contactIsLive))
+  return tx.select(interactionColumns).from(interactions).where(and(eq(interactions.workspaceId, workspaceId), inArray(interactions.id, ids), contactIsLive))
+}
+
+/** The provider payloads of many interactions (the GraphQL `raw` field of a list), live contacts only. */
+export async function rawsOf (tx: Executor, workspaceId: string, ids: string[]): Promise<Array<{ id: string, raw: unknown }>> {
+  if (ids.length === 0) return []
+  return tx.select({ id: interactions.id, raw: interactions.raw }).from(interactions)
+    .where(and(eq(interactions.workspaceId, workspaceId), inArray(interactions.id, ids), contactIsLive))
 }
 
 // A provider's retry hits the unique (channel, provider message id) index: keep the first.
-const insertRow = preparedInsert('interactions_insert', (ex, values) => ex.insert(interactions).values(values as NewInteractionRow).onConflictDoNothing().returning())
+const insertRow = preparedInsert('interactions_insert', (ex, values) => ex.insert(interactions).values(values as NewInteractionRow).onConflictDoNothing().returning(interactionColumns))
 
 export async function insertInteraction (tx: Executor, row: NewInteractionRow): Promise<InteractionRow | undefined> {
   const [created] = await insertRow(tx, row)
@@ -127,7 +144,7 @@ const interactionPage = preparedShapes('interactions_page', (ex, shape: string) 
   if (has.before) where.push(or(lt(interactions.occurredAt, p('beforeAt')), and(eq(interactions.occurredAt, p('beforeAt')), lt(interactions.id, p('beforeId')))))
   if (has.newerThan) where.push(or(gt(interactions.occurredAt, p('newerAt')), and(eq(interactions.occurredAt, p('newerAt')), gt(interactions.id, p('newerId')))))
   const order = has.oldestFirst ? [asc(interactions.occurredAt), asc(interactions.id)] : [desc(interactions.occurredAt), desc(interactions.id)]
-  return ex.select().from(interactions).where(and(...where)).orderBy(...order).limit(p('limit'))
+  return ex.select(interactionColumns).from(interactions).where(and(...where)).orderBy(...order).limit(p('limit'))
 })
 
 const interactionCount = preparedShapes('interactions_count', (ex, shape: string) =>
@@ -189,7 +206,7 @@ export async function applyStatus (tx: Executor, workspaceId: string, where: { c
     ? sql`${interactions.status} in ('queued','sent')`
     : sql`(${interactions.status} is null or ${interactions.status} = 'failed' or coalesce(${statusRank}, 0) < array_position(array['queued','sent','delivered','read']::text[], ${status}))`
   return tx.update(interactions).set({ status, statusReason: reason ?? null, updatedAt: new Date() })
-    .where(and(eq(interactions.workspaceId, workspaceId), eq(interactions.direction, 'outbound'), target, forward)).returning()
+    .where(and(eq(interactions.workspaceId, workspaceId), eq(interactions.direction, 'outbound'), target, forward)).returning(interactionColumns)
 }
 
 /** Messenger-style watermarks: every outbound message to `recipient` up to `before`. */
@@ -219,7 +236,7 @@ export async function moveInteractions (tx: Executor, workspaceId: string, fromC
  * (a lateral join per contact id, each served by the (contact, occurred_at) index).
  */
 // The contact ids travel as one array parameter, so the statement is the same for any page size.
-const latestPerContact = preparedQuery('interactions_latest', (ex) => ex.select().from(interactions)
+const latestPerContact = preparedQuery('interactions_latest', (ex) => ex.select(interactionColumns).from(interactions)
   .where(and(eq(interactions.workspaceId, p('workspaceId')), sql`${interactions.id} in (
     select l.id from unnest(${p('contactIds')}::text[]) as c(contact_id)
     cross join lateral (select i.id from interactions i where i.workspace_id = ${p('workspaceId')} and i.contact_id = c.contact_id

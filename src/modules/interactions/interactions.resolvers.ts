@@ -38,8 +38,7 @@ export const interactionsResolvers: Resolvers = {
   Interaction: {
     direction: (i) => enumOut(i.direction),
     kind: (i) => enumOut(i.kind),
-    status: (i) => enumOut(i.status),
-    raw: (i) => i.raw ?? null
+    status: (i) => enumOut(i.status)
   }
 }
 
@@ -75,6 +74,13 @@ export const interactionsLoaders: MercuriusLoaders = {
   },
   Interaction: {
     contact: async (queries, { ctx, services }) => services.contacts.getMany(ctx, queries.map((q) => q.obj.contactId)),
-    channel: async (queries, { ctx, services }) => services.channels.getMany(ctx, queries.map((q) => q.obj.channelId as string | null))
+    channel: async (queries, { ctx, services }) => services.channels.getMany(ctx, queries.map((q) => q.obj.channelId as string | null)),
+    // Lists and timelines leave the provider payload in the database (interactions.repository.ts
+    // interactionColumns); the parents whose query selects it get theirs in one read.
+    raw: async (queries, { ctx, services }) => {
+      const missing = queries.filter((q) => !('raw' in q.obj)).map((q) => q.obj.id as string)
+      const loaded = new Map(missing.length ? (await services.interactions.raws(ctx, missing)).map((raw, k) => [missing[k], raw]) : [])
+      return queries.map((q) => ('raw' in q.obj ? q.obj.raw ?? null : loaded.get(q.obj.id) ?? null))
+    }
   }
 }

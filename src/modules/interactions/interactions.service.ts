@@ -20,7 +20,7 @@ import { isoTime } from '../../lib/iso-time.js'
 
 export const SEND_TOPIC = 'message.send'
 
-export function toInteractionDto (r: repo.InteractionRow, includeRaw = false): InteractionDto {
+export function toInteractionDto (r: repo.InteractionRow & { raw?: unknown }, includeRaw = false): InteractionDto {
   return {
     id: r.id,
     contactId: r.contactId,
@@ -89,7 +89,7 @@ function writtenRow (row: repo.NewInteractionRow): repo.InteractionRow {
   const now = new Date()
   return {
     channelId: null, subject: null, body: null, threadId: null, providerMessageId: null, authorId: null,
-    status: null, statusReason: null, counterpart: null, attachments: [], raw: null, createdAt: now, updatedAt: now, ...row
+    status: null, statusReason: null, counterpart: null, attachments: [], createdAt: now, updatedAt: now, ...row
   } as repo.InteractionRow
 }
 
@@ -308,7 +308,7 @@ export function createInteractionsService (deps: Deps) {
 
     async attempts (ctx: RequestContext, id: string) {
       return wsRead(ctx, async (t) => {
-        if (!await repo.getInteraction(t, ctx.workspaceId, id)) throw notFound('interaction.not_found', id)
+        if ((await repo.getInteractions(t, ctx.workspaceId, [id])).length === 0) throw notFound('interaction.not_found', id)
         const rows = await listAttempts(t, ctx.workspaceId, id)
         return rows.map((r) => ({ ...r, startedAt: r.startedAt.toISOString(), finishedAt: r.finishedAt.toISOString() }))
       })
@@ -318,6 +318,12 @@ export function createInteractionsService (deps: Deps) {
     async getMany (ctx: RequestContext, ids: ReadonlyArray<string | null>): Promise<(InteractionDto | null)[]> {
       const rows = await wsRead(ctx, (t) => repo.getInteractions(t, ctx.workspaceId, [...new Set(ids.filter((id) => id !== null))]))
       return inKeyOrder(ids, rows.map((r) => toInteractionDto(r)))
+    },
+
+    /** The provider payloads of interactions, in the order of `ids` (null where none or absent). */
+    async raws (ctx: RequestContext, ids: readonly string[]): Promise<unknown[]> {
+      const rows = await wsRead(ctx, (t) => repo.rawsOf(t, ctx.workspaceId, [...new Set(ids)]))
+      return inKeyOrder(ids, rows).map((r) => r?.raw ?? null)
     },
 
     /** Contact and channel of many interactions, for other modules' checks (promises made in them). */
