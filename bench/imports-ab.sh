@@ -6,7 +6,9 @@
 # seconds per 1,000 rows of every file of every run, then the median of each side.
 # Without <rev-after> the after side is HEAD plus the working tree's versions of the files named in
 # FILES (space-separated paths): measure a change before committing it.
-# Knobs passed to bench/imports.ts: SIZES (20000), RECORDS (20000), RERUN (false), SERVER_ARGS.
+# BEFORE_PACKAGES: package folders side a uses instead of node_modules' own (an unpatched copy of a
+# package a postinstall script patches). Knobs passed to bench/imports.ts: SIZES (20000), RECORDS
+# (20000), RECORD_TYPES, RERUN (false), SERVER_ARGS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 before=${1:?usage: bench/imports-ab.sh <rev-before> [<rev-after>]}
@@ -18,6 +20,13 @@ trap cleanup EXIT
 git worktree add -q --detach "$dir/a" "$before"
 git worktree add -q --detach "$dir/b" "$after"
 for side in a b; do ln -s "$PWD/node_modules" "$dir/$side/node_modules"; done
+if [ -n "${BEFORE_PACKAGES:-}" ]; then
+  # Side a's node_modules: links to every package of ours but these folders (e.g. an unpatched
+  # copy of a package that a postinstall script patches: a patch is measured like a commit).
+  rm "$dir/a/node_modules"; mkdir "$dir/a/node_modules"
+  for entry in node_modules/* node_modules/.bin; do ln -s "$PWD/$entry" "$dir/a/$entry"; done
+  for pkg in $BEFORE_PACKAGES; do rm "$dir/a/node_modules/$(basename "$pkg")"; ln -s "$pkg" "$dir/a/node_modules/$(basename "$pkg")"; done
+fi
 if [ -z "${2:-}" ]; then for f in ${FILES:-}; do cp "$f" "$dir/b/$f"; done; fi
 
 run () { # side port: one bench/imports.ts run; prints "side|file|server CPU|PostgreSQL CPU" per file
