@@ -988,6 +988,26 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "interaction.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * interaction.updated event
+         * @description Sent to every webhook endpoint subscribed to this type. Answer 2xx quickly; any other answer or a timeout is retried with exponential backoff and jitter for about three days (Retry-After honoured); 410 Gone disables the endpoint.
+         */
+        post: operations["onInteractionUpdated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "interaction.status_changed": {
         parameters: {
             query?: never;
@@ -1364,7 +1384,7 @@ export interface components {
         WebhookEndpointCreateInput: {
             /** @description Where deliveries are POSTed (https, or http); private, loopback and link-local addresses are refused */
             url: string;
-            eventTypes: ("contact.created" | "contact.updated" | "contact.deleted" | "contact.merged" | "interaction.received" | "interaction.created" | "interaction.status_changed" | "promise.made" | "promise.at_risk" | "promise.renegotiated" | "promise.kept" | "promise.broken" | "promise.cancelled" | "channel.created" | "channel.updated" | "channel.deleted" | "*")[];
+            eventTypes: ("contact.created" | "contact.updated" | "contact.deleted" | "contact.merged" | "interaction.received" | "interaction.created" | "interaction.updated" | "interaction.status_changed" | "promise.made" | "promise.at_risk" | "promise.renegotiated" | "promise.kept" | "promise.broken" | "promise.cancelled" | "channel.created" | "channel.updated" | "channel.deleted" | "*")[];
             description?: string | null;
             /** @enum {string} */
             status?: "enabled" | "disabled";
@@ -1372,7 +1392,7 @@ export interface components {
         WebhookEndpointPatchInput: {
             /** @description Where deliveries are POSTed (https, or http); private, loopback and link-local addresses are refused */
             url?: string;
-            eventTypes?: ("contact.created" | "contact.updated" | "contact.deleted" | "contact.merged" | "interaction.received" | "interaction.created" | "interaction.status_changed" | "promise.made" | "promise.at_risk" | "promise.renegotiated" | "promise.kept" | "promise.broken" | "promise.cancelled" | "channel.created" | "channel.updated" | "channel.deleted" | "*")[];
+            eventTypes?: ("contact.created" | "contact.updated" | "contact.deleted" | "contact.merged" | "interaction.received" | "interaction.created" | "interaction.updated" | "interaction.status_changed" | "promise.made" | "promise.at_risk" | "promise.renegotiated" | "promise.kept" | "promise.broken" | "promise.cancelled" | "channel.created" | "channel.updated" | "channel.deleted" | "*")[];
             description?: string | null;
             /**
              * @description enabled re-enables an endpoint (and clears disabledReason); disabled cancels its pending deliveries
@@ -1713,7 +1733,7 @@ export interface components {
             /** @description evt_… id, stable across reads (webhook deliveries carry it too) */
             id: string;
             /** @enum {string} */
-            type: "contact.created" | "contact.updated" | "contact.deleted" | "contact.merged" | "interaction.received" | "interaction.created" | "interaction.status_changed" | "promise.made" | "promise.at_risk" | "promise.renegotiated" | "promise.kept" | "promise.broken" | "promise.cancelled" | "channel.created" | "channel.updated" | "channel.deleted";
+            type: "contact.created" | "contact.updated" | "contact.deleted" | "contact.merged" | "interaction.received" | "interaction.created" | "interaction.updated" | "interaction.status_changed" | "promise.made" | "promise.at_risk" | "promise.renegotiated" | "promise.kept" | "promise.broken" | "promise.cancelled" | "channel.created" | "channel.updated" | "channel.deleted";
             /** @description The contact, interaction, promise or channel the event is about */
             subjectId: string;
             /** @description The subject as GET returns it, after the change (contact.merged: the merge record; *.deleted: the last representation) */
@@ -1857,7 +1877,7 @@ export interface components {
             id: string;
             url: string;
             description: string | null;
-            eventTypes: ("contact.created" | "contact.updated" | "contact.deleted" | "contact.merged" | "interaction.received" | "interaction.created" | "interaction.status_changed" | "promise.made" | "promise.at_risk" | "promise.renegotiated" | "promise.kept" | "promise.broken" | "promise.cancelled" | "channel.created" | "channel.updated" | "channel.deleted" | "*")[];
+            eventTypes: ("contact.created" | "contact.updated" | "contact.deleted" | "contact.merged" | "interaction.received" | "interaction.created" | "interaction.updated" | "interaction.status_changed" | "promise.made" | "promise.at_risk" | "promise.renegotiated" | "promise.kept" | "promise.broken" | "promise.cancelled" | "channel.created" | "channel.updated" | "channel.deleted" | "*")[];
             /** @enum {string} */
             status: "enabled" | "disabled";
             /** @description Why the endpoint is disabled (410 Gone, retries exhausted, or by a user) */
@@ -1875,7 +1895,7 @@ export interface components {
             id: string;
             url: string;
             description: string | null;
-            eventTypes: ("contact.created" | "contact.updated" | "contact.deleted" | "contact.merged" | "interaction.received" | "interaction.created" | "interaction.status_changed" | "promise.made" | "promise.at_risk" | "promise.renegotiated" | "promise.kept" | "promise.broken" | "promise.cancelled" | "channel.created" | "channel.updated" | "channel.deleted" | "*")[];
+            eventTypes: ("contact.created" | "contact.updated" | "contact.deleted" | "contact.merged" | "interaction.received" | "interaction.created" | "interaction.updated" | "interaction.status_changed" | "promise.made" | "promise.at_risk" | "promise.renegotiated" | "promise.kept" | "promise.broken" | "promise.cancelled" | "channel.created" | "channel.updated" | "channel.deleted" | "*")[];
             /** @enum {string} */
             status: "enabled" | "disabled";
             /** @description Why the endpoint is disabled (410 Gone, retries exhausted, or by a user) */
@@ -2031,6 +2051,17 @@ export interface components {
         WebhookEvent_InteractionCreated: {
             /** @constant */
             type: "interaction.created";
+            /**
+             * Format: date-time
+             * @description When the event happened
+             */
+            timestamp: string;
+            data: components["schemas"]["Interaction"];
+        };
+        /** @description Body of a `interaction.updated` delivery */
+        WebhookEvent_InteractionUpdated: {
+            /** @constant */
+            type: "interaction.updated";
             /**
              * Format: date-time
              * @description When the event happened
@@ -12831,6 +12862,42 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["WebhookEvent_InteractionCreated"];
+            };
+        };
+        responses: {
+            /** @description Received: the delivery is done */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: disables the endpoint, no more deliveries */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onInteractionUpdated: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Unique message id (the event id): use it to drop duplicate deliveries */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed: refuse old ones to stop replays */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` signatures (Standard Webhooks): one with the endpoint secret, and during a rotation's grace one with the previous secret too; verify with the standardwebhooks package */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookEvent_InteractionUpdated"];
             };
         };
         responses: {

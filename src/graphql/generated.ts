@@ -1311,6 +1311,8 @@ export type GqlSubscription = {
   interactionReceived: GqlInteractionChange;
   /** Delivery status changes of outbound messages (sent, delivered, read, failed). Needs interactions:read. */
   interactionStatusChanged: GqlInteractionChange;
+  /** Messages a contact edited after sending them: the interaction with its new text. Needs interactions:read. */
+  interactionUpdated: GqlInteractionChange;
   /** Promises made, at risk, renegotiated, kept, broken or cancelled; `status` keeps those now in that status. Needs promises:read. */
   promiseChanged: GqlPromiseChange;
 };
@@ -1346,6 +1348,18 @@ export type GqlSubscriptionInteractionReceivedArgs = {
  * after its transaction committed (delivery is live, at most once: catch up with GET /v1/events).
  */
 export type GqlSubscriptionInteractionStatusChangedArgs = {
+  channelId?: InputMaybe<Scalars['ID']['input']>;
+  contactId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
+/**
+ * Live updates over WebSocket at /graphql with the graphql-transport-ws protocol. The connection_init
+ * payload carries the same token as HTTP: `{ "authorization": "Bearer <token>" }` or `{ "token": "<token>" }`.
+ * Each stream holds only the token's workspace, needs the read scope of its resource, and carries a change
+ * after its transaction committed (delivery is live, at most once: catch up with GET /v1/events).
+ */
+export type GqlSubscriptionInteractionUpdatedArgs = {
   channelId?: InputMaybe<Scalars['ID']['input']>;
   contactId?: InputMaybe<Scalars['ID']['input']>;
 };
@@ -2546,6 +2560,7 @@ export type GqlSubscriptionResolvers<ContextType = GraphQLContext, ParentType ex
   contactChanged?: SubscriptionResolver<GqlResolversTypes['ContactChange'], "contactChanged", ParentType, ContextType, Partial<GqlSubscriptionContactChangedArgs>>;
   interactionReceived?: SubscriptionResolver<GqlResolversTypes['InteractionChange'], "interactionReceived", ParentType, ContextType, Partial<GqlSubscriptionInteractionReceivedArgs>>;
   interactionStatusChanged?: SubscriptionResolver<GqlResolversTypes['InteractionChange'], "interactionStatusChanged", ParentType, ContextType, Partial<GqlSubscriptionInteractionStatusChangedArgs>>;
+  interactionUpdated?: SubscriptionResolver<GqlResolversTypes['InteractionChange'], "interactionUpdated", ParentType, ContextType, Partial<GqlSubscriptionInteractionUpdatedArgs>>;
   promiseChanged?: SubscriptionResolver<GqlResolversTypes['PromiseChange'], "promiseChanged", ParentType, ContextType, Partial<GqlSubscriptionPromiseChangedArgs>>;
 };
 

@@ -88,7 +88,7 @@ export function subscriptionOptions (app: FastifyInstance, deps: AuthDeps & { se
   }
 }
 
-const interactionTypes = { interactionReceived: ['interaction.received'], interactionStatusChanged: ['interaction.status_changed'] }
+const interactionTypes = { interactionReceived: ['interaction.received'], interactionUpdated: ['interaction.updated'], interactionStatusChanged: ['interaction.status_changed'] }
 
 interface Change { id: string, type: string, occurredAt: string }
 const change = (e: LoggedEvent): Change => ({ id: e.id, type: e.type, occurredAt: e.occurredAt })
@@ -117,6 +117,10 @@ export const subscriptionResolvers = {
   Subscription: {
     interactionReceived: {
       subscribe: stream('interactions:read', interactionTypes.interactionReceived, byContactAndChannel),
+      resolve: (e: LoggedEvent) => ({ ...change(e), interaction: e.data })
+    },
+    interactionUpdated: {
+      subscribe: stream('interactions:read', interactionTypes.interactionUpdated, byContactAndChannel),
       resolve: (e: LoggedEvent) => ({ ...change(e), interaction: e.data })
     },
     interactionStatusChanged: {

@@ -1,7 +1,7 @@
 // Every event type the log holds, `<resource>.<what happened>`: webhooks and the feed filter on them.
 export const eventTypes = [
   'contact.created', 'contact.updated', 'contact.deleted', 'contact.merged',
-  'interaction.received', 'interaction.created', 'interaction.status_changed',
+  'interaction.received', 'interaction.created', 'interaction.updated', 'interaction.status_changed',
   'promise.made', 'promise.at_risk', 'promise.renegotiated', 'promise.kept', 'promise.broken', 'promise.cancelled',
   'channel.created', 'channel.updated', 'channel.deleted'
 ] as const

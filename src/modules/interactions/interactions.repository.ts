@@ -218,6 +218,26 @@ export async function applyStatusWatermark (tx: Executor, workspaceId: string, c
     .returning({ id: interactions.id })
 }
 
+/**
+ * The interaction a provider message id names on a channel, locked until the caller's transaction
+ * ends, for an edit: two deliveries of edits of one message then apply one after the other.
+ */
+export async function lockByProviderMessageId (tx: Executor, workspaceId: string, channelId: string, providerMessageId: string):
+Promise<Pick<InteractionRow, 'id' | 'direction' | 'subject' | 'body' | 'editedAt'> | undefined> {
+  const [row] = await tx.select({ id: interactions.id, direction: interactions.direction, subject: interactions.subject, body: interactions.body, editedAt: interactions.editedAt })
+    .from(interactions)
+    .where(and(eq(interactions.workspaceId, workspaceId), eq(interactions.channelId, channelId), eq(interactions.providerMessageId, providerMessageId)))
+    .limit(1).for('update')
+  return row
+}
+
+/** An edit's new content (updatedAt only when the content changed, since no event says so otherwise). */
+export async function setEdited (tx: Executor, workspaceId: string, id: string, fields: Pick<InteractionRow, 'subject' | 'body' | 'editedAt'> & { updatedAt?: Date }): Promise<InteractionRow> {
+  const [row] = await tx.update(interactions).set(fields)
+    .where(and(eq(interactions.workspaceId, workspaceId), eq(interactions.id, id))).returning(interactionColumns)
+  return row
+}
+
 export async function setProviderMessageId (tx: Executor, workspaceId: string, id: string, providerMessageId: string) {
   await tx.update(interactions).set({ providerMessageId, updatedAt: new Date() })
     .where(and(eq(interactions.workspaceId, workspaceId), eq(interactions.id, id)))

@@ -11,7 +11,7 @@ import type { ContactDto } from '../contacts/contacts.schemas.js'
 import type { ContactsService } from '../contacts/contacts.service.js'
 import type { IdentitiesService } from '../identities/identities.service.js'
 import { enqueueOutbox, listAttempts } from '../../jobs/outbox.repository.js'
-import type { InboundEvent } from '../channels/adapters/channel-adapter.js'
+import type { InboundEditEvent, InboundEvent, InboundMessageEvent } from '../channels/adapters/channel-adapter.js'
 import * as repo from './interactions.repository.js'
 import { appendEvent, appendEvents } from '../events/events.log.js'
 import { changeStatus, changeStatusUpTo } from './interactions.status.js'
@@ -133,6 +133,55 @@ export function createInteractionsService (deps: Deps) {
     workspaceId: row.workspaceId, type: row.direction === 'inbound' ? 'interaction.received' : 'interaction.created', subjectId: row.id, data: toInteractionDto(row), occurredAt: clock.now()
   } as const)
   const recordNew = (tx: Tx, row: repo.InteractionRow) => appendEvent(tx, newEvent(row))
+
+  /**
+   * A message a contact sent us, logged once with its event (interaction.received). Undefined when
+   * the channel already logged that provider message id: a redelivery. An edit logged this way (its
+   * original unknown) keeps its edit time, so an older edit arriving later does not overwrite it.
+   */
+  async function logReceived (tx: Tx, ctx: Pick<RequestContext, 'workspaceId' | 'actor'>, channelId: string, event: InboundMessageEvent | InboundEditEvent, raw: unknown) {
+    const contactId = await identities.resolveSender(tx, ctx, { kind: event.identityKind, address: event.sender.handle, name: event.sender.name, seenAt: event.sentAt })
+    const row = await repo.insertInteraction(tx, {
+      workspaceId: ctx.workspaceId, id: newId('interaction'), contactId, channelId, direction: 'inbound', kind: event.interactionKind,
+      subject: event.subject ?? null, body: event.text ?? null, threadId: event.threadId ?? null, providerMessageId: event.providerMessageId,
+      counterpart: event.sender.handle, attachments: event.attachments as unknown[], occurredAt: event.sentAt, raw,
+      editedAt: event.type === 'edit' ? event.editedAt : null
+    })
+    if (row) await recordNew(tx, row)
+    return row
+  }
+
+  /**
+   * A contact edited a message they sent: the one rule for every provider. The interaction the
+   * channel logged under the original's provider id (this workspace's, this channel's) takes the
+   * new text, and interaction.updated says so. Its `raw` stays the payload of the message as first
+   * received, so the original text is still there; each version is in the event log (the
+   * interaction.received and interaction.updated events carry the interaction as it then read).
+   *
+   * An edit not newer than the last one applied (a redelivery, or an older edit delivered late)
+   * changes nothing; one that leaves the text as it was (Slack re-sends a message when it unfurls a
+   * link) only moves the edit time. An edit whose original is unknown (sent before the channel
+   * existed, or lost) is logged as a new inbound message under the original's id: nothing is lost,
+   * later edits apply to it, and the original, should it still arrive, is then a duplicate.
+   */
+  async function recordEdit (tx: Tx, ctx: Pick<RequestContext, 'workspaceId' | 'actor'>, channelId: string, edit: InboundEditEvent, raw: unknown): Promise<void> {
+    // Twice at most: the original may be logged by another worker between the look-up and the insert.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const found = await repo.lockByProviderMessageId(tx, ctx.workspaceId, channelId, edit.providerMessageId)
+      if (!found) {
+        if (await logReceived(tx, ctx, channelId, edit, raw)) return
+        continue
+      }
+      // Only what a contact sent is theirs to edit; stale and redelivered edits change nothing.
+      if (found.direction !== 'inbound' || (found.editedAt && found.editedAt >= edit.editedAt)) return
+      const subject = edit.subject ?? found.subject
+      const body = edit.text ?? null
+      const changed = subject !== found.subject || body !== found.body
+      const row = await repo.setEdited(tx, ctx.workspaceId, found.id, { subject, body, editedAt: edit.editedAt, ...(changed ? { updatedAt: new Date() } : {}) })
+      if (changed) await appendEvent(tx, { workspaceId: ctx.workspaceId, type: 'interaction.updated', subjectId: row.id, data: toInteractionDto(row), occurredAt: clock.now() })
+      return
+    }
+  }
 
   /**
    * An inbound entry for a live contact id, in one write on PostgreSQL: BEGIN, the settings, the
@@ -295,14 +344,8 @@ export function createInteractionsService (deps: Deps) {
           }
           continue
         }
-        const contactId = await identities.resolveSender(tx, ctx, { kind: event.identityKind, address: event.sender.handle, name: event.sender.name, seenAt: event.sentAt })
-        const row = await repo.insertInteraction(tx, {
-          workspaceId: ctx.workspaceId, id: newId('interaction'), contactId, channelId, direction: 'inbound', kind: event.interactionKind,
-          subject: event.subject ?? null, body: event.text ?? null, threadId: event.threadId ?? null, providerMessageId: event.providerMessageId,
-          counterpart: event.sender.handle, attachments: event.attachments as unknown[], occurredAt: event.sentAt, raw
-        })
-        // No row: the provider redelivered a message already recorded.
-        if (row) await recordNew(tx, row)
+        if (event.type === 'edit') await recordEdit(tx, ctx, channelId, event, raw)
+        else await logReceived(tx, ctx, channelId, event, raw)
       }
     },
 

@@ -26,6 +26,12 @@ export const interactions = pgTable('interactions', {
   counterpart: text('counterpart'),
   attachments: jsonb('attachments').$type<unknown[]>().notNull().default(sql`'[]'::jsonb`),
   raw: jsonb('raw'),
+  /**
+   * When the contact last edited this inbound message, by the provider's clock (null: never). An
+   * edit older than this one is stale (providers deliver out of order) and a redelivered one is
+   * not newer: neither changes the row.
+   */
+  editedAt: tstz('edited_at'),
   ...timestamps()
 }, (t) => [
   primaryKey({ columns: [t.workspaceId, t.id] }),

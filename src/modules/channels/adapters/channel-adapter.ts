@@ -70,7 +70,26 @@ export interface DeliveryStatusEvent {
   watermark?: { recipient: string, before: Date }
 }
 
-export type InboundEvent = InboundMessageEvent | DeliveryStatusEvent
+/**
+ * A contact edited a message they sent earlier (Telegram `edited_message`, Slack `message_changed`,
+ * Messenger `message_edits`, WhatsApp `edit`). `providerMessageId` is the ORIGINAL message's id, in
+ * the very form `parse` gave it when it logged that message, so the core finds the interaction by
+ * (channel, providerMessageId) and puts the new text in place: one interaction, never a second one.
+ *
+ * The other fields describe the message as it now reads, as a message event would: `text` is its
+ * whole new text (absent: it has none any more); `subject` absent keeps the logged one. They are
+ * complete because an edit whose original is unknown (sent before the channel existed, or lost) is
+ * logged as a new inbound message under that id, so nothing is lost. `sentAt` is when the original
+ * was sent if the provider says so, else `editedAt`. `editedAt` is when the edit was made, by the
+ * provider's clock: the core applies an edit only if it is newer than the last one it applied
+ * (providers redeliver, and deliver out of order).
+ */
+export interface InboundEditEvent extends Omit<InboundMessageEvent, 'type'> {
+  type: 'edit'
+  editedAt: Date
+}
+
+export type InboundEvent = InboundMessageEvent | InboundEditEvent | DeliveryStatusEvent
 
 export interface HandshakeResponse { status: number, contentType: string, body: string }
 
@@ -109,8 +128,9 @@ export interface ChannelAdapter<C = any> {
   /** Authenticate an inbound request: constant-time, over the raw bytes, with a timestamp window where the provider has one. */
   verify?: (req: RawInboundRequest, config: C, ctx: AdapterContext) => boolean
   /**
-   * Normalize a verified request. Returns [] for events the CRM does not care about;
-   * throws AdapterParseError for a body that is not the provider's format.
+   * Normalize a verified request into messages, edits of earlier messages and delivery statuses.
+   * Returns [] for events the CRM does not care about; throws AdapterParseError for a body that is
+   * not the provider's format.
    */
   parse?: (req: RawInboundRequest, config: C, ctx: AdapterContext) => InboundEvent[]
   /** Send one message. The idempotency key is stable across retries of the same outbound message. */
