@@ -69,7 +69,9 @@ t.test('parse: Messenger attachments, echo, delivery and read', async (t) => {
         { sender: recipient, recipient: sender, timestamp: 1717006201000, message: { mid: 'm_echo', is_echo: true, app_id: 1, text: 'our reply' } },
         { sender, recipient, timestamp: 1717006202000, delivery: { mids: ['m_out_1', 'm_out_2'], watermark: 1717006201500 } },
         { sender, recipient, timestamp: 1717006203000, read: { watermark: 1717006202500 } },
-        { sender, recipient, timestamp: 1717006204000, postback: { mid: 'm_pb', title: 'Track my order', payload: 'TRACK' } }
+        { sender, recipient, timestamp: 1717006204000, postback: { mid: 'm_pb', title: 'Track my order', payload: 'TRACK' } },
+        // developers.facebook.com/documentation/business-messaging/messenger-platform/webhooks/webhook-events/message-edits
+        { sender, recipient, timestamp: 1717006205000, message_edit: { mid: 'm_img', text: 'the photo, fixed', num_edit: 1 } }
       ]
     }]
   }), config, ctx)
@@ -83,7 +85,11 @@ t.test('parse: Messenger attachments, echo, delivery and read', async (t) => {
     watermark: { recipient: '6954834441214510', before: new Date(1717006202500) }
   }, 'Messenger read is a watermark')
   t.match(events[4], { type: 'message', providerMessageId: 'm_pb', text: 'Track my order' })
-  t.equal(events.length, 5)
+  t.same(events[5], {
+    type: 'edit', providerMessageId: 'm_img', sender: { handle: '6954834441214510' }, recipient: '107526371946230', text: 'the photo, fixed', attachments: [],
+    sentAt: new Date(1717006205000), editedAt: new Date(1717006205000), interactionKind: 'message', identityKind: 'meta:psid'
+  }, 'message_edit names the edited mid')
+  t.equal(events.length, 6)
 })
 
 t.test('parse: Instagram', async (t) => {
@@ -118,7 +124,9 @@ t.test('parse: WhatsApp messages and statuses', async (t) => {
           messages: [
             { from: '16505551234', id: 'wamid.TEXT1', timestamp: '1717006400', type: 'text', text: { body: 'Is the store open today?' }, context: { from: '15550783881', id: 'wamid.OURS1' } },
             { from: '16505551234', id: 'wamid.IMG1', timestamp: '1717006410', type: 'image', image: { caption: 'this one', mime_type: 'image/jpeg', sha256: 'abc', id: '1003383421387256' } },
-            { from: '16505551234', id: 'wamid.REACT', timestamp: '1717006420', type: 'reaction', reaction: { message_id: 'wamid.OURS1', emoji: '👍' } }
+            { from: '16505551234', id: 'wamid.REACT', timestamp: '1717006420', type: 'reaction', reaction: { message_id: 'wamid.OURS1', emoji: '👍' } },
+            // developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/messages/edit
+            { from: '16505551234', id: 'wamid.EDIT1', timestamp: '1717006425', type: 'edit', edit: { original_message_id: 'wamid.IMG1', message: { context: { id: 'wamid.OURS1' }, type: 'image', image: { caption: 'this one, not that one', mime_type: 'image/jpeg', sha256: 'abc', id: '1003383421387256' } } } }
           ]
         }
       }, {
@@ -147,7 +155,12 @@ t.test('parse: WhatsApp messages and statuses', async (t) => {
     identityKind: 'phone'
   })
   t.match(events[1], { providerMessageId: 'wamid.IMG1', text: 'this one', attachments: [{ contentType: 'image/jpeg', providerFileId: '1003383421387256' }] })
-  t.same(events.slice(2), [
+  t.same(events[2], {
+    type: 'edit', providerMessageId: 'wamid.IMG1', threadId: 'wamid.OURS1', sender: { handle: '+16505551234', name: 'Sheena Nelson' }, recipient: '+15550783881',
+    text: 'this one, not that one', attachments: [{ name: undefined, contentType: 'image/jpeg', providerFileId: '1003383421387256' }],
+    sentAt: new Date(1717006425 * 1000), editedAt: new Date(1717006425 * 1000), interactionKind: 'message', identityKind: 'phone'
+  }, 'an edit names original_message_id and carries the message as it now reads')
+  t.same(events.slice(3), [
     { type: 'status', providerMessageId: 'wamid.OURS1', status: 'delivered', occurredAt: new Date(1717006430 * 1000) },
     { type: 'status', providerMessageId: 'wamid.OURS2', status: 'failed', occurredAt: new Date(1717006440 * 1000), error: '131026 Message undeliverable Receiver is incapable of receiving this message' }
   ], 'reaction skipped; statuses mapped')

@@ -80,7 +80,20 @@ t.test('parse: thread reply, file share, mention, skipped events', async (t) => 
   t.match(mention, { interactionKind: 'mention', providerMessageId: 'C1:1717006450.000300' })
 
   t.same(slack.parse!(eventCallback({ type: 'message', channel: 'C1', bot_id: 'B1', text: 'our own post', ts: '2.0' }), config, at), [], 'bot message')
-  t.same(slack.parse!(eventCallback({ type: 'message', subtype: 'message_changed', channel: 'C1', ts: '3.0', message: { text: 'x' } }), config, at), [], 'edit')
+  // docs.slack.dev/reference/events/message/message_changed: `message` is the message as it now reads.
+  t.same(slack.parse!(eventCallback({
+    type: 'message', subtype: 'message_changed', hidden: true, channel: 'C1', ts: '1717006460.000400', event_ts: '1717006460.000400', channel_type: 'channel',
+    message: { type: 'message', user: 'U3', text: 'Hello, world!', ts: '1717006450.000300', thread_ts: '1717006300.000100', edited: { user: 'U3', ts: '1717006455.000000' } },
+    previous_message: { type: 'message', user: 'U3', text: 'Helo, world', ts: '1717006450.000300' }
+  }), config, at), [{
+    type: 'edit', providerMessageId: 'C1:1717006450.000300', threadId: 'C1:1717006300.000100', sender: { handle: 'U3' }, recipient: 'C1', text: 'Hello, world!',
+    attachments: [], sentAt: new Date(1717006450000), interactionKind: 'message', identityKind: 'slack:user', editedAt: new Date(1717006455000)
+  }], 'an edit names the original ts; edited.ts is its time')
+  t.match(slack.parse!(eventCallback({ type: 'message', subtype: 'message_changed', channel: 'C1', ts: '1717006470.000500', message: { type: 'message', user: 'U3', text: 'unfurled', ts: '1717006450.000300' } }), config, at),
+    [{ type: 'edit', editedAt: new Date(1717006470000) }], 'a change without `edited` (an unfurl) is timed by the event')
+  t.same(slack.parse!(eventCallback({ type: 'message', subtype: 'message_changed', channel: 'C1', ts: '3.0', message: { text: 'x', ts: '2.0' } }), config, at), [], 'a change of a message without a user')
+  t.same(slack.parse!(eventCallback({ type: 'message', subtype: 'message_changed', channel: 'C1', ts: '3.0', message: { bot_id: 'B1', user: 'UBOT', text: 'x', ts: '2.0' } }), config, at), [], 'a bot\'s edit')
+  t.same(slack.parse!(eventCallback({ type: 'message', subtype: 'message_changed', channel: 'C1', ts: '3.0', message: { subtype: 'tombstone', user: 'USLACKBOT', text: 'This message was deleted.', ts: '2.0' } }), config, at), [], 'a thread parent deleted')
   t.same(slack.parse!(eventCallback({ type: 'reaction_added', user: 'U1', reaction: 'thumbsup' }), config, at), [], 'other event type')
 })
 

@@ -73,7 +73,12 @@ t.test('parse: document, edited message, channel post, ignored updates', async (
   t.match(doc, { text: undefined, attachments: [{ name: 'invoice.pdf', contentType: 'application/pdf', size: 2048, providerFileId: 'F' }] })
 
   const [edit] = tg.parse!(update({ update_id: 12, edited_message: { message_id: 5, from: { id: 9, first_name: 'Bo' }, chat: { id: 9, type: 'private' }, date: 1, edit_date: 1717006999, text: 'fixed typo' } }), config, ctx)
-  t.match(edit, { providerMessageId: '9:5:edited:1717006999', text: 'fixed typo', sentAt: new Date(1717006999 * 1000) }, 'edits get their own id')
+  t.same(edit, {
+    type: 'edit', providerMessageId: '9:5', threadId: undefined, sender: { handle: '9', name: 'Bo' }, recipient: '9', text: 'fixed typo', attachments: [],
+    sentAt: new Date(1000), editedAt: new Date(1717006999 * 1000), interactionKind: 'message', identityKind: 'telegram:user'
+  }, 'an edit names the original message (chat:message_id) and carries the message as it now reads')
+  const [postEdit] = tg.parse!(update({ update_id: 14, edited_channel_post: { message_id: 3, sender_chat: { id: -100555, title: 'Acme News', type: 'channel' }, chat: { id: -100555, title: 'Acme News', type: 'channel' }, date: 2, edit_date: 5, caption: 'Launch! (photo fixed)', photo: [{ file_id: 'P1', file_unique_id: 'u', width: 1, height: 1 }] } }), config, ctx)
+  t.match(postEdit, { type: 'edit', providerMessageId: '-100555:3', text: 'Launch! (photo fixed)', interactionKind: 'post', editedAt: new Date(5000) }, 'a channel post\'s edit')
 
   const [post] = tg.parse!(update({ update_id: 13, channel_post: { message_id: 3, sender_chat: { id: -100555, title: 'Acme News', type: 'channel' }, chat: { id: -100555, title: 'Acme News', type: 'channel' }, date: 2, text: 'Launch!' } }), config, ctx)
   t.match(post, { interactionKind: 'post', identityKind: 'telegram:chat', sender: { handle: '-100555', name: 'Acme News' } })

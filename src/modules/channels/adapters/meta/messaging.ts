@@ -4,7 +4,8 @@ import { arr, dateFrom, str, type Loose } from '../shared/request.js'
 /**
  * Messenger (`object: page`) and Instagram (`object: instagram`) share the `entry[].messaging[]`
  * shape (developers.facebook.com/docs/messenger-platform/webhooks). Each item is one of
- * message / postback / delivery / read; others (reactions, optins, referrals, edits) are ignored.
+ * message / postback / message_edit / delivery / read; others (reactions, optins, referrals) are
+ * ignored.
  * `standby[]` carries the same items while another app owns the conversation (handover protocol):
  * they are still the customer's messages, so they are logged too.
  *
@@ -35,6 +36,24 @@ export function parseMessaging (body: Loose, identityKind: 'meta:psid' | 'meta:i
           text: str(m.text) ?? str(m.title) ?? attachments.map(locationText).find((t) => t !== undefined),
           attachments: files(attachments),
           sentAt: at,
+          interactionKind: 'message',
+          identityKind
+        })
+      } else if (ev?.message_edit !== undefined && user !== undefined) {
+        // The `message_edits` webhook field: `mid` is the edited message's, `text` its new text,
+        // `timestamp` when it was edited. It says nothing else of the message (sent when, in reply
+        // to what), which only matters if the original was never logged.
+        const mid = str(ev.message_edit?.mid)
+        if (mid === undefined) continue
+        events.push({
+          type: 'edit',
+          providerMessageId: mid,
+          sender: { handle: user },
+          recipient: str(ev.recipient?.id),
+          text: str(ev.message_edit.text),
+          attachments: [],
+          sentAt: at,
+          editedAt: at,
           interactionKind: 'message',
           identityKind
         })

@@ -17,7 +17,8 @@ export function whatsappStatus (s: string): DeliveryStatus | undefined {
 
 /**
  * WhatsApp Cloud API (`object: whatsapp_business_account`): entry[].changes[] with
- * field 'messages'; value.messages[] are inbound, value.statuses[] are receipts for what we sent.
+ * field 'messages'; value.messages[] are inbound (edits of earlier ones included), value.statuses[]
+ * are receipts for what we sent.
  */
 export function parseWhatsApp (body: Loose, now: Date): InboundEvent[] {
   const events: InboundEvent[] = []
@@ -35,18 +36,25 @@ export function parseWhatsApp (body: Loose, now: Date): InboundEvent[] {
       for (const m of arr(v.messages)) {
         const sender = senderOf(m)
         if (sender === undefined || str(m.id) === undefined || SKIP.has(m.type)) continue
-        events.push({
-          type: 'message',
-          providerMessageId: String(m.id),
-          threadId: str(m.context?.id),
+        // An edit (type `edit`) names the original by `edit.original_message_id` and carries the
+        // message as it now reads in `edit.message`; `timestamp` is when the edit was made.
+        const edited = m.type === 'edit'
+        const content: Loose = edited ? m.edit?.message ?? {} : m
+        const providerMessageId = edited ? str(m.edit?.original_message_id) : String(m.id)
+        if (providerMessageId === undefined) continue
+        const at = dateFrom(m.timestamp, 's', now)
+        const message = {
+          providerMessageId,
+          threadId: str(content.context?.id),
           sender: { handle: sender.handle, name: names.get(sender.key) },
           recipient: us === undefined ? undefined : e164(us),
-          text: messageText(m),
-          attachments: attachments(m),
-          sentAt: dateFrom(m.timestamp, 's', now),
-          interactionKind: 'message',
+          text: messageText(content),
+          attachments: attachments(content),
+          sentAt: at,
+          interactionKind: 'message' as const,
           identityKind: sender.identityKind
-        })
+        }
+        events.push(edited ? { type: 'edit', ...message, editedAt: at } : { type: 'message', ...message })
       }
       for (const s of arr(v.statuses)) {
         const status = whatsappStatus(String(s?.status))

@@ -1,10 +1,10 @@
-import type { InboundAttachment, InboundEvent, InboundMessageEvent } from '../channel-adapter.js'
+import type { InboundAttachment, InboundEvent } from '../channel-adapter.js'
 import { arr, dateFrom, num, str, type Loose } from '../shared/request.js'
 
 /** Update fields that carry a Message; everything else (callback_query, poll, ...) is ignored. */
 const MESSAGE_FIELDS = ['message', 'edited_message', 'channel_post', 'edited_channel_post'] as const
 
-/** One Telegram Update (core.telegram.org/bots/api#update) -> at most one message event. */
+/** One Telegram Update (core.telegram.org/bots/api#update) -> at most one message or edit event. */
 export function parseUpdate (update: Loose, now: Date): InboundEvent[] {
   const field = MESSAGE_FIELDS.find((f) => update?.[f] !== undefined)
   if (field === undefined) return []
@@ -19,9 +19,6 @@ export function parseUpdate (update: Loose, now: Date): InboundEvent[] {
     ? { handle: String(user.id), name: fullName(user) ?? str(user.username) }
     : { handle: String(m.sender_chat?.id ?? chatId), name: str(m.sender_chat?.title ?? m.chat?.title) }
 
-  // An edit reuses message_id; a distinct id keeps the core's dedupe from dropping the new text.
-  const edited = field.startsWith('edited_')
-  const providerMessageId = edited ? `${chatId}:${messageId}:edited:${str(m.edit_date) ?? '0'}` : `${chatId}:${messageId}`
   const replyTo = str(m.reply_to_message?.message_id)
 
   const text = str(m.text) ?? str(m.caption) ?? sharedText(m)
@@ -29,19 +26,21 @@ export function parseUpdate (update: Loose, now: Date): InboundEvent[] {
   // Service messages (members joining, pinned messages, title changes...) carry neither.
   if (text === undefined && files.length === 0) return []
 
-  const event: InboundMessageEvent = {
-    type: 'message',
-    providerMessageId,
+  const message = {
+    // An edit reuses the message_id: the same id names the interaction the edit updates.
+    providerMessageId: `${chatId}:${messageId}`,
     threadId: replyTo === undefined ? undefined : `${chatId}:${replyTo}`,
     sender,
     recipient: chatId,
     text,
     attachments: files,
-    sentAt: dateFrom(edited ? m.edit_date ?? m.date : m.date, 's', now),
-    interactionKind: field.includes('channel_post') ? 'post' : 'message',
+    sentAt: dateFrom(m.date, 's', now),
+    interactionKind: field.includes('channel_post') ? 'post' as const : 'message' as const,
     identityKind: user !== undefined ? 'telegram:user' : 'telegram:chat'
   }
-  return [event]
+  // edited_message / edited_channel_post carry the whole message as it now reads, with edit_date.
+  if (field.startsWith('edited_')) return [{ type: 'edit', ...message, editedAt: dateFrom(m.edit_date ?? m.date, 's', now) }]
+  return [{ type: 'message', ...message }]
 }
 
 /** Content without text: a shared location, venue, contact card or poll, said in words. */
