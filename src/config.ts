@@ -26,7 +26,7 @@ const envSchema = z.object({
   GRAPHIQL: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   GRAPHQL_MAX_COST: z.coerce.number().int().min(1).default(50_000),
   GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(0).default(30),
-  GRAPHQL_SUBSCRIPTION_HEARTBEAT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+  GRAPHQL_SUBSCRIPTION_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(100),
   PUBLIC_URL: z.url().optional(),
   TRUST_PROXY: z.string().trim().optional()
     .transform((v, ctx) => {
@@ -95,7 +95,7 @@ export interface Config {
   bodyLimit: number
   graphiql: boolean
   /** GraphQL limits: nodes a query may ask for (GitHub's node limit), aliased fields per document. */
-  graphql: { maxCost: number, maxAliases: number, /** How often the subscription relay checks that its LISTEN connection still answers (PostgreSQL). */ subscriptionHeartbeatMs?: number }
+  graphql: { maxCost: number, maxAliases: number, /** How often the subscription relay reads the events committed in workspaces with subscribers. */ subscriptionPollMs?: number }
   /** Requests per window per API key or token subject (per IP on public routes); max 0 turns limits off. */
   rateLimit: {
     max: number, windowMs: number,
@@ -200,7 +200,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     bodyLimit: e.BODY_LIMIT,
     graphiql: e.GRAPHIQL,
-    graphql: { maxCost: e.GRAPHQL_MAX_COST, maxAliases: e.GRAPHQL_MAX_ALIASES, subscriptionHeartbeatMs: e.GRAPHQL_SUBSCRIPTION_HEARTBEAT_MS },
+    graphql: { maxCost: e.GRAPHQL_MAX_COST, maxAliases: e.GRAPHQL_MAX_ALIASES, subscriptionPollMs: e.GRAPHQL_SUBSCRIPTION_POLL_MS },
     rateLimit: { max: e.RATE_LIMIT_MAX, windowMs: e.RATE_LIMIT_WINDOW_MS, authFailuresMax: e.RATE_LIMIT_AUTH_FAILURES_MAX },
     redisUrl: e.REDIS_URL,
     publicUrl: e.PUBLIC_URL,

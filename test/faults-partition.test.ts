@@ -125,7 +125,7 @@ t.test('a partition that outlasts the server\'s sessions: live subscriptions com
   skip: process.env.DATABASE_URL ? false : 'needs PostgreSQL (set DATABASE_URL): the embedded PGlite runs inside the server process, so no network can fail'
 }, async (t) => {
   t.setTimeout(240_000)
-  const { proxy, token, base } = await serverBehindProxy(t, 'partition-live', { GRAPHQL_SUBSCRIPTION_HEARTBEAT_MS: '500' })
+  const { proxy, token, base } = await serverBehindProxy(t, 'partition-live', {})
   const client = wsClient(`ws://${base.host}/graphql`, { authorization: `Bearer ${token}` })
   t.teardown(() => client.dispose())
   const sub = subscribe(client, 'subscription { contactChanged { type contactId } }')
@@ -137,7 +137,7 @@ t.test('a partition that outlasts the server\'s sessions: live subscriptions com
 
   proxy.freeze()
   await new Promise((resolve) => setTimeout(resolve, 1000))
-  // PostgreSQL's side of every open connection is gone, the LISTEN connection's included; the
+  // PostgreSQL's side of every open connection is gone, those the relay reads on included; the
   // server's side hears nothing, not even a reset.
   proxy.thaw({ sessionsLost: true })
   const healedAt = Date.now()

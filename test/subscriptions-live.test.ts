@@ -1,4 +1,5 @@
 import t from 'tap'
+import postgres from 'postgres'
 import WebSocket from 'ws'
 import { buildApp } from '../src/app.js'
 import { openDatabase } from '../src/db/client.js'
@@ -183,5 +184,43 @@ t.test('cross-process: a write through one server reaches a subscriber on anothe
   sub.results.length = 0
   const far = await acme.contact('Far away')
   t.ok(await sub.until((r) => r.some((x) => x.data?.contactChanged.contactId === far.id)), 'the second process delivered the first process\'s write')
+  sub.dispose()
+})
+
+t.test('a transaction that commits after a later one is still delivered, and writes do not NOTIFY', { skip: database.kind === 'pglite' ? 'needs PostgreSQL (DATABASE_URL): PGlite runs one transaction at a time, so none can commit out of order' : false }, async (t) => {
+  const held = postgres((database as { url?: string }).url!, { max: 1, onnotice: () => {} })
+  t.teardown(() => held.end())
+  // The relay reads what commits (events.relay.ts); a notifying trigger would make every write
+  // transaction commit one at a time (migration 0023 dropped it).
+  const [{ n }] = await held`select count(*)::int as n from pg_trigger where tgrelid = 'events'::regclass and not tgisinternal`
+  t.equal(n, 0, 'no trigger on the event log')
+
+  const sub = subscribe(client({ authorization: `Bearer ${acmeToken}` }), contactChanged)
+  await untilLive(sub, () => acme.contact('Probe'))
+  const early = await acme.contact('Early')
+  // A transaction takes its place in the log first (its seq is the lower one) and commits last.
+  let commit!: () => void
+  const committed = new Promise<void>((resolve) => { commit = resolve })
+  const inserted = new Promise<void>((resolve, reject) => {
+    held.begin(async (tx) => {
+      await tx`select set_config('app.workspace_id', 'sub-acme', true)`
+      await tx`insert into events (workspace_id, id, type, subject_id, data, occurred_at)
+        values ('sub-acme', 'evt_01jzzzzzzzzzzzzzzzzzzzzzzz', 'contact.updated', ${early.id}, ${tx.json({ id: early.id, displayName: 'Held back', company: null })}, now())`
+      resolve()
+      await committed
+    }).catch(reject)
+  })
+  await inserted
+  const late = await acme.contact('Late')
+  await sub.until((r) => r.some((x) => x.data?.contactChanged?.contactId === late.id), 10_000)
+  t.notOk(sub.results.some((x) => x.data?.contactChanged?.contact?.displayName === 'Held back'), 'not delivered before it commits')
+  commit()
+  await sub.until((r) => r.some((x) => x.data?.contactChanged?.contact?.displayName === 'Held back'), 10_000)
+  const held1 = sub.results.filter((x) => x.data?.contactChanged?.contact?.displayName === 'Held back')
+  t.equal(held1.length, 1, 'delivered once, after it committed, though a later transaction had already been read')
+  t.equal(held1[0].data?.contactChanged.contactId, early.id)
+  await acme.contact('After')
+  await sub.until((r) => r.some((x) => x.data?.contactChanged?.contact?.displayName === 'After'), 10_000)
+  t.equal(sub.results.filter((x) => x.data?.contactChanged?.contact?.displayName === 'Held back').length, 1, 'and never again')
   sub.dispose()
 })

@@ -43,7 +43,7 @@ function nodeType (obj: { id: string }): string | undefined {
 }
 
 async function graphqlPlugin (app: FastifyInstance, opts: { services: Services, db: Db, graphiql: boolean, limits: Config['graphql'] }) {
-  const subscriptions = setupSubscriptions(app, { db: opts.db, services: opts.services, workspaces: opts.services.workspaces, apiKeys: opts.services.apiKeys, heartbeatMs: opts.limits.subscriptionHeartbeatMs })
+  const subscriptions = setupSubscriptions(app, { db: opts.db, services: opts.services, workspaces: opts.services.workspaces, apiKeys: opts.services.apiKeys, pollMs: opts.limits.subscriptionPollMs })
   registerGraphQLOverHttp(app)
 
   await app.register(mercurius, {

@@ -16,12 +16,13 @@ import type { MergeDto } from '../modules/contacts/merges.service.js'
 const mergeOut = (m: MergeDto) => ({ ...m, movedIdentityIds: m.moved.identities, movedInteractionIds: m.moved.interactions })
 
 // GraphQL subscriptions over WebSocket (graphql-transport-ws, and mercurius' legacy graphql-ws):
-// each process relays committed events from the event log (LISTEN/NOTIFY, see events.relay.ts)
+// each process relays committed events from the event log (read every GRAPHQL_SUBSCRIPTION_POLL_MS, see events.relay.ts)
 // to its own subscribers, one topic per workspace, so a stream never carries another
 // workspace's events; each field then filters by its arguments and checks the token's scopes.
 // (withFilter is a property of mercurius' CommonJS default export, not a named ESM export.)
 
-const topicOf = (workspaceId: string) => `events:${workspaceId}`
+const TOPIC_PREFIX = 'events:'
+const topicOf = (workspaceId: string) => TOPIC_PREFIX + workspaceId
 
 type Queue = { push: (v: unknown) => void, destroyed?: boolean, readableEnded?: boolean, close?: Array<() => void> }
 
@@ -31,6 +32,8 @@ type Queue = { push: (v: unknown) => void, destroyed?: boolean, readableEnded?: 
  */
 class WorkspacePubSub {
   private readonly listeners = new Map<string, Set<(payload: unknown) => void>>()
+  /** The relay's follow(): a subscription starts once the relay reads its workspace. */
+  follow?: (workspaceId: string) => Promise<void>
 
   async subscribe (topic: string, queue: Queue): Promise<void> {
     const listener = (payload: unknown) => { if (!queue.destroyed && !queue.readableEnded) queue.push(payload) }
@@ -42,6 +45,7 @@ class WorkspacePubSub {
       set.delete(listener)
       if (set.size === 0) this.listeners.delete(topic)
     })
+    await this.follow?.(topic.slice(TOPIC_PREFIX.length))
   }
 
   publish (event: { topic: string, payload: unknown }, callback?: (err?: Error) => void): void {
@@ -49,7 +53,8 @@ class WorkspacePubSub {
     callback?.()
   }
 
-  has (topic: string): boolean { return this.listeners.has(topic) }
+  /** The workspaces that have subscribers in this process. */
+  workspaces (): string[] { return [...this.listeners.keys()].map((topic) => topic.slice(TOPIC_PREFIX.length)) }
 }
 
 /** The bearer token of a connection_init payload: `{ authorization: 'Bearer …' }`, `{ token }` or `{ headers: { authorization } }`. */
@@ -149,15 +154,16 @@ export const subscriptionResolvers = {
  * Subscriptions for the graphql plugin: the pubsub, mercurius' options, and the relay from the
  * event log, started when the app is ready and stopped on close (before the database closes).
  */
-export function setupSubscriptions (app: FastifyInstance, deps: AuthDeps & { db: Db, services: Services, heartbeatMs?: number }) {
+export function setupSubscriptions (app: FastifyInstance, deps: AuthDeps & { db: Db, services: Services, pollMs?: number }) {
   const pubsub = new WorkspacePubSub()
   const relay = createEventRelay({
     db: deps.db,
     log: app.log,
-    heartbeatMs: deps.heartbeatMs,
-    wants: (workspaceId) => pubsub.has(topicOf(workspaceId)),
+    pollMs: deps.pollMs,
+    workspaces: () => pubsub.workspaces(),
     deliver: (events) => { for (const e of events) pubsub.publish({ topic: topicOf(e.workspaceId), payload: e }) }
   })
+  pubsub.follow = (workspaceId) => relay.follow(workspaceId)
   app.addHook('onReady', async () => relay.start())
   app.addHook('onClose', async () => relay.stop())
   return { options: subscriptionOptions(app, { ...deps, pubsub }), resolvers: subscriptionResolvers }

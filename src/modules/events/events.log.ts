@@ -73,10 +73,22 @@ export async function listEvents (tx: Executor, q: ListEventsQuery): Promise<{ i
   return { items, nextCursor: items.length ? items[items.length - 1].position : (q.after ?? null) }
 }
 
-/** The events one committed transaction wrote (named by a NOTIFY payload), for live delivery. */
-export async function eventsOfTransaction (tx: Executor, workspaceId: string, txid: string): Promise<LoggedEvent[]> {
-  return (await repo.listOfTransaction(tx, workspaceId, txid)).map(toLoggedEvent)
+/**
+ * A workspace's events committed since `since` (a snapshot), after `cursor`; with the snapshot of
+ * this read and whether `limit` cut the list short (then read again from the last event's cursor
+ * before moving on to the new snapshot). For live delivery.
+ */
+export async function eventsCommittedSince (tx: Executor, workspaceId: string, since: string, cursor: repo.LogPosition | undefined, limit: number): Promise<{ snapshot: string, events: Array<{ event: LoggedEvent, at: repo.LogPosition, txid: string }>, more: boolean }> {
+  const rows = await repo.listNewSince(tx, workspaceId, since, cursor, limit)
+  const events = rows.filter((r) => r.id !== null).map((r) => {
+    const at = { x: r.txid!, s: Number(r.seq) }
+    return {
+      at,
+      txid: r.txid!,
+      event: { id: r.id!, workspaceId, type: r.type as EventType, subjectId: r.subject_id!, data: JSON.parse(r.data!), occurredAt: r.occurred_at!, position: encodeCursor(at) }
+    }
+  })
+  return { snapshot: rows[0].snapshot, events, more: events.length === limit }
 }
 
-/** The channel the log NOTIFYs at each commit that appended events; payload `<workspaceId>:<txid>`. */
-export const EVENTS_CHANNEL = 'rapport_events'
+export const currentSnapshot = repo.currentSnapshot

@@ -49,11 +49,38 @@ export async function listAfter (tx: Executor, q: { workspaceId?: string, after?
     .orderBy(asc(events.txid), asc(events.seq)).limit(q.limit)
 }
 
-/** One committed transaction's events (the NOTIFY payload names it), in order. */
-export async function listOfTransaction (tx: Executor, workspaceId: string, txid: string) {
-  return tx.select(selection).from(events)
-    .where(and(eq(events.workspaceId, workspaceId), eq(events.txid, sql`${txid}::xid8`)))
-    .orderBy(asc(events.seq))
+/** A row of `newSince`: the statement's snapshot, and an event (absent when there is none). */
+export interface NewSinceRow {
+  snapshot: string
+  id: string | null, type: string | null, subject_id: string | null, data: string | null, occurred_at: string | null, seq: string | null, txid: string | null
+}
+
+/**
+ * A workspace's events of the transactions that `since` (a pg_snapshot, as text) did not see and
+ * that have committed now, in (txid, seq) order after `cursor` (when one read could not take them
+ * all), with the snapshot this read saw them in. Snapshot and rows come from one statement, so
+ * the next read asks for what this one could not see, exactly: nothing is read twice or skipped,
+ * whatever order transactions commit in. For live delivery (events.relay.ts). The range starts at
+ * the snapshot's xmin, on events_feed_idx; a long transaction elsewhere widens it, not the result.
+ */
+export async function listNewSince (tx: Executor, workspaceId: string, since: string, cursor: LogPosition | undefined, limit: number): Promise<NewSinceRow[]> {
+  const result = await tx.execute(sql`select s.snap::text as snapshot, e.id, e.type, e.subject_id, e.data::text as data,
+      to_char(e.occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as occurred_at, e.seq::text as seq, e.txid::text as txid
+    from (select pg_current_snapshot() as snap) s
+    left join lateral (
+      select * from ${events} x
+      where x.workspace_id = ${workspaceId} and x.txid >= pg_snapshot_xmin(${since}::pg_snapshot)
+        and not pg_visible_in_snapshot(x.txid, ${since}::pg_snapshot)
+        ${cursor ? sql`and (x.txid, x.seq) > (${cursor.x}::xid8, ${cursor.s}::bigint)` : sql``}
+      order by x.txid, x.seq limit ${limit}) e on true`)
+  return (Array.isArray(result) ? result : (result as unknown as { rows: unknown[] }).rows) as NewSinceRow[]
+}
+
+/** The current snapshot, as text: live delivery starts with what it does not see. */
+export async function currentSnapshot (tx: Executor): Promise<string> {
+  const result = await tx.execute(sql`select pg_current_snapshot()::text as snapshot`)
+  const [row] = (Array.isArray(result) ? result : (result as unknown as { rows: unknown[] }).rows) as Array<{ snapshot: string }>
+  return row.snapshot
 }
 
 const insertOneText = 'insert into events (workspace_id, id, type, subject_id, data, occurred_at) values ($1, $2, $3, $4, $5::jsonb, $6::timestamptz)'
