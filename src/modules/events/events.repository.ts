@@ -1,5 +1,6 @@
 import { and, asc, eq, inArray, sql, type SQL } from 'drizzle-orm'
 import type { Executor, Tx } from '../../db/client.js'
+import { rowsOf } from '../../db/key-lists.js'
 import { preparedInsert } from '../../db/prepared.js'
 import { sendAhead } from '../../db/tenant.js'
 import { events } from './events.table.js'
@@ -73,13 +74,13 @@ export async function listNewSince (tx: Executor, workspaceId: string, since: st
         and not pg_visible_in_snapshot(x.txid, ${since}::pg_snapshot)
         ${cursor ? sql`and (x.txid, x.seq) > (${cursor.x}::xid8, ${cursor.s}::bigint)` : sql``}
       order by x.txid, x.seq limit ${limit}) e on true`)
-  return (Array.isArray(result) ? result : (result as unknown as { rows: unknown[] }).rows) as NewSinceRow[]
+  return rowsOf<NewSinceRow>(result)
 }
 
 /** The current snapshot, as text: live delivery starts with what it does not see. */
 export async function currentSnapshot (tx: Executor): Promise<string> {
   const result = await tx.execute(sql`select pg_current_snapshot()::text as snapshot`)
-  const [row] = (Array.isArray(result) ? result : (result as unknown as { rows: unknown[] }).rows) as Array<{ snapshot: string }>
+  const [row] = rowsOf<{ snapshot: string }>(result)
   return row.snapshot
 }
 

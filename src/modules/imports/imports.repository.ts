@@ -5,7 +5,7 @@ import { PostgresJsTransaction } from 'drizzle-orm/postgres-js/session'
 import type { Sql } from 'postgres'
 import type { StagedRow } from './imports.parse.js'
 import type { Executor } from '../../db/client.js'
-import { perKey, rowsOf, textList } from '../contacts/contacts.upsert.js'
+import { perKey, rowsOf, textList } from '../../db/key-lists.js'
 import { importJobs, importRows } from './imports.table.js'
 
 export type ImportJobRow = typeof importJobs.$inferSelect
@@ -110,7 +110,7 @@ export async function isNextBatch (tx: Executor, workspaceId: string, jobId: str
   if (rows.length === 0) return false
   const result = await tx.execute(sql`select count(*)::int as n, min(line) as first, max(line) as last from (
     select line from import_rows where workspace_id = ${workspaceId} and job_id = ${jobId} and status = 'pending' order by line limit ${rows.length}) as head`)
-  const [head] = (Array.isArray(result) ? result : (result as unknown as { rows: unknown[] }).rows) as Array<{ n: number, first: number, last: number }>
+  const [head] = rowsOf<{ n: number, first: number, last: number }>(result)
   return Number(head.n) === rows.length && Number(head.first) === rows[0].line && Number(head.last) === rows[rows.length - 1].line
 }
 

@@ -3,7 +3,7 @@ import { isViolation, type Executor, type Tx } from '../../db/client.js'
 import { answeredAtCommit } from '../../db/tenant.js'
 import { isoOrUndefined, placeholder, preparedInsert, preparedQuery, preparedShapes, shapeKey } from '../../db/prepared.js'
 import { contacts } from '../contacts/contacts.table.js'
-import { textList } from '../contacts/contacts.upsert.js'
+import { rowsOf, textList } from '../../db/key-lists.js'
 import { interactions } from './interactions.table.js'
 
 /**
@@ -114,7 +114,7 @@ export async function insertManyForLiveContacts (tx: Executor, rows: Interaction
       provider_message_id text, occurred_at timestamptz, author_id text, created_at timestamptz, updated_at timestamptz)
     on conflict do nothing
     returning id`)
-  return (Array.isArray(written) ? written : (written as unknown as { rows: unknown[] }).rows).map((r) => (r as { id: string }).id)
+  return rowsOf<{ id: string }>(written).map((r) => r.id)
 }
 
 /**
@@ -130,7 +130,7 @@ export async function contactsOfInteractions (tx: Executor, workspaceId: string,
       where x.workspace_id = ${workspaceId} and x.id = k.v
         and exists (select 1 from contacts c where c.workspace_id = x.workspace_id and c.id = x.contact_id and c.deleted_at is null)
       limit 1) as i`)
-  return (Array.isArray(result) ? result : (result as unknown as { rows: unknown[] }).rows) as Array<{ id: string, contactId: string, channelId: string | null }>
+  return rowsOf<{ id: string, contactId: string, channelId: string | null }>(result)
 }
 
 const filterKeys = ['contactId', 'channelId', 'direction', 'kind', 'since', 'until', 'updatedSince', 'before', 'newerThan'] as const
