@@ -224,3 +224,27 @@ t.test('a transaction that commits after a later one is still delivered, and wri
   t.equal(sub.results.filter((x) => x.data?.contactChanged?.contact?.displayName === 'Held back').length, 1, 'and never again')
   sub.dispose()
 })
+
+t.test('transactions of more events than one read takes arrive whole, each event once', async (t) => {
+  const bulkToken = token({ workspace: 'sub-bulk' })
+  const sub = subscribe(client({ authorization: `Bearer ${bulkToken}` }), 'subscription { contactChanged { id type contactId } }')
+  const bulk = fixtures(rest, bulkToken)
+  await untilLive(sub, () => bulk.contact('Probe'))
+  // 1,000 events in one transaction fill the relay's read (1,000 events), 700 in another follow:
+  // the relay pages through them, up to its first page's snapshot.
+  const batch = (from: number, n: number) => rest('POST', '/v1/contacts/batch', {
+    token: bulkToken,
+    body: { upsertOn: 'externalId', records: Array.from({ length: n }, (_, i) => ({ externalId: `bulk-${from + i}`, displayName: `Bulk ${from + i}` })) }
+  })
+  const answers = await Promise.all([batch(0, 1000), batch(1000, 700)])
+  t.same(answers.map((a) => a.statusCode), [200, 200])
+  const ids = answers.flatMap((a) => a.data.results.map((r: { id: string }) => r.id))
+  t.equal(new Set(ids).size, 1700)
+  const last = await bulk.contact('After the batches')
+  await sub.until((r) => r.some((x) => x.data?.contactChanged?.contactId === last.id), 60_000)
+  const got = sub.results.map((x) => x.data?.contactChanged).filter((c) => c && c.contactId !== last.id)
+  t.equal(got.length, 1700, 'every event of both transactions')
+  t.equal(new Set(got.map((c: { id: string }) => c.id)).size, 1700, 'each once')
+  t.same(new Set(got.map((c: { contactId: string }) => c.contactId)), new Set(ids), 'for every contact written')
+  sub.dispose()
+})

@@ -74,12 +74,12 @@ export async function listEvents (tx: Executor, q: ListEventsQuery): Promise<{ i
 }
 
 /**
- * A workspace's events committed since `since` (a snapshot), after `cursor`; with the snapshot of
- * this read and whether `limit` cut the list short (then read again from the last event's cursor
- * before moving on to the new snapshot). For live delivery.
+ * A workspace's events committed since `since` (a snapshot) and, when given, by `upTo`, after
+ * `cursor`; with the snapshot of this read and whether `limit` cut the list short (then read the
+ * rest up to this read's snapshot, from the last event's cursor, before moving on). For live delivery.
  */
-export async function eventsCommittedSince (tx: Executor, workspaceId: string, since: string, cursor: repo.LogPosition | undefined, limit: number): Promise<{ snapshot: string, events: Array<{ event: LoggedEvent, at: repo.LogPosition, txid: string }>, more: boolean }> {
-  const rows = await repo.listNewSince(tx, workspaceId, since, cursor, limit)
+export async function eventsCommittedSince (tx: Executor, workspaceId: string, range: { since: string, upTo?: string, cursor?: repo.LogPosition }, limit: number): Promise<{ snapshot: string, events: Array<{ event: LoggedEvent, at: repo.LogPosition, txid: string }>, more: boolean }> {
+  const rows = await repo.listNewSince(tx, workspaceId, range.since, range.upTo, range.cursor, limit)
   const events = rows.filter((r) => r.id !== null).map((r) => {
     const at = { x: r.txid!, s: Number(r.seq) }
     return {

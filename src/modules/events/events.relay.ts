@@ -8,8 +8,11 @@ const DEFAULT_POLL_MS = 100
 // Events read at most per workspace and read; a bigger transaction (an import batch) takes several.
 const READ_LIMIT = 1_000
 
-/** Where a workspace's live delivery stands: what the last read saw, and how far past it we got. */
-interface Position { since: string, cursor?: LogPosition }
+/**
+ * Where a workspace's live delivery stands: the snapshot whose unseen transactions come next; while
+ * a read takes several pages, the snapshot of its first page (`upTo`) and the last event delivered.
+ */
+interface Position { since: string, upTo?: string, cursor?: LogPosition }
 
 /**
  * One per process: reads the events committed in the workspaces that have subscribers here and
@@ -42,7 +45,7 @@ export function createEventRelay (opts: { db: Db, log: FastifyBaseLogger, delive
     const position = await positions.get(workspaceId)
     if (!position) return
     for (;;) {
-      const read = await readInWorkspace(opts.db, workspaceId, (tx) => eventsCommittedSince(tx, workspaceId, position.since, position.cursor, READ_LIMIT))
+      const read = await readInWorkspace(opts.db, workspaceId, (tx) => eventsCommittedSince(tx, workspaceId, position, READ_LIMIT))
       // A transaction's events together; a transaction cut by the read limit continues in the next batch.
       let batch: LoggedEvent[] = []
       let txid: string | undefined
@@ -53,11 +56,15 @@ export function createEventRelay (opts: { db: Db, log: FastifyBaseLogger, delive
         batch.push(e.event)
       }
       if (batch.length) opts.deliver(batch)
+      // The pages after the first stop at the first page's snapshot, which is the next starting
+      // point: a transaction that commits meanwhile behind the cursor is then read next time,
+      // not skipped, and one ahead of it is not read twice.
       if (!read.more) {
-        position.since = read.snapshot
-        position.cursor = undefined
+        position.since = position.upTo ?? read.snapshot
+        position.upTo = position.cursor = undefined
         return
       }
+      position.upTo ??= read.snapshot
       position.cursor = read.events[read.events.length - 1].at
     }
   }

@@ -58,13 +58,14 @@ export interface NewSinceRow {
 
 /**
  * A workspace's events of the transactions that `since` (a pg_snapshot, as text) did not see and
- * that have committed now, in (txid, seq) order after `cursor` (when one read could not take them
- * all), with the snapshot this read saw them in. Snapshot and rows come from one statement, so
+ * that have committed now (or, given `upTo`, had committed by that later snapshot: the pages of
+ * one read that the limit cut), in (txid, seq) order after `cursor`, with the snapshot this
+ * statement saw them in. Snapshot and rows come from one statement, so
  * the next read asks for what this one could not see, exactly: nothing is read twice or skipped,
  * whatever order transactions commit in. For live delivery (events.relay.ts). The range starts at
  * the snapshot's xmin, on events_feed_idx; a long transaction elsewhere widens it, not the result.
  */
-export async function listNewSince (tx: Executor, workspaceId: string, since: string, cursor: LogPosition | undefined, limit: number): Promise<NewSinceRow[]> {
+export async function listNewSince (tx: Executor, workspaceId: string, since: string, upTo: string | undefined, cursor: LogPosition | undefined, limit: number): Promise<NewSinceRow[]> {
   const result = await tx.execute(sql`select s.snap::text as snapshot, e.id, e.type, e.subject_id, e.data::text as data,
       to_char(e.occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as occurred_at, e.seq::text as seq, e.txid::text as txid
     from (select pg_current_snapshot() as snap) s
@@ -72,6 +73,7 @@ export async function listNewSince (tx: Executor, workspaceId: string, since: st
       select * from ${events} x
       where x.workspace_id = ${workspaceId} and x.txid >= pg_snapshot_xmin(${since}::pg_snapshot)
         and not pg_visible_in_snapshot(x.txid, ${since}::pg_snapshot)
+        ${upTo ? sql`and pg_visible_in_snapshot(x.txid, ${upTo}::pg_snapshot)` : sql``}
         ${cursor ? sql`and (x.txid, x.seq) > (${cursor.x}::xid8, ${cursor.s}::bigint)` : sql``}
       order by x.txid, x.seq limit ${limit}) e on true`)
   return rowsOf<NewSinceRow>(result)
