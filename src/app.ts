@@ -3,7 +3,8 @@ import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-z
 import type { Config } from './config.js'
 import type { Db } from './db/client.js'
 import graphql from './graphql/index.js'
-import { systemClock, type Clock } from './lib/clock.js'
+import type { Clock } from './lib/clock.js'
+import { createDatabaseClock } from './db/database-clock.js'
 import { eventsRoutes } from './modules/events/events.routes.js'
 import { contactsRoutes } from './modules/contacts/contacts.routes.js'
 import { healthRoutes } from './modules/health/health.routes.js'
@@ -85,7 +86,7 @@ function loggerOptions (config: Config, logger: AppOptions['logger']): FastifySe
 /** Trust the first `hops` proxies in front of the server (proxy-addr's function form of a hop count). */
 const hopsTrusted = (hops: number) => (_address: string, hop: number) => hop < hops
 
-export async function buildApp ({ config, db, clock = systemClock, logger, fetch }: AppOptions) {
+export async function buildApp ({ config, db, clock: injectedClock, logger, fetch }: AppOptions) {
   const app = Fastify({
     logger: loggerOptions(config, logger),
     bodyLimit: config.bodyLimit,
@@ -105,14 +106,24 @@ export async function buildApp ({ config, db, clock = systemClock, logger, fetch
     }
   })
 
+  // Unless a test injects one, time is the database's, read through this host's clock (see database-clock.ts).
+  const databaseClock = injectedClock ? undefined : createDatabaseClock(db, { onError: (err) => app.log.warn({ err: errorForLog(err as Error) }, 'could not read the database clock; keeping the last offset') })
+  const clock: Clock = injectedClock ?? databaseClock!
   const kick = { inbox: () => jobs.inbox.kick(), outbox: () => jobs.outbox.kick(), imports: () => jobs.imports.kick() }
   const services = createServices({ db, clock, secretsKey: config.secretsKey, promiseRiskWindowMs: config.promiseRiskWindowMs, imports: config.imports, inbox: config.inbox, fetch, kick,
     webhookUrls: config.webhooks, kickWebhooks: () => jobs.webhookDelivery.kick() })
   const jobs = createJobs({ config, db, clock, services, log: app.log, fetch })
   app.decorate('jobs', jobs)
-  app.addHook('onReady', async () => jobs.start())
+  app.addHook('onReady', async () => {
+    // Before the workers: the scheduler and leases read the clock from their first tick.
+    await databaseClock?.start()
+    await jobs.start()
+  })
   // Workers stop before the database closes; an unfinished claim is retried after its lease.
-  app.addHook('onClose', async () => jobs.stop())
+  app.addHook('onClose', async () => {
+    await jobs.stop()
+    databaseClock?.stop()
+  })
 
   await app.register(problem)
   await app.register(underPressure, { maxInFlight: config.maxInFlight })

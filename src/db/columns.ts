@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm'
 import { integer, text, timestamp } from 'drizzle-orm/pg-core'
 
 // Every table carries the tenant, and every key includes it (see docs/architecture.md: Citus-ready).
@@ -11,3 +12,10 @@ export const timestamps = () => ({
 export const version = () => integer('version').notNull().default(1)
 
 export const tstz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' })
+
+/**
+ * The database's clock for a row's timestamp (transaction time, as column defaults use): every
+ * `updatedAt` of an update that reads its row back takes it, so that rows stamped by any app
+ * server agree with the database's own defaults and an `updatedSince` sync sees one clock.
+ */
+export const databaseNow = () => sql<Date>`now()`

@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, gt, gte, inArray, isNull, lt, type SQL } from 'drizzle-orm'
 import type { Executor } from '../../db/client.js'
+import { databaseNow } from '../../db/columns.js'
 import { channels, inboundRoutes } from './channels.table.js'
 
 export type ChannelRow = typeof channels.$inferSelect
@@ -18,12 +19,12 @@ export async function insertChannel (tx: Executor, row: typeof channels.$inferIn
 }
 
 export async function updateChannel (tx: Executor, workspaceId: string, id: string, fields: Partial<typeof channels.$inferInsert>): Promise<ChannelRow> {
-  const [row] = await tx.update(channels).set(fields).where(and(live(workspaceId), eq(channels.id, id))).returning()
+  const [row] = await tx.update(channels).set({ ...fields, updatedAt: databaseNow() }).where(and(live(workspaceId), eq(channels.id, id))).returning()
   return row
 }
 
 export async function deleteChannel (tx: Executor, workspaceId: string, id: string): Promise<boolean> {
-  const rows = await tx.update(channels).set({ deletedAt: new Date() }).where(and(live(workspaceId), eq(channels.id, id))).returning({ id: channels.id })
+  const rows = await tx.update(channels).set({ deletedAt: databaseNow() }).where(and(live(workspaceId), eq(channels.id, id))).returning({ id: channels.id })
   if (rows.length > 0) await tx.delete(inboundRoutes).where(eq(inboundRoutes.channelId, id))
   return rows.length > 0
 }

@@ -123,7 +123,7 @@ export function createChannelsService ({ db, secrets, clock }: { db: Db, secrets
       return ws(ctx, async (t) => {
         const row = await requireRow(t, ctx.workspaceId, id)
         assertVersion(opts.expectedVersion, row.version)
-        const fields: Parameters<typeof repo.updateChannel>[3] = { version: row.version + 1, updatedAt: new Date() }
+        const fields: Parameters<typeof repo.updateChannel>[3] = { version: row.version + 1 }
         if (patch.name !== undefined) fields.name = patch.name
         if (patch.status !== undefined) fields.status = patch.status
         if (patch.config !== undefined) {

@@ -1,6 +1,7 @@
 import { and, desc, eq, inArray, isNull, or } from 'drizzle-orm'
 import { z } from 'zod'
 import type { Db, Tx } from '../../db/client.js'
+import { databaseNow } from '../../db/columns.js'
 import { inWorkspace } from '../../db/tenant.js'
 import type { RequestContext } from '../../lib/context.js'
 import { DomainError, notFound } from '../../lib/errors.js'
@@ -71,7 +72,7 @@ export function createMergesService (deps: { db: Db, clock: Clock, contacts: Con
         if (later.length > 0) throw new DomainError('contact.merge_invalid', 'The survivor was itself merged since; undo that merge first')
         for (const p of participants) await p.move(tx, ctx.workspaceId, row.survivorId, row.mergedId, row.moved[p.name])
         await setMergedInto(tx, ctx.workspaceId, row.mergedId, null)
-        const [undone] = await tx.update(contactMerges).set({ undoneAt: new Date() })
+        const [undone] = await tx.update(contactMerges).set({ undoneAt: databaseNow() })
           .where(and(eq(contactMerges.workspaceId, ctx.workspaceId), eq(contactMerges.id, row.id))).returning()
         return toDto(undone)
       })

@@ -1,5 +1,6 @@
 import { and, asc, count, desc, eq, getTableColumns, gt, gte, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm'
 import { isViolation, type Executor, type Tx } from '../../db/client.js'
+import { databaseNow } from '../../db/columns.js'
 import { answeredAtCommit } from '../../db/tenant.js'
 import { isoOrUndefined, placeholder, preparedInsert, preparedQuery, preparedShapes, shapeKey } from '../../db/prepared.js'
 import { contacts } from '../contacts/contacts.table.js'
@@ -205,13 +206,13 @@ export async function applyStatus (tx: Executor, workspaceId: string, where: { c
   const forward = status === 'failed'
     ? sql`${interactions.status} in ('queued','sent')`
     : sql`(${interactions.status} is null or ${interactions.status} = 'failed' or coalesce(${statusRank}, 0) < array_position(array['queued','sent','delivered','read']::text[], ${status}))`
-  return tx.update(interactions).set({ status, statusReason: reason ?? null, updatedAt: new Date() })
+  return tx.update(interactions).set({ status, statusReason: reason ?? null, updatedAt: databaseNow() })
     .where(and(eq(interactions.workspaceId, workspaceId), eq(interactions.direction, 'outbound'), target, forward)).returning(interactionColumns)
 }
 
 /** Messenger-style watermarks: every outbound message to `recipient` up to `before`. */
 export async function applyStatusWatermark (tx: Executor, workspaceId: string, channelId: string, recipient: string, before: Date, status: 'delivered' | 'read') {
-  return tx.update(interactions).set({ status, updatedAt: new Date() })
+  return tx.update(interactions).set({ status, updatedAt: databaseNow() })
     .where(and(eq(interactions.workspaceId, workspaceId), eq(interactions.channelId, channelId), eq(interactions.direction, 'outbound'),
       eq(interactions.counterpart, recipient), lte(interactions.occurredAt, before),
       status === 'read' ? sql`${interactions.status} in ('sent','delivered')` : sql`${interactions.status} = 'sent'`))
@@ -232,14 +233,14 @@ Promise<Pick<InteractionRow, 'id' | 'direction' | 'subject' | 'body' | 'editedAt
 }
 
 /** An edit's new content (updatedAt only when the content changed, since no event says so otherwise). */
-export async function setEdited (tx: Executor, workspaceId: string, id: string, fields: Pick<InteractionRow, 'subject' | 'body' | 'editedAt'> & { updatedAt?: Date }): Promise<InteractionRow> {
-  const [row] = await tx.update(interactions).set(fields)
+export async function setEdited (tx: Executor, workspaceId: string, id: string, { touched, ...fields }: Pick<InteractionRow, 'subject' | 'body' | 'editedAt'> & { touched: boolean }): Promise<InteractionRow> {
+  const [row] = await tx.update(interactions).set(touched ? { ...fields, updatedAt: databaseNow() } : fields)
     .where(and(eq(interactions.workspaceId, workspaceId), eq(interactions.id, id))).returning(interactionColumns)
   return row
 }
 
 export async function setProviderMessageId (tx: Executor, workspaceId: string, id: string, providerMessageId: string) {
-  await tx.update(interactions).set({ providerMessageId, updatedAt: new Date() })
+  await tx.update(interactions).set({ providerMessageId, updatedAt: databaseNow() })
     .where(and(eq(interactions.workspaceId, workspaceId), eq(interactions.id, id)))
 }
 

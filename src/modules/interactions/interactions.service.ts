@@ -84,9 +84,12 @@ function loggedRow (ctx: Pick<RequestContext, 'workspaceId' | 'actor'>, id: stri
   }
 }
 
-/** The whole row as the database will hold it, for writes that do not read it back (timestamps set here). */
-function writtenRow (row: repo.NewInteractionRow): repo.InteractionRow {
-  const now = new Date()
+/**
+ * The whole row as the database will hold it, for writes that do not read it back: the timestamps
+ * are set here, from the service clock, which follows the database's clock in production
+ * (src/db/database-clock.ts), so they agree with rows the database stamps itself.
+ */
+function writtenRow (row: repo.NewInteractionRow, now: Date): repo.InteractionRow {
   return {
     channelId: null, subject: null, body: null, threadId: null, providerMessageId: null, authorId: null,
     status: null, statusReason: null, counterpart: null, attachments: [], createdAt: now, updatedAt: now, ...row
@@ -177,7 +180,7 @@ export function createInteractionsService (deps: Deps) {
       const subject = edit.subject ?? found.subject
       const body = edit.text ?? null
       const changed = subject !== found.subject || body !== found.body
-      const row = await repo.setEdited(tx, ctx.workspaceId, found.id, { subject, body, editedAt: edit.editedAt, ...(changed ? { updatedAt: new Date() } : {}) })
+      const row = await repo.setEdited(tx, ctx.workspaceId, found.id, { subject, body, editedAt: edit.editedAt, touched: changed })
       if (changed) await appendEvent(tx, { workspaceId: ctx.workspaceId, type: 'interaction.updated', subjectId: row.id, data: toInteractionDto(row), occurredAt: clock.now() })
       return
     }
@@ -191,7 +194,8 @@ export function createInteractionsService (deps: Deps) {
    * (nothing written): log() then resolves a merged id or answers not found, the usual way.
    */
   async function logPlainEntry (ctx: RequestContext, input: InteractionLogInput): Promise<InteractionDto | undefined> {
-    const row = writtenRow(loggedRow(ctx, newId('interaction'), input.contactId, input, clock.now()))
+    const now = clock.now()
+    const row = writtenRow(loggedRow(ctx, newId('interaction'), input.contactId, input, now), now)
     try {
       await ws(ctx, async (t) => {
         await repo.insertForLiveContact(t, row)
@@ -288,7 +292,8 @@ export function createInteractionsService (deps: Deps) {
     async logMany (ctx: RequestContext, entries: Array<{ id: string, input: InteractionLogInput }>, tx: Tx): Promise<InteractionDto[]> {
       if (entries.some((e) => e.input.keepsPromiseIds?.length)) requireScope(ctx, 'promises:write')
       for (const channelId of new Set(entries.flatMap((e) => e.input.channelId ?? []))) await channels.runtime(ctx, channelId, tx)
-      const rows = entries.map((e) => writtenRow(loggedRow(ctx, e.id, e.input.contactId, e.input, clock.now())))
+      const now = clock.now()
+      const rows = entries.map((e) => writtenRow(loggedRow(ctx, e.id, e.input.contactId, e.input, now), now))
       let written: string[]
       try {
         written = await repo.insertManyForLiveContacts(tx, rows)

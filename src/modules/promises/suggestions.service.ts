@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, gt, lt, sql, type SQL } from 'drizzle-orm'
 import { z } from 'zod'
 import type { Db, Tx } from '../../db/client.js'
+import { databaseNow } from '../../db/columns.js'
 import { inWorkspace } from '../../db/tenant.js'
 import { jsonRows } from '../../db/json-rows.js'
 import type { RequestContext } from '../../lib/context.js'
@@ -100,7 +101,7 @@ export function createSuggestionsService ({ db, promises, workspaces }: { db: Db
           dueAt: overrides.dueAt ?? row.dueAt.toISOString(),
           madeInInteractionId: row.interactionId
         }, tx)
-        const [updated] = await tx.update(promiseSuggestions).set({ status: 'accepted', promiseId: promise.id, updatedAt: new Date() })
+        const [updated] = await tx.update(promiseSuggestions).set({ status: 'accepted', promiseId: promise.id, updatedAt: databaseNow() })
           .where(and(eq(promiseSuggestions.workspaceId, ctx.workspaceId), eq(promiseSuggestions.id, id))).returning()
         return { suggestion: toDto(updated), promise }
       })
@@ -109,7 +110,7 @@ export function createSuggestionsService ({ db, promises, workspaces }: { db: Db
     async dismiss (ctx: RequestContext, id: string): Promise<SuggestionDto> {
       return ws(ctx, async (tx) => {
         await requireRow(tx, ctx, id)
-        const [updated] = await tx.update(promiseSuggestions).set({ status: 'dismissed', updatedAt: new Date() })
+        const [updated] = await tx.update(promiseSuggestions).set({ status: 'dismissed', updatedAt: databaseNow() })
           .where(and(eq(promiseSuggestions.workspaceId, ctx.workspaceId), eq(promiseSuggestions.id, id))).returning()
         return toDto(updated)
       })

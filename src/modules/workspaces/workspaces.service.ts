@@ -1,5 +1,6 @@
 import { eq } from 'drizzle-orm'
 import type { Db, Tx } from '../../db/client.js'
+import { databaseNow } from '../../db/columns.js'
 import { inWorkspace } from '../../db/tenant.js'
 import type { RequestContext } from '../../lib/context.js'
 import type { WorkspaceDto, WorkspacePatchInput } from './workspaces.schemas.js'
@@ -27,7 +28,7 @@ export function createWorkspacesService ({ db }: { db: Db }) {
 
     async update (ctx: RequestContext, patch: WorkspacePatchInput): Promise<WorkspaceDto> {
       return inWorkspace(db, ctx.workspaceId, async (tx) => {
-        const [row] = await tx.update(workspaces).set({ ...patch, updatedAt: new Date() }).where(eq(workspaces.id, ctx.workspaceId)).returning()
+        const [row] = await tx.update(workspaces).set({ ...patch, updatedAt: databaseNow() }).where(eq(workspaces.id, ctx.workspaceId)).returning()
         return toDto(row)
       })
     },
