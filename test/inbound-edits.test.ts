@@ -177,8 +177,8 @@ t.test('Slack: message_changed updates the message it names; a change that leave
 
 // --- Meta ----------------------------------------------------------------------------------------
 
-t.test('Messenger message_edit and WhatsApp edit update the message they name', async (t) => {
-  const { rest, interactionsOf } = await setup()
+t.test('Messenger message_edit and WhatsApp edit update the message they name; editedAt says when', async (t) => {
+  const { rest, gql, interactionsOf } = await setup()
   const APP_SECRET = 'meta-edit-secret'
   const ch = await createChannel(rest, 'meta', { appSecret: APP_SECRET, verifyToken: 'vt', platform: 'messenger' })
   const post = (body: unknown) => {
@@ -189,7 +189,14 @@ t.test('Messenger message_edit and WhatsApp edit update the message they name', 
   const PAGE = '1067280970047460'
   const messenger = (item: Record<string, unknown>, ts: number) => ({ object: 'page', entry: [{ id: PAGE, time: ts, messaging: [{ sender: { id: PSID }, recipient: { id: PAGE }, timestamp: ts, ...item }] }] })
   t.equal((await post(messenger({ message: { mid: 'm_1', text: 'Can I pay on delivry?' } }, 1717006000000))).statusCode, 200)
+  const [logged] = await interactionsOf(ch.id)
+  const editedAtQuery = 'query ($id: ID!) { interaction(id: $id) { body editedAt } }'
+  t.equal(logged.editedAt, null, 'REST: editedAt is null until the contact edits the message')
+  t.same((await gql(editedAtQuery, { id: logged.id })).data, { interaction: { body: 'Can I pay on delivry?', editedAt: null } }, 'GraphQL: null as well')
   t.equal((await post(messenger({ message_edit: { mid: 'm_1', text: 'Can I pay on delivery?', num_edit: 1 } }, 1717006060000))).statusCode, 200)
+  await interactionsOf(ch.id)
+  t.equal((await rest('GET', `/v1/interactions/${logged.id}`)).data.editedAt, new Date(1717006060000).toISOString(), 'REST: when the edit was made, by the provider\'s clock')
+  t.same((await gql(editedAtQuery, { id: logged.id })).data, { interaction: { body: 'Can I pay on delivery?', editedAt: new Date(1717006060000).toISOString() } }, 'GraphQL: the same')
 
   const wa = (message: Record<string, unknown>) => ({
     object: 'whatsapp_business_account',

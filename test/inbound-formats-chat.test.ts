@@ -59,7 +59,7 @@ t.test('X: a DM with media, our own DM echoed in the same body, other event type
           }
         }
       },
-      // Sent by the subscribed account itself (from the X app): not the customer speaking.
+      // Sent by the subscribed account itself (from the X app): our side of the exchange.
       { type: 'message_create', id: '954491830116155398', created_timestamp: '1717006160000', message_create: { target: { recipient_id: CUSTOMER }, sender_id: ME, message_data: { text: 'Thanks, checking', entities: {} } } }
     ],
     users: { [CUSTOMER]: user(CUSTOMER, 'Jordan Brinks', 'furiouscamper'), [ME]: user(ME, 'Acme Support', 'acmesupport') }
@@ -69,8 +69,11 @@ t.test('X: a DM with media, our own DM echoed in the same body, other event type
   t.equal((await post({ for_user_id: ME, follow_events: [{ type: 'follow', created_timestamp: '1517588749178', target: { id: ME }, source: { id: CUSTOMER } }] })).statusCode, 200, 'a follow')
   t.equal((await post({ for_user_id: ME, direct_message_indicate_typing_events: [{ created_timestamp: '1518127183443', sender_id: CUSTOMER, target: { recipient_id: ME } }] })).statusCode, 200, 'typing')
 
-  const [i, ...more] = await interactionsOf(ch.id)
-  t.same(more, [], 'one interaction: our own DM, likes, follows and typing are not messages')
+  const [ours, ...others] = await interactionsOf(ch.id, '&direction=outbound')
+  t.same(others, [], 'our own DM is one outbound interaction')
+  const [i, ...more] = await interactionsOf(ch.id, '&direction=inbound')
+  t.same(more, [], 'one inbound interaction: likes, follows and typing are not messages')
+  matchExactly(t, ours, { kind: 'message', counterpart: CUSTOMER, contactId: i.contactId, providerMessageId: '954491830116155398', body: 'Thanks, checking', status: 'sent', occurredAt: new Date(1717006160000).toISOString() })
   matchExactly(t, i, {
     direction: 'inbound', kind: 'message', counterpart: CUSTOMER, providerMessageId: '954491830116155397', occurredAt: new Date(1717006100000).toISOString(),
     body: 'Here is the receipt', attachments: [{ url: /abc\.jpg$/, contentType: 'image/*', providerFileId: '954491822545104896' }]

@@ -31,7 +31,7 @@ async function setup () {
 
 const fromUser = (ts: number, item: Record<string, unknown>) => ({ sender: { id: PSID }, recipient: { id: PAGE_ID }, timestamp: ts, ...item })
 
-t.test('Messenger: several entries and items in one POST, attachments, postbacks, quick replies; echoes and reactions not logged', async (t) => {
+t.test('Messenger: several entries and items in one POST, attachments, postbacks, quick replies; reactions not logged, an echo outbound', async (t) => {
   const { rest, post, interactionsOf, identitiesOf } = await setup()
   const ch = await createChannel(rest, 'meta', { appSecret: APP_SECRET, verifyToken: 'vt', platform: 'messenger' })
   const body = {
@@ -44,7 +44,7 @@ t.test('Messenger: several entries and items in one POST, attachments, postbacks
           fromUser(T0 + 1, { message: { mid: 'm_text', text: 'Red, size M', quick_reply: { payload: 'SIZE_M' } } }),
           fromUser(T0 + 2, { message: { mid: 'm_image', attachments: [{ type: 'image', payload: { url: 'https://scontent.xx.fbcdn.net/v/photo.jpg' } }] } }),
           fromUser(T0 + 3, { message: { mid: 'm_file', text: 'the form', attachments: [{ type: 'file', payload: { url: 'https://cdn.fbsbx.com/v/form.pdf' } }] } }),
-          // What the page itself sent (message_echoes): not the customer speaking.
+          // What the page itself sent from another app (message_echoes): our side of the exchange.
           { sender: { id: PAGE_ID }, recipient: { id: PSID }, timestamp: T0 + 4, message: { is_echo: true, app_id: 1517776481860111, mid: 'm_echo', text: 'Thanks, an agent will reply' } }
         ]
       },
@@ -73,12 +73,16 @@ t.test('Messenger: several entries and items in one POST, attachments, postbacks
   t.equal(res.statusCode, 200, res.body)
   t.equal((await post(ch.id, body)).statusCode, 200, 'Meta redelivers the batch')
 
-  const list = await interactionsOf(ch.id)
+  const all = await interactionsOf(ch.id)
+  const [echo, ...echoes] = all.filter((i) => i.direction === 'outbound')
+  t.same(echoes, [], 'one outbound interaction: the echo, once')
+  matchExactly(t, echo, { providerMessageId: 'm_echo', kind: 'message', body: 'Thanks, an agent will reply', counterpart: PSID, status: 'sent', authorId: null })
+  const list = all.filter((i) => i.direction === 'inbound')
   const byId = Object.fromEntries(list.map((i) => [i.providerMessageId, i]))
-  t.same(Object.keys(byId).sort(), ['m_file', 'm_image', 'm_postback', 'm_standby', 'm_sticker', 'm_text'], 'one interaction per customer message, once; no echo, no reaction')
+  t.same(Object.keys(byId).sort(), ['m_file', 'm_image', 'm_postback', 'm_standby', 'm_sticker', 'm_text'], 'one interaction per customer message, once; no reaction')
   t.equal(list.length, 6)
-  t.ok(list.every((i) => i.direction === 'inbound' && i.kind === 'message' && i.counterpart === PSID), 'all inbound from the customer')
-  t.equal(new Set(list.map((i) => i.contactId)).size, 1, 'one contact for one sender')
+  t.ok(list.every((i) => i.kind === 'message' && i.counterpart === PSID), 'all from the customer')
+  t.equal(new Set(all.map((i) => i.contactId)).size, 1, 'one contact for one person, the echo\'s recipient included')
   matchExactly(t, byId.m_text, { body: 'Red, size M', occurredAt: new Date(T0 + 1).toISOString(), attachments: [] })
   matchExactly(t, byId.m_image, { body: null, attachments: [{ url: 'https://scontent.xx.fbcdn.net/v/photo.jpg', contentType: 'image/*' }] })
   matchExactly(t, byId.m_file, { body: 'the form', attachments: [{ url: 'https://cdn.fbsbx.com/v/form.pdf' }] })
@@ -112,7 +116,7 @@ t.test('Messenger delivery (mids) and read (watermark) receipts move our sent me
   t.same(await interactionsOf(ch.id, '&direction=inbound'), [], 'receipts are not messages')
 })
 
-t.test('Instagram messaging: IGSID identity, media, echo skipped, read by mid', async (t) => {
+t.test('Instagram messaging: IGSID identity, media, echo outbound, read by mid', async (t) => {
   const { rest, post, interaction, interactionsOf, identitiesOf, sendUntil } = await setup()
   const graph = await fakeProvider(t, { status: 200, body: { recipient_id: '17841405309211844', message_id: 'aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjE3ODQx' } })
   const ch = await createChannel(rest, 'meta', { appSecret: APP_SECRET, verifyToken: 'vt', platform: 'instagram', accessToken: 'ig-token', apiBaseUrl: graph.url })
@@ -131,8 +135,11 @@ t.test('Instagram messaging: IGSID identity, media, echo skipped, read by mid', 
     }]
   }
   t.equal((await post(ch.id, body)).statusCode, 200)
-  const list = await interactionsOf(ch.id)
-  t.equal(list.length, 2, 'two messages from the customer, the echo not logged')
+  const list = await interactionsOf(ch.id, '&direction=inbound')
+  t.equal(list.length, 2, 'two messages from the customer')
+  const [echo, ...more] = await interactionsOf(ch.id, '&direction=outbound')
+  t.same(more, [])
+  matchExactly(t, echo, { body: 'Yes!', counterpart: IGSID, contactId: list[0].contactId, status: 'sent' }, 'the echo (Instagram sends it with messages) is ours, to the customer')
   matchExactly(t, list.find((i) => i.body === 'Do you ship to Lisbon?'), { direction: 'inbound', counterpart: IGSID })
   matchExactly(t, list.find((i) => i.body === null), { attachments: [{ contentType: 'video/*', url: /asset_id=1/ }] })
   t.same((await identitiesOf(list[0].contactId)).map((x) => [x.kind, x.address]), [['meta:igsid', IGSID]])
@@ -144,7 +151,7 @@ t.test('Instagram messaging: IGSID identity, media, echo skipped, read by mid', 
 
   const comments = { object: 'instagram', entry: [{ id: IG_ACCOUNT, time: T0, changes: [{ field: 'comments', value: { id: '17865799348089039', text: 'nice', from: { id: IGSID, username: 'ana' } } }] }] }
   t.equal((await post(ch.id, comments)).statusCode, 200, 'other Instagram fields are acknowledged')
-  t.equal((await interactionsOf(ch.id)).length, 3, 'and log nothing (2 inbound + our reply)')
+  t.equal((await interactionsOf(ch.id)).length, 4, 'and log nothing (2 inbound, the echo and our reply)')
 })
 
 const waValue = (value: Record<string, unknown>) => ({

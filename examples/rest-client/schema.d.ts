@@ -1549,6 +1549,8 @@ export interface components {
             authorId: string | null;
             /** @description The provider payload, only with ?include=raw */
             raw?: unknown;
+            /** @description When the contact last edited this message in the provider's app, by the provider's clock; null if never edited */
+            editedAt: string | null;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */

@@ -534,6 +534,8 @@ export type GqlInteraction = GqlNode & {
   counterpart?: Maybe<Scalars['String']['output']>;
   createdAt: Scalars['DateTime']['output'];
   direction: GqlDirection;
+  /** When the contact last edited this message in the provider's app, by the provider's clock; null if never edited. */
+  editedAt?: Maybe<Scalars['DateTime']['output']>;
   id: Scalars['ID']['output'];
   kind: GqlInteractionKind;
   occurredAt: Scalars['DateTime']['output'];
@@ -2300,6 +2302,7 @@ export type GqlInteractionResolvers<ContextType = GraphQLContext, ParentType ext
   counterpart?: Resolver<Maybe<GqlResolversTypes['String']>, ParentType, ContextType>;
   createdAt?: Resolver<GqlResolversTypes['DateTime'], ParentType, ContextType>;
   direction?: Resolver<GqlResolversTypes['Direction'], ParentType, ContextType>;
+  editedAt?: Resolver<Maybe<GqlResolversTypes['DateTime']>, ParentType, ContextType>;
   id?: Resolver<GqlResolversTypes['ID'], ParentType, ContextType>;
   kind?: Resolver<GqlResolversTypes['InteractionKind'], ParentType, ContextType>;
   occurredAt?: Resolver<GqlResolversTypes['DateTime'], ParentType, ContextType>;

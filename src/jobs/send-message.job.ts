@@ -1,4 +1,4 @@
-import type { Db } from '../db/client.js'
+import { isViolation, type Db } from '../db/client.js'
 import { inWorkspace } from '../db/tenant.js'
 import type { Clock } from '../lib/clock.js'
 import { AdapterSendError } from '../modules/channels/adapters/channel-adapter.js'
@@ -38,7 +38,12 @@ export function createSendMessageJob (opts: SendJobOptions) {
       const interactionId = String(row.payload.interactionId)
       if (result.ok) {
         await recordAttempt(tx, row, startedAt, 'ok', undefined, { providerMessageId: result.providerMessageId })
-        await setProviderMessageId(tx, row.workspaceId, interactionId, result.providerMessageId)
+        // The channel may have logged this id already: the message's echo, processed before this
+        // outcome and not matched to its send (a provider that rewrites the text, as X does links,
+        // see claimPendingSend). The id stays with that interaction and this one keeps none: two
+        // entries for one message, where failing here would roll back and send it again.
+        await tx.transaction((sp) => setProviderMessageId(sp, row.workspaceId, interactionId, result.providerMessageId))
+          .catch((err: unknown) => { if (!isViolation(err, '23505')) throw err })
         await changeStatus(tx, opts.clock.now(), row.workspaceId, { id: interactionId }, result.status === 'queued' ? 'sent' : result.status)
         await finishOutbox(tx, row, 'done')
         return

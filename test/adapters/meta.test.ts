@@ -76,10 +76,15 @@ t.test('parse: Messenger attachments, echo, delivery and read', async (t) => {
     }]
   }), config, ctx)
   t.match(events[0], { type: 'message', providerMessageId: 'm_img', threadId: 'm_prev', attachments: [{ url: 'https://scontent.xx.fbcdn.net/v/photo.jpg', contentType: 'image/*' }] })
+  const [echo] = events.splice(1, 1)
+  t.same(echo, {
+    type: 'echo', providerMessageId: 'm_echo', threadId: undefined, to: { handle: '6954834441214510' }, from: '107526371946230', text: 'our reply', attachments: [],
+    sentAt: new Date(1717006201000), interactionKind: 'message', identityKind: 'meta:psid'
+  }, 'an echo: what the page sent, to the person (its recipient)')
   t.same(events.slice(1, 3), [
     { type: 'status', providerMessageId: 'm_out_1', status: 'delivered', occurredAt: new Date(1717006202000) },
     { type: 'status', providerMessageId: 'm_out_2', status: 'delivered', occurredAt: new Date(1717006202000) }
-  ], 'delivery with mids, echo skipped')
+  ], 'delivery with mids')
   t.same(events[3], {
     type: 'status', providerMessageId: '', status: 'read', occurredAt: new Date(1717006203000),
     watermark: { recipient: '6954834441214510', before: new Date(1717006202500) }

@@ -46,7 +46,7 @@ t.test('parse: sample DM', async (t) => {
   }])
 })
 
-t.test('parse: echo skipped, media DM, read receipt, mention', async (t) => {
+t.test('parse: our own DM as an echo, media DM, read receipt, mention', async (t) => {
   const me = '4337869213'
   const events = x.parse!(activity({
     for_user_id: me,
@@ -65,12 +65,16 @@ t.test('parse: echo skipped, media DM, read receipt, mention', async (t) => {
     ],
     users: { 3001969357: { id: '3001969357', name: 'Jordan Brinks', screen_name: 'furiouscamper' } }
   }), config, ctx)
-  t.equal(events.length, 2, 'our own DM is not inbound')
-  t.match(events[0], {
+  t.equal(events.length, 3)
+  t.same(events[0], {
+    type: 'echo', providerMessageId: '1', text: 'our reply', attachments: [], sentAt: new Date(1716999000000), interactionKind: 'message', identityKind: 'x:user',
+    to: { handle: '3001969357', name: 'Jordan Brinks' }, from: me
+  }, 'our own DM is an echo, to its recipient')
+  t.match(events[1], {
     type: 'message', providerMessageId: '2', sender: { handle: '3001969357', name: 'Jordan Brinks' },
     attachments: [{ url: 'https://pbs.twimg.com/dm_gif/9001.jpg', contentType: 'image/*', providerFileId: '9001' }]
   })
-  t.same(events[1], { type: 'status', providerMessageId: '1', status: 'read', occurredAt: new Date(1716999200000) })
+  t.same(events[2], { type: 'status', providerMessageId: '1', status: 'read', occurredAt: new Date(1716999200000) })
 
   const [mention, ...rest] = x.parse!(activity({
     for_user_id: me,

@@ -244,6 +244,27 @@ export async function setProviderMessageId (tx: Executor, workspaceId: string, i
     .where(and(eq(interactions.workspaceId, workspaceId), eq(interactions.id, id)))
 }
 
+/**
+ * A send of ours still waiting for its outcome (queued, no provider id yet) to `counterpart` with
+ * this very text, given the provider id of its echo: the echo can arrive and be processed before
+ * the send job saves that id (the provider answers the send and posts the echo at about the same
+ * time). Locked first, so that a send job's outcome saving the id meanwhile wins and this claims
+ * nothing (the echo is then a known id and skipped). The outcome then writes the same id on the
+ * same row, and marks it sent (which moves updatedAt). Returns the claimed interaction's id.
+ */
+export async function claimPendingSend (tx: Executor, workspaceId: string, channelId: string, sent: { counterpart: string, body: string | null, providerMessageId: string }): Promise<string | undefined> {
+  const [pending] = await tx.select({ id: interactions.id }).from(interactions)
+    .where(and(eq(interactions.workspaceId, workspaceId), eq(interactions.channelId, channelId), eq(interactions.direction, 'outbound'),
+      eq(interactions.status, 'queued'), sql`${interactions.providerMessageId} is null`, sql`${interactions.authorId} is not null`,
+      eq(interactions.counterpart, sent.counterpart), sent.body === null ? sql`${interactions.body} is null` : eq(interactions.body, sent.body)))
+    .orderBy(asc(interactions.occurredAt), asc(interactions.id)).limit(1).for('update')
+  if (!pending) return undefined
+  const [claimed] = await tx.update(interactions).set({ providerMessageId: sent.providerMessageId })
+    .where(and(eq(interactions.workspaceId, workspaceId), eq(interactions.id, pending.id), sql`${interactions.providerMessageId} is null`))
+    .returning({ id: interactions.id })
+  return claimed?.id
+}
+
 export async function moveInteractions (tx: Executor, workspaceId: string, fromContactId: string, toContactId: string, onlyIds?: string[]): Promise<string[]> {
   if (onlyIds && onlyIds.length === 0) return []
   const rows = await tx.update(interactions).set({ contactId: toContactId })

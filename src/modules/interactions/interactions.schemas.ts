@@ -18,6 +18,7 @@ export const Interaction = z.object({
   occurredAt: z.iso.datetime(),
   authorId: z.string().nullable(),
   raw: z.unknown().optional().meta({ description: 'The provider payload, only with ?include=raw' }),
+  editedAt: z.iso.datetime().nullable().meta({ description: 'When the contact last edited this message in the provider\'s app, by the provider\'s clock; null if never edited' }),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime()
 }).meta({ id: 'Interaction' })

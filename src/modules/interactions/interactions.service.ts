@@ -11,7 +11,7 @@ import type { ContactDto } from '../contacts/contacts.schemas.js'
 import type { ContactsService } from '../contacts/contacts.service.js'
 import type { IdentitiesService } from '../identities/identities.service.js'
 import { enqueueOutbox, listAttempts } from '../../jobs/outbox.repository.js'
-import type { InboundEditEvent, InboundEvent, InboundMessageEvent } from '../channels/adapters/channel-adapter.js'
+import type { InboundEditEvent, InboundEvent, InboundMessageEvent, OutboundEchoEvent } from '../channels/adapters/channel-adapter.js'
 import * as repo from './interactions.repository.js'
 import { appendEvent, appendEvents } from '../events/events.log.js'
 import { changeStatus, changeStatusUpTo } from './interactions.status.js'
@@ -38,6 +38,8 @@ export function toInteractionDto (r: repo.InteractionRow & { raw?: unknown }, in
     occurredAt: isoTime(r.occurredAt),
     authorId: r.authorId,
     ...(includeRaw ? { raw: r.raw ?? null } : {}),
+    // Rows built for writes that do not read back (writtenRow) have no editedAt: never edited.
+    editedAt: r.editedAt ? isoTime(r.editedAt) : null,
     createdAt: isoTime(r.createdAt),
     updatedAt: isoTime(r.updatedAt)
   }
@@ -184,6 +186,33 @@ export function createInteractionsService (deps: Deps) {
       if (changed) await appendEvent(tx, { workspaceId: ctx.workspaceId, type: 'interaction.updated', subjectId: row.id, data: toInteractionDto(row), occurredAt: clock.now() })
       return
     }
+  }
+
+  /**
+   * A message our own account sent outside Rapport (an echo): an outbound interaction with the
+   * contact it went to, so the log shows the whole exchange. An echo whose id the channel already
+   * logged changes nothing: a redelivery, or a message Rapport sent, whose send job saved the id
+   * the provider answered. An echo processed before that job saved it (provider's answer and echo
+   * at about the same time) takes the place of the id on the send still waiting for it, to that
+   * contact with that very text (repo.claimPendingSend): one interaction either way.
+   * Its author is not known (someone in the provider's app); it is sent, and the provider's
+   * delivery and read receipts move it on like any outbound message.
+   */
+  async function recordEcho (tx: Tx, ctx: Pick<RequestContext, 'workspaceId' | 'actor'>, channelId: string, echo: OutboundEchoEvent, raw: unknown): Promise<void> {
+    if (await repo.lockByProviderMessageId(tx, ctx.workspaceId, channelId, echo.providerMessageId)) return
+    const body = echo.text ?? null
+    if (await repo.claimPendingSend(tx, ctx.workspaceId, channelId, { counterpart: echo.to.handle, body, providerMessageId: echo.providerMessageId })) return
+    const contactId = await identities.resolveSender(tx, ctx, { kind: echo.identityKind, address: echo.to.handle, name: echo.to.name, seenAt: echo.sentAt })
+    const row = await repo.insertInteraction(tx, {
+      workspaceId: ctx.workspaceId, id: newId('interaction'), contactId, channelId, direction: 'outbound', kind: echo.interactionKind,
+      subject: echo.subject ?? null, body, threadId: echo.threadId ?? null, providerMessageId: echo.providerMessageId, status: 'sent',
+      counterpart: echo.to.handle, attachments: echo.attachments as unknown[], occurredAt: echo.sentAt, raw
+    })
+    // Undefined: another worker logged that id meanwhile (a redelivery processed in parallel).
+    if (!row) return
+    await recordNew(tx, row)
+    // What we wrote may promise something, wherever it was written.
+    await hooks?.suggest(tx, ctx, [row])
   }
 
   /**
@@ -350,6 +379,7 @@ export function createInteractionsService (deps: Deps) {
           continue
         }
         if (event.type === 'edit') await recordEdit(tx, ctx, channelId, event, raw)
+        else if (event.type === 'echo') await recordEcho(tx, ctx, channelId, event, raw)
         else await logReceived(tx, ctx, channelId, event, raw)
       }
     },

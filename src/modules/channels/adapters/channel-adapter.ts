@@ -89,7 +89,23 @@ export interface InboundEditEvent extends Omit<InboundMessageEvent, 'type'> {
   editedAt: Date
 }
 
-export type InboundEvent = InboundMessageEvent | InboundEditEvent | DeliveryStatusEvent
+/**
+ * A message our own account sent outside Rapport, which the provider reports back (an "echo"): an
+ * agent answering from the provider's own app (Facebook Page inbox, Meta Business Suite, X). The
+ * core logs it as an outbound interaction with the contact it went `to`, so the log shows both
+ * sides of the exchange. Rapport's own sends come back as echoes too: `providerMessageId` must be
+ * the id `send` returned for them (the core skips an echo whose id the channel already logged), so
+ * an adapter reports every echo and never needs to know which ones Rapport sent.
+ */
+export interface OutboundEchoEvent extends Omit<InboundMessageEvent, 'type' | 'sender' | 'recipient'> {
+  type: 'echo'
+  /** The contact the message went to: the interaction's counterpart, an identity of `identityKind`. */
+  to: { handle: string, name?: string }
+  /** Our account that sent it (page id, X user id). */
+  from?: string
+}
+
+export type InboundEvent = InboundMessageEvent | InboundEditEvent | OutboundEchoEvent | DeliveryStatusEvent
 
 export interface HandshakeResponse { status: number, contentType: string, body: string }
 
@@ -128,7 +144,8 @@ export interface ChannelAdapter<C = any> {
   /** Authenticate an inbound request: constant-time, over the raw bytes, with a timestamp window where the provider has one. */
   verify?: (req: RawInboundRequest, config: C, ctx: AdapterContext) => boolean
   /**
-   * Normalize a verified request into messages, edits of earlier messages and delivery statuses.
+   * Normalize a verified request into messages, edits of earlier messages, echoes of what our own
+   * account sent, and delivery statuses.
    * Returns [] for events the CRM does not care about; throws AdapterParseError for a body that is
    * not the provider's format.
    */

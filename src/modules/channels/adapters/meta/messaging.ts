@@ -9,8 +9,10 @@ import { arr, dateFrom, str, type Loose } from '../shared/request.js'
  * `standby[]` carries the same items while another app owns the conversation (handover protocol):
  * they are still the customer's messages, so they are logged too.
  *
- * Echoes (`is_echo`, what the page itself sent) are not logged: they are not the customer
- * speaking, and messages sent through Rapport are already logged as outbound.
+ * Echoes (`is_echo`: what the page itself sent, from Rapport or from the Page inbox, Meta Business
+ * Suite, another app) are `echo` events: sender is the page, recipient the person. Messenger sends
+ * them to the `message_echoes` field, Instagram with `messages`. Echoes of Rapport's own sends
+ * carry the `mid` the Send API answered, which the core already logged: they add nothing.
  */
 export function parseMessaging (body: Loose, identityKind: 'meta:psid' | 'meta:igsid', now: Date): InboundEvent[] {
   const events: InboundEvent[] = []
@@ -21,11 +23,29 @@ export function parseMessaging (body: Loose, identityKind: 'meta:psid' | 'meta:i
       const m = ev?.message ?? ev?.postback
       if (m !== undefined && m !== null && user !== undefined) {
         // Deleted/unsupported messages carry no content.
-        if (m.is_echo === true || m.is_deleted === true || m.is_unsupported === true) continue
+        if (m.is_deleted === true || m.is_unsupported === true) continue
+        const attachments = arr(m.attachments)
+        if (m.is_echo === true) {
+          const person = str(ev.recipient?.id)
+          const mid = str(m.mid)
+          if (person === undefined || mid === undefined) continue
+          events.push({
+            type: 'echo',
+            providerMessageId: mid,
+            threadId: str(m.reply_to?.mid),
+            to: { handle: person },
+            from: user,
+            text: str(m.text) ?? attachments.map(locationText).find((t) => t !== undefined),
+            attachments: files(attachments),
+            sentAt: at,
+            interactionKind: 'message',
+            identityKind
+          })
+          continue
+        }
         // Postbacks from before mid was added have none: sender and time identify the tap.
         const id = str(m.mid) ?? (ev.postback !== undefined ? `postback:${user}:${String(ev.timestamp)}` : undefined)
         if (id === undefined) continue
-        const attachments = arr(m.attachments)
         events.push({
           type: 'message',
           providerMessageId: id,

@@ -13,26 +13,30 @@ export function parseActivity (body: Loose, now: Date): InboundEvent[] {
   for (const dm of arr(body?.direct_message_events)) {
     const mc = dm?.message_create
     const senderId = str(mc?.sender_id)
-    // Messages we sent ourselves are echoed back to us; they are not inbound.
-    if (dm?.type !== 'message_create' || senderId === undefined || senderId === me || str(dm.id) === undefined) continue
+    if (dm?.type !== 'message_create' || senderId === undefined || str(dm.id) === undefined) continue
+    const recipientId = str(mc.target?.recipient_id)
     // `?? undefined`: a null from the provider is as absent as a missing key.
     const media = mc.message_data?.attachment?.media ?? undefined
     // X appends the media's t.co link to the text; the attachment already carries the media.
     const mediaLink = str(media?.url)
     const text = str(mc.message_data?.text)
-    events.push({
-      type: 'message',
+    const message = {
       providerMessageId: String(dm.id),
-      sender: { handle: senderId, name: str(users[senderId]?.name) },
-      recipient: str(mc.target?.recipient_id),
       text: mediaLink === undefined ? text : str(text?.replace(mediaLink, '').trim()),
       attachments: media === undefined
         ? []
         : [{ url: str(media.media_url_https), contentType: mediaType(media.type), providerFileId: str(media.id_str) }],
       sentAt: dateFrom(dm.created_timestamp, 'ms', now),
-      interactionKind: 'message',
+      interactionKind: 'message' as const,
       identityKind: 'x:user'
-    })
+    }
+    if (senderId === me) {
+      // A DM our account sent (from X's app, or Rapport's own send, whose dm_event_id the core
+      // already logged): the contact is its recipient.
+      if (recipientId !== undefined) events.push({ type: 'echo', ...message, to: { handle: recipientId, name: str(users[recipientId]?.name) }, from: me })
+      continue
+    }
+    events.push({ type: 'message', ...message, sender: { handle: senderId, name: str(users[senderId]?.name) }, recipient: recipientId })
   }
 
   // The other party read our DMs up to last_read_event_id.
