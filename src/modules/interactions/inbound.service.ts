@@ -5,7 +5,7 @@ import { exponentialBackoff } from '../../lib/backoff.js'
 import type { Clock } from '../../lib/clock.js'
 import { DomainError } from '../../lib/errors.js'
 import { errorForLog } from '../../lib/log-errors.js'
-import { claimInbox, finishInbox, insertInbox, type InboxRow } from '../../jobs/inbox.repository.js'
+import { claimInbox, finishInbox, insertInbox, lockClaimed, type InboxRow } from '../../jobs/inbox.repository.js'
 import { AdapterParseError, type HandshakeResponse, type InboundEvent, type RawInboundRequest } from '../channels/adapters/channel-adapter.js'
 import type { ChannelsService } from '../channels/channels.service.js'
 import type { InteractionsService } from './interactions.service.js'
@@ -100,29 +100,39 @@ export function createInboundService (deps: Deps) {
 
     /**
      * One due inbox row, processed exactly once: its effects and its "processed" mark commit
-     * together. A try that fails (a deadlock, a serialization failure, a lock or statement timeout)
-     * rolls its effects back to the savepoint and leaves the row pending, due again after a
-     * backoff, with the error; after `maxAttempts` tries, or at once when the adapter cannot read
-     * the bytes, it is `failed` with the error, and kept. If the transaction itself dies (the
-     * process or the connection), nothing of it commits: the row stays pending and due.
+     * together. The claim commits first and counts the try (claimInbox), so that a try which
+     * never finishes (the process killed or crashed, the connection cut: its transaction rolls
+     * back) is counted too and its row comes back only after its backoff; once its tries are
+     * spent it is `failed` at its next claim instead of crash-looping the workers. A try that
+     * fails (a deadlock, a serialization failure, a lock or statement timeout) rolls its effects
+     * back to the savepoint and leaves the row pending, due again after a backoff, with the
+     * error; after `maxAttempts` tries, or at once when the adapter cannot read the bytes, it is
+     * `failed` with the error, and kept.
      */
     async processNext (): Promise<boolean> {
-      return db.transaction(async (tx) => {
-        const row = await claimInbox(tx)
-        if (!row) return false
+      const claim = await claimInbox(db, { maxAttempts: retries.maxAttempts, leaseMs: backoff })
+      if (!claim) return false
+      if (claim.kind === 'gave-up') return true
+      await db.transaction(async (tx) => {
+        const row = await lockClaimed(tx, claim.row)
+        if (!row) return
         try {
           await tx.transaction((sp) => apply(sp, row))
           await finishInbox(tx, row, { status: 'processed' })
         } catch (err) {
           const error = failureText(err)
-          const attempt = row.attempts + 1
-          await finishInbox(tx, row, err instanceof UnreadableRequest || attempt >= retries.maxAttempts
+          await finishInbox(tx, row, err instanceof UnreadableRequest || row.attempts >= retries.maxAttempts
             ? { status: 'failed', error }
-            : { status: 'pending', error, retryInMs: exponentialBackoff(attempt, retries.backoffBaseMs, { factor: INBOX_BACKOFF_FACTOR }) })
+            : { status: 'pending', error, retryInMs: backoff(row.attempts) })
         }
-        return true
       })
+      return true
     }
+  }
+
+  /** The delay after the `attempt`-th try (1-based) before the next one. */
+  function backoff (attempt: number): number {
+    return exponentialBackoff(attempt, retries.backoffBaseMs, { factor: INBOX_BACKOFF_FACTOR })
   }
 
   async function apply (tx: Parameters<Parameters<Db['transaction']>[0]>[0], row: InboxRow) {

@@ -55,8 +55,13 @@ export const inboundInbox = pgTable('inbound_inbox', {
   attempts: integer('attempts').notNull().default(0),
   error: text('error'),
   receivedAt: tstz('received_at').notNull().defaultNow(),
-  /** When a pending row is due: its arrival, then later after each failed try (backoff). */
+  /** When a pending row is due: its arrival, then later after each try, from its claim on (backoff). */
   nextAttemptAt: tstz('next_attempt_at').notNull().defaultNow(),
+  /**
+   * When the try under way was claimed; null once it finished (whatever its outcome). Still set on
+   * a claimable row, it means that row's last try died with its process or connection.
+   */
+  claimedAt: tstz('claimed_at'),
   processedAt: tstz('processed_at')
 }, (t) => [
   primaryKey({ columns: [t.workspaceId, t.id] }),
