@@ -17,7 +17,10 @@ import { subscribe, untilLive, wsClient, type Received } from './support/subscri
 t.setTimeout(300_000)
 
 const c = mutableClock('2026-06-01T09:00:00.000Z')
-const { app, rest, token, database, config } = await build(t, { clock: c.clock })
+// The relay's reads (events.relay.ts), counted while `countingReads` is set.
+let countingReads = false
+let relayReads = 0
+const { app, rest, token, database, config } = await build(t, { clock: c.clock, onQuery: (q) => { if (countingReads && q.includes('pg_current_snapshot() as snap')) relayReads++ } })
 await app.listen({ port: 0, host: '127.0.0.1' })
 const url = (port = (app.server.address() as { port: number }).port) => `ws://127.0.0.1:${port}/graphql`
 
@@ -247,4 +250,30 @@ t.test('transactions of more events than one read takes arrive whole, each event
   t.equal(new Set(got.map((c: { id: string }) => c.id)).size, 1700, 'each once')
   t.same(new Set(got.map((c: { contactId: string }) => c.contactId)), new Set(ids), 'for every contact written')
   sub.dispose()
+})
+
+t.test('one read a tick serves the subscribers of every workspace, each its own events', async (t) => {
+  const names = ['sub-w1', 'sub-w2', 'sub-w3', 'sub-w4', 'sub-w5', 'sub-w6']
+  const tenants = names.map((name) => {
+    const wsToken = token({ workspace: name })
+    const sub = subscribe(client({ authorization: `Bearer ${wsToken}` }), 'subscription { contactChanged { type contactId contact { displayName } } }')
+    return { name, sub, writes: fixtures(rest, wsToken) }
+  })
+  for (const w of tenants) await untilLive(w.sub, () => w.writes.contact('Probe'))
+  const pollMs = config.graphql.subscriptionPollMs ?? 100
+  relayReads = 0
+  countingReads = true
+  await new Promise((resolve) => setTimeout(resolve, 20 * pollMs))
+  countingReads = false
+  // Six workspaces read one by one would make six statements a tick (120 here).
+  t.ok(relayReads >= 5 && relayReads <= 25, `one statement a tick for the six workspaces (${relayReads} in 20 ticks)`)
+
+  for (const w of tenants) w.sub.results.length = 0
+  const written = await Promise.all(tenants.map((w) => w.writes.contact(`Only in ${w.name}`)))
+  for (const [i, w] of tenants.entries()) {
+    t.ok(await w.sub.until((r) => r.some((x) => x.data?.contactChanged?.contactId === written[i].id), 10_000), `${w.name} hears of its contact`)
+    const names = w.sub.results.map((x) => x.data?.contactChanged?.contact?.displayName)
+    t.same(names, [`Only in ${w.name}`], `${w.name} hears of nothing else`)
+    w.sub.dispose()
+  }
 })

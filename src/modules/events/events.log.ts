@@ -74,18 +74,19 @@ export async function listEvents (tx: Executor, q: ListEventsQuery): Promise<{ i
 }
 
 /**
- * A workspace's events committed since `since` (a snapshot) and, when given, by `upTo`, after
- * `cursor`; with the snapshot of this read and whether `limit` cut the list short (then read the
- * rest up to this read's snapshot, from the last event's cursor, before moving on). For live delivery.
+ * The events of some workspaces committed since `since` (a snapshot) and, when given, by `upTo`,
+ * after `cursor`; with the snapshot of this read and whether `limit` cut the list short (then read
+ * the rest up to this read's snapshot, from the last event's cursor, before moving on). For live
+ * delivery, as the owner (every workspace's rows).
  */
-export async function eventsCommittedSince (tx: Executor, workspaceId: string, range: { since: string, upTo?: string, cursor?: repo.LogPosition }, limit: number): Promise<{ snapshot: string, events: Array<{ event: LoggedEvent, at: repo.LogPosition, txid: string }>, more: boolean }> {
-  const rows = await repo.listNewSince(tx, workspaceId, range.since, range.upTo, range.cursor, limit)
+export async function eventsCommittedSince (ex: Executor, workspaceIds: string[], range: { since: string, upTo?: string, cursor?: repo.LogPosition }, limit: number): Promise<{ snapshot: string, events: Array<{ event: LoggedEvent, at: repo.LogPosition, txid: string }>, more: boolean }> {
+  const rows = await repo.listNewSince(ex, workspaceIds, range.since, range.upTo, range.cursor, limit)
   const events = rows.filter((r) => r.id !== null).map((r) => {
     const at = { x: r.txid!, s: Number(r.seq) }
     return {
       at,
       txid: r.txid!,
-      event: { id: r.id!, workspaceId, type: r.type as EventType, subjectId: r.subject_id!, data: JSON.parse(r.data!), occurredAt: r.occurred_at!, position: encodeCursor(at) }
+      event: { id: r.id!, workspaceId: r.workspace_id!, type: r.type as EventType, subjectId: r.subject_id!, data: JSON.parse(r.data!), occurredAt: r.occurred_at!, position: encodeCursor(at) }
     }
   })
   return { snapshot: rows[0].snapshot, events, more: events.length === limit }

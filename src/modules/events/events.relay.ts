@@ -1,16 +1,15 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Db } from '../../db/client.js'
-import { readInWorkspace } from '../../db/tenant.js'
 import type { LogPosition } from './events.repository.js'
 import { currentSnapshot, eventsCommittedSince, type LoggedEvent } from './events.log.js'
 
 const DEFAULT_POLL_MS = 100
-// Events read at most per workspace and read; a bigger transaction (an import batch) takes several.
+// Events per statement at most; a read finding more (an import batch) takes several.
 const READ_LIMIT = 1_000
 
 /**
- * Where a workspace's live delivery stands: the snapshot whose unseen transactions come next; while
- * a read takes several pages, the snapshot of its first page (`upTo`) and the last event delivered.
+ * Where live delivery stands: the snapshot whose unseen transactions come next; while a read takes
+ * several pages, the snapshot of its first page (`upTo`) and the last event delivered.
  */
 interface Position { since: string, upTo?: string, cursor?: LogPosition }
 
@@ -24,93 +23,122 @@ interface Position { since: string, upTo?: string, cursor?: LogPosition }
  * database-wide lock at commit and holds it through its WAL flush, so every write transaction of
  * every workspace (all of them append events) committed one at a time, whether or not anybody
  * listened: measured, creating interactions went twice as fast with the notifying trigger off
- * (bench/README.md). Each read asks, in one statement, for the events of the transactions that the
- * previous read's snapshot did not see and that are visible now, and keeps this read's snapshot
- * for the next: nothing is missed or read twice, whatever order transactions commit in, and a
- * workspace without subscribers here costs nothing. Live delivery starts at the subscription
- * (`follow`) and is at-most-once (a process restart loses what it had not delivered): a client that
- * must not miss anything catches up through GET /v1/events.
+ * (bench/README.md). Each read asks, in one statement for all the workspaces followed here (as the
+ * owner, on the log's (txid, seq) index), for the events of the transactions that the previous
+ * read's snapshot did not see and that are visible now, and keeps this read's snapshot for the
+ * next: nothing is missed or read twice, whatever order transactions commit in, a process costs one
+ * statement a tick however many workspaces it serves, and nothing when it serves none.
+ *
+ * A workspace joins with the next read (`follow` asks for it at once): what that read finds for it
+ * committed before the subscription and is not delivered; from then on it is. Live delivery is
+ * at-most-once (a failed read, or a restart, loses what was not delivered): a client that must not
+ * miss anything catches up through GET /v1/events.
  */
 export function createEventRelay (opts: { db: Db, log: FastifyBaseLogger, deliver: (events: LoggedEvent[]) => void, workspaces: () => Iterable<string>, pollMs?: number }) {
   const pollMs = opts.pollMs ?? DEFAULT_POLL_MS
-  const positions = new Map<string, Position | Promise<Position>>()
+  // Undefined until the first read (and after a failed one, or when nobody follows): that read takes its snapshot.
+  let position: Position | undefined
+  const live = new Set<string>()
+  // Workspaces waiting for their first read, with the follow() calls to answer after it.
+  const joining = new Map<string, Array<() => void>>()
   let timer: NodeJS.Timeout | undefined
   let reading: Promise<void> | undefined
   let stopped = true
 
-  const start = (workspaceId: string): Promise<Position> =>
-    readInWorkspace(opts.db, workspaceId, (tx) => currentSnapshot(tx)).then((since) => ({ since }))
-
-  async function readWorkspace (workspaceId: string): Promise<void> {
-    const position = await positions.get(workspaceId)
-    if (!position) return
+  /** Reads what committed since `position` in these workspaces; what `quiet` ones wrote is skipped. */
+  async function read (workspaceIds: string[], quiet: Set<string>): Promise<void> {
+    if (!position) {
+      position = { since: await currentSnapshot(opts.db) }
+      return
+    }
     for (;;) {
-      const read = await readInWorkspace(opts.db, workspaceId, (tx) => eventsCommittedSince(tx, workspaceId, position, READ_LIMIT))
+      const page = await eventsCommittedSince(opts.db, workspaceIds, position, READ_LIMIT)
       // A transaction's events together; a transaction cut by the read limit continues in the next batch.
       let batch: LoggedEvent[] = []
       let txid: string | undefined
-      for (const e of read.events) {
+      for (const e of page.events) {
         if (e.txid !== txid && batch.length) opts.deliver(batch)
         if (e.txid !== txid) batch = []
         txid = e.txid
-        batch.push(e.event)
+        if (!quiet.has(e.event.workspaceId)) batch.push(e.event)
       }
       if (batch.length) opts.deliver(batch)
       // The pages after the first stop at the first page's snapshot, which is the next starting
       // point: a transaction that commits meanwhile behind the cursor is then read next time,
       // not skipped, and one ahead of it is not read twice.
-      if (!read.more) {
-        position.since = position.upTo ?? read.snapshot
-        position.upTo = position.cursor = undefined
+      if (!page.more) {
+        position = { since: position.upTo ?? page.snapshot }
         return
       }
-      position.upTo ??= read.snapshot
-      position.cursor = read.events[read.events.length - 1].at
+      position.upTo ??= page.snapshot
+      position.cursor = page.events[page.events.length - 1].at
     }
   }
 
   async function readAll (): Promise<void> {
     const wanted = new Set(opts.workspaces())
-    for (const workspaceId of positions.keys()) if (!wanted.has(workspaceId)) positions.delete(workspaceId)
-    for (const workspaceId of wanted) {
-      if (!positions.has(workspaceId)) positions.set(workspaceId, start(workspaceId))
-      await readWorkspace(workspaceId).catch((err) => {
+    for (const workspaceId of live) if (!wanted.has(workspaceId)) live.delete(workspaceId)
+    // Subscribers that did not wait for follow() (a stopped relay) join like the others.
+    const newcomers = new Set(joining.keys())
+    for (const workspaceId of wanted) if (!live.has(workspaceId)) newcomers.add(workspaceId)
+    const workspaceIds = [...live, ...newcomers]
+    // Nobody to serve: the next reader starts from a fresh snapshot, not from an ever older one.
+    if (workspaceIds.length === 0) position = undefined
+    else {
+      await read(workspaceIds, newcomers).catch((err) => {
         // Started again at the next read: what committed meanwhile is not delivered live (GET /v1/events has it).
-        positions.delete(workspaceId)
-        opts.log.warn({ err, workspaceId }, 'event relay: reading new events failed')
+        position = undefined
+        opts.log.warn({ err }, 'event relay: reading new events failed')
       })
+    }
+    for (const workspaceId of newcomers) {
+      live.add(workspaceId)
+      for (const answer of joining.get(workspaceId) ?? []) answer()
+      joining.delete(workspaceId)
     }
   }
 
-  function schedule (): void {
+  function schedule (delayMs: number): void {
     if (stopped) return
+    clearTimeout(timer)
     timer = setTimeout(() => {
-      reading = readAll().finally(() => { reading = undefined; schedule() })
-    }, pollMs)
+      // Newcomers that arrived during this read join with the next one, at once.
+      reading = readAll().finally(() => { reading = undefined; schedule(joining.size ? 0 : pollMs) })
+    }, delayMs)
     timer.unref()
+  }
+
+  const answerNewcomers = () => {
+    for (const answers of joining.values()) for (const answer of answers) answer()
+    joining.clear()
   }
 
   return {
     async start () {
       if (!stopped) return
       stopped = false
-      schedule()
+      schedule(pollMs)
     },
     /**
      * Delivery for a workspace starts with what commits after this resolves: a subscription waits
-     * for it, so that a change its client makes right after subscribing is delivered.
+     * for it, so that a change its client makes right after subscribing is delivered. It resolves
+     * after the next read (started now unless one is under way), or at once when the relay is stopped.
      */
     async follow (workspaceId: string): Promise<void> {
-      let position = positions.get(workspaceId)
-      if (!position) positions.set(workspaceId, position = start(workspaceId))
-      // A failed start is dropped and tried again by the next read.
-      await Promise.resolve(position).catch(() => {})
+      if (live.has(workspaceId) || stopped) return
+      await new Promise<void>((resolve) => {
+        const answers = joining.get(workspaceId)
+        if (answers) answers.push(resolve)
+        else joining.set(workspaceId, [resolve])
+        if (!reading) schedule(0)
+      })
     },
     /** Stops reading and lets the read under way finish (before the database closes). */
     async stop () {
       stopped = true
       clearTimeout(timer)
       await reading
+      answerNewcomers()
     }
   }
 }

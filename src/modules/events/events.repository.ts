@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray, sql, type SQL } from 'drizzle-orm'
 import type { Executor, Tx } from '../../db/client.js'
-import { rowsOf } from '../../db/key-lists.js'
+import { rowsOf, textList } from '../../db/key-lists.js'
 import { preparedInsert } from '../../db/prepared.js'
 import { sendAhead } from '../../db/tenant.js'
 import { events } from './events.table.js'
@@ -53,25 +53,27 @@ export async function listAfter (tx: Executor, q: { workspaceId?: string, after?
 /** A row of `newSince`: the statement's snapshot, and an event (absent when there is none). */
 export interface NewSinceRow {
   snapshot: string
-  id: string | null, type: string | null, subject_id: string | null, data: string | null, occurred_at: string | null, seq: string | null, txid: string | null
+  id: string | null, workspace_id: string | null, type: string | null, subject_id: string | null, data: string | null, occurred_at: string | null, seq: string | null, txid: string | null
 }
 
 /**
- * A workspace's events of the transactions that `since` (a pg_snapshot, as text) did not see and
- * that have committed now (or, given `upTo`, had committed by that later snapshot: the pages of
- * one read that the limit cut), in (txid, seq) order after `cursor`, with the snapshot this
- * statement saw them in. Snapshot and rows come from one statement, so
- * the next read asks for what this one could not see, exactly: nothing is read twice or skipped,
- * whatever order transactions commit in. For live delivery (events.relay.ts). The range starts at
- * the snapshot's xmin, on events_feed_idx; a long transaction elsewhere widens it, not the result.
+ * The events of some workspaces written by the transactions that `since` (a pg_snapshot, as text)
+ * did not see and that have committed now (or, given `upTo`, had committed by that later snapshot:
+ * the pages of one read that the limit cut), in (txid, seq) order after `cursor`, with the
+ * snapshot this statement saw them in. Snapshot and rows come from one statement, so the next read
+ * asks for what this one could not see, exactly: nothing is read twice or skipped, whatever order
+ * transactions commit in. For live delivery (events.relay.ts), as the owner: one statement for every
+ * workspace with subscribers. The range starts at the snapshot's xmin on the (txid, seq) index
+ * (events_global_idx; events_feed_idx for a single workspace); a long transaction elsewhere in the
+ * cluster widens the range scanned, not the result.
  */
-export async function listNewSince (tx: Executor, workspaceId: string, since: string, upTo: string | undefined, cursor: LogPosition | undefined, limit: number): Promise<NewSinceRow[]> {
-  const result = await tx.execute(sql`select s.snap::text as snapshot, e.id, e.type, e.subject_id, e.data::text as data,
+export async function listNewSince (ex: Executor, workspaceIds: string[], since: string, upTo: string | undefined, cursor: LogPosition | undefined, limit: number): Promise<NewSinceRow[]> {
+  const result = await ex.execute(sql`select s.snap::text as snapshot, e.id, e.workspace_id, e.type, e.subject_id, e.data::text as data,
       to_char(e.occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as occurred_at, e.seq::text as seq, e.txid::text as txid
     from (select pg_current_snapshot() as snap) s
     left join lateral (
       select * from ${events} x
-      where x.workspace_id = ${workspaceId} and x.txid >= pg_snapshot_xmin(${since}::pg_snapshot)
+      where x.workspace_id = any(${textList(workspaceIds)}) and x.txid >= pg_snapshot_xmin(${since}::pg_snapshot)
         and not pg_visible_in_snapshot(x.txid, ${since}::pg_snapshot)
         ${upTo ? sql`and pg_visible_in_snapshot(x.txid, ${upTo}::pg_snapshot)` : sql``}
         ${cursor ? sql`and (x.txid, x.seq) > (${cursor.x}::xid8, ${cursor.s}::bigint)` : sql``}
