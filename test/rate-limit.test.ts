@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { connect } from 'node:net'
+import WebSocket from 'ws'
+import type { LightMyRequestResponse } from 'fastify'
 import t from 'tap'
 import { build } from './helper.js'
 import { basicAuth, sample } from './support/channels/index.js'
@@ -15,6 +17,10 @@ async function redisAnswers (): Promise<boolean> {
     socket.once('error', () => resolve(false))
   })
 }
+
+/** How many answers of each status code a burst got, e.g. `{ 401: 3, 429: 6 }`. */
+const statusCounts = (answers: Array<{ statusCode: number }>) =>
+  answers.reduce<Record<number, number>>((counts, a) => ({ ...counts, [a.statusCode]: (counts[a.statusCode] ?? 0) + 1 }), {})
 
 t.test('per-subject limits with RateLimit, RateLimit-Policy and X-RateLimit headers; 429 problem with Retry-After', async (t) => {
   const { rest, token } = await build(t, { config: { rateLimit: { max: 3, windowMs: 60_000 } } })
@@ -88,6 +94,12 @@ t.test('with REDIS_URL the budget is shared by every server process', { skip: re
   t.equal((await guess(one.app)).statusCode, 401)
   t.equal((await guess(two.app)).statusCode, 401)
   t.equal((await guess(one.app)).statusCode, 429, 'failed authentications are counted across processes too')
+
+  // The store answers asynchronously here: a parallel burst to one process still gets 2 keys looked at.
+  const burst = await Promise.all(Array.from({ length: 6 }, (_, i) => two.app.inject({
+    method: 'GET', url: '/v1/contacts', remoteAddress: '10.2.0.2', headers: { authorization: `Bearer rpk_live_guess${i}${randomBytes(8).toString('hex')}` }
+  })))
+  t.same(statusCounts(burst), { 401: 2, 429: 4 }, 'a parallel burst of guesses: as many looked at as the pause allows, the rest 429')
 })
 
 t.test('limits are off with RATE_LIMIT_MAX=0 (the test default)', async (t) => {
@@ -189,4 +201,83 @@ t.test("failures from thousands of other addresses do not push a paused address'
     await Promise.all(Array.from({ length: 100 }, (_, j) => call(`10.6.${(i + j) >> 8}.${(i + j) & 255}`, 'wrong')))
   }
   t.equal((await call('10.5.0.1', token())).statusCode, 429, 'still paused')
+})
+
+t.test('a fresh address sending guesses in parallel gets at most RATE_LIMIT_AUTH_FAILURES_MAX of them looked at; the rest get 429', async (t) => {
+  const max = 3
+  const { app } = await build(t, { config: { rateLimit: { max: 0, windowMs: 60_000, authFailuresMax: max } } })
+  const bursts: Array<[string, string, (i: number) => Promise<LightMyRequestResponse>]> = [
+    ['wrong bearer tokens', '10.7.0.1', (i) => app.inject({ method: 'GET', url: '/v1/contacts', remoteAddress: '10.7.0.1', headers: { authorization: `Bearer guess-${i}` } })],
+    // An API key is looked up in the database: these checks really are under way at the same time.
+    ['wrong API keys', '10.7.0.2', (i) => app.inject({ method: 'GET', url: '/v1/contacts', remoteAddress: '10.7.0.2', headers: { authorization: `Bearer rpk_live_guess${i}${randomBytes(8).toString('hex')}` } })],
+    ['wrong client secrets at the token endpoint', '10.7.0.3', (i) => app.inject({
+      method: 'POST', url: '/v1/auth/token', remoteAddress: '10.7.0.3', payload: { grant_type: 'client_credentials', client_secret: `rpk_live_guess${i}${randomBytes(8).toString('hex')}` }
+    })]
+  ]
+  for (const [what, ip, guess] of bursts) {
+    const answers = await Promise.all(Array.from({ length: 3 * max }, (_, i) => guess(i)))
+    const counts = statusCounts(answers)
+    t.comment(`${what} from ${ip}: ${JSON.stringify(counts)}`)
+    t.ok((counts[401] ?? 0) <= max, `${what}: at most ${max} looked at (401)`)
+    t.equal(counts[401], max, `${what}: the first ${max} are looked at: the address was not paused before it failed`)
+    t.equal(counts[429], 2 * max, `${what}: the rest get 429`)
+    for (const paused of answers.filter((a) => a.statusCode === 429)) {
+      const retryAfter = Number(paused.headers['retry-after'])
+      t.ok(retryAfter >= 1 && retryAfter <= 60, `${what}: Retry-After ${paused.headers['retry-after']}`)
+    }
+  }
+})
+
+t.test('a parallel burst of right credentials larger than RATE_LIMIT_AUTH_FAILURES_MAX from one address all go through', async (t) => {
+  const max = 3
+  const { app, rest, token } = await build(t, { config: { rateLimit: { max: 0, windowMs: 60_000, authFailuresMax: max } } })
+  const key = await rest('POST', '/v1/api-keys', { body: { name: 'burst', scopes: ['contacts:read'] } })
+  t.equal(key.statusCode, 201)
+  const call = (ip: string, bearer: string) => app.inject({ method: 'GET', url: '/v1/contacts', remoteAddress: ip, headers: { authorization: `Bearer ${bearer}` } })
+  const good = token()
+
+  t.same(statusCounts(await Promise.all(Array.from({ length: 10 * max }, () => call('10.8.0.1', good)))), { 200: 10 * max }, 'right tokens: all 200')
+  t.same(statusCounts(await Promise.all(Array.from({ length: 10 * max }, () => call('10.8.0.2', key.data.secret)))), { 200: 10 * max }, 'a right API key (looked up in the database): all 200')
+  t.equal((await call('10.8.0.2', 'wrong')).statusCode, 401, 'successes did not count: a first failure afterwards is a 401')
+
+  // One failure short of the pause: one check at a time, and still none refused.
+  for (let i = 0; i < max - 1; i++) t.equal((await call('10.8.0.3', 'wrong')).statusCode, 401)
+  t.same(statusCounts(await Promise.all(Array.from({ length: 10 * max }, () => call('10.8.0.3', key.data.secret)))), { 200: 10 * max }, `${max - 1} failures known: a burst of right keys still all 200`)
+  t.equal((await call('10.8.0.3', 'wrong')).statusCode, 401, 'the last failure before the pause')
+  t.equal((await call('10.8.0.3', good)).statusCode, 429, 'then the pause')
+})
+
+t.test('connection_init in parallel from a fresh address: at most RATE_LIMIT_AUTH_FAILURES_MAX keys looked up; right ones all accepted', async (t) => {
+  const max = 2
+  let lookups = 0
+  const { app, rest } = await build(t, {
+    config: { rateLimit: { max: 0, windowMs: 60_000, authFailuresMax: max } },
+    onQuery: (query) => { if (/"secret_hash"\s*=/.test(query)) lookups++ }
+  })
+  const key = await rest('POST', '/v1/api-keys', { body: { name: 'subscriber', scopes: ['contacts:read'] } })
+  t.equal(key.statusCode, 201)
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const url = `ws://127.0.0.1:${(app.server.address() as { port: number }).port}/graphql`
+  // Every socket is open (upgraded) before any connection_init is sent: the inits are all under way at once.
+  const inits = async (bearers: string[]) => {
+    const sockets = await Promise.all(bearers.map(() => new Promise<WebSocket>((resolve, reject) => {
+      const ws = new WebSocket(url, 'graphql-transport-ws')
+      ws.once('open', () => resolve(ws))
+      ws.once('error', reject)
+    })))
+    const outcomes = await Promise.all(sockets.map((ws, i) => new Promise<string>((resolve) => {
+      ws.on('message', (data) => { if (JSON.parse(String(data)).type === 'connection_ack') resolve('acknowledged') })
+      ws.once('close', () => resolve('refused'))
+      ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${bearers[i]}` } }))
+    })))
+    for (const ws of sockets) ws.close()
+    return outcomes.reduce<Record<string, number>>((counts, o) => ({ ...counts, [o]: (counts[o] ?? 0) + 1 }), {})
+  }
+  const right = await inits(Array.from({ length: 5 * max }, () => key.data.secret as string))
+  t.same(right, { acknowledged: 5 * max }, 'right keys: every connection_init is acknowledged')
+  lookups = 0
+  const wrong = await inits(Array.from({ length: 3 * max }, (_, i) => `rpk_live_guess${i}${randomBytes(8).toString('hex')}`))
+  t.comment(`wrong keys: ${JSON.stringify(wrong)}, ${lookups} looked up`)
+  t.same(wrong, { refused: 3 * max }, 'wrong keys: every connection_init is refused')
+  t.ok(lookups <= max, `at most ${max} keys looked up (saw ${lookups})`)
 })

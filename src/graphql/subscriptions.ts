@@ -74,19 +74,19 @@ export function subscriptionOptions (app: FastifyInstance, deps: AuthDeps & { se
     async onConnect (this: { context?: { request?: FastifyRequest } } | undefined, data: { payload?: unknown }): Promise<false | GraphQLContext> {
       const upgrade = this?.context?.request
       const authorization = bearerOf(data.payload)
-      // A refused token counts against the client's address, as a 401 would (src/plugins/rate-limit.ts).
-      const refused = async () => {
-        if (upgrade) await app.countFailedAuthentication?.(upgrade)
-        return false as const
-      }
-      if (!authorization) return refused()
       // The same checks as a REST request (JWT or API key, workspace, revocation) on a request-like object.
-      const request = { headers: { authorization }, log: app.log, server: app } as unknown as FastifyRequest
+      const check = async () => {
+        if (!authorization) throw new DomainError('auth.unauthenticated', 'Missing bearer token')
+        return authenticate({ headers: { authorization }, log: app.log, server: app } as unknown as FastifyRequest, deps)
+      }
       try {
-        const ctx = await authenticate(request, deps)
+        // Under the failed-authentication pause (src/plugins/rate-limit.ts): a paused address's token
+        // is not looked at, a refused one counts against the address as a 401 would, and checks
+        // sent in parallel wait for their turn as HTTP requests do.
+        const ctx = upgrade && app.guardAuthentication ? await app.guardAuthentication(upgrade, check) : await check()
         return { ctx, services: deps.services }
       } catch {
-        return refused()
+        return false
       }
     },
     keepAlive: 30_000

@@ -91,16 +91,21 @@ export async function authenticate (request: FastifyRequest, { workspaces, apiKe
   return ctx
 }
 
+/**
+ * A GraphQL WebSocket upgrade carries its token in connection_init (browsers cannot set headers on
+ * it): src/graphql/subscriptions.ts authenticates it there, with authenticate(). Only that route:
+ * an upgrade to any other route is closed by @fastify/websocket, never handled.
+ */
+export const authenticatesInConnectionInit = (request: FastifyRequest) =>
+  (request as { ws?: boolean }).ws === true && request.routeOptions.url === '/graphql'
+
 async function authPlugin (app: FastifyInstance, opts: { config: Config } & AuthDeps) {
   await app.register(fastifyJwt, jwtOptions(opts.config))
   app.decorateRequest('ctx', null as unknown as RequestContext)
   app.addHook('onRequest', async (request) => {
     const routeConfig = request.routeOptions.config
     if (routeConfig.public || request.is404) return
-    // A GraphQL WebSocket upgrade carries its token in connection_init (browsers cannot set
-    // headers on it): src/graphql/subscriptions.ts authenticates it there, with authenticate().
-    // Only that route: an upgrade to any other route is closed by @fastify/websocket, never handled.
-    if ((request as { ws?: boolean }).ws && request.routeOptions.url === '/graphql') return
+    if (authenticatesInConnectionInit(request)) return
     request.ctx = await authenticate(request, opts)
     if (routeConfig.scope) requireScope(request.ctx, routeConfig.scope)
   })

@@ -5,11 +5,18 @@ import fp from 'fastify-plugin'
 import { Redis } from 'ioredis'
 import type { Config } from '../config.js'
 import { DomainError } from '../lib/errors.js'
+import { authenticatesInConnectionInit } from './auth.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** Counts a failed authentication that gets no 401 answer (a refused connection_init); absent when the pause is off. */
-    countFailedAuthentication?: (request: FastifyRequest) => Promise<void>
+    /**
+     * Runs a credential check made outside the request's own hooks (a subscription's
+     * connection_init, after its upgrade was answered) under the failed-authentication pause's
+     * rules: it waits for its turn among the address's checks under way, is not run at all for a
+     * paused address (throws the 429 DomainError), and counts as a failure when `check` throws.
+     * Absent when the pause is off.
+     */
+    guardAuthentication?: <T>(request: FastifyRequest, check: () => Promise<T>) => Promise<T>
   }
 }
 
@@ -59,11 +66,32 @@ const outsideAuthPause = (request: FastifyRequest) => {
 const MAX_SUSPECTS = 50_000
 const authFailureKey = (request: FastifyRequest) => `authfail:${clientOf(request.ip)}`
 
+/** What this process knows of a client address that failed authentication. */
+interface Suspect {
+  /** Its requests read the shared count until then: a window after its latest failure here. */
+  until: number
+  /** Failures counted here in the current window (fixed, from the first one, as the store counts), */
+  failed: number
+  /** which ends then. */
+  resetAt: number
+}
+
+/** An address's credential checks under way, and the requests waiting for a turn (woken with whether they got one). */
+interface Turns { checking: number, waiting: Array<(turn: boolean) => void> }
+
 /**
  * Guessing tokens or API keys: every 401 answer counts against the client IP, and an IP past
  * `authFailuresMax` in the window gets 429 before its credentials are even looked at. Checked before
  * authentication on purpose: if a correct guess still went through while wrong ones got 429, the
  * pause would tell the guesser which one was right. Successful requests never count.
+ *
+ * Guesses sent in parallel: an address's credential checks under way (from this hook, before the
+ * auth hook, until the outcome is known) plus its failures this process counted in the window are
+ * at most `max`; a request beyond that waits for an earlier outcome, then is looked at again: a
+ * success frees its turn, a failure keeps it (as a counted failure), and once the failures reach
+ * `max` the waiting requests get the 429. A burst of right credentials only waits for the checks
+ * ahead of it (microseconds for a token, a key read for an API key) and is never refused, and no
+ * request reads the store for this unless its address failed here.
  */
 function pauseRepeatedAuthFailures (app: FastifyInstance, max: number, windowMs: number) {
   // In memory, as many counts as suspects (the store's default 5,000 let a spray of failures push a paused address out).
@@ -72,35 +100,173 @@ function pauseRepeatedAuthFailures (app: FastifyInstance, max: number, windowMs:
   // IPs this process saw fail within the window: only their requests read the shared count, so a
   // client that never fails costs no store read (with Redis, a round trip). Across processes the
   // bound stays: an IP's first failure on a process makes that process check it from then on.
-  const suspects = new Map<string, number>()
-  const suspect = (ip: string) => {
-    const until = suspects.get(ip)
-    if (until === undefined) return false
-    if (until > Date.now()) return true
-    suspects.delete(ip)
-    return false
+  const suspects = new Map<string, Suspect>()
+  const suspect = (client: string) => {
+    const known = suspects.get(client)
+    if (known === undefined) return undefined
+    if (known.until > Date.now()) return known
+    suspects.delete(client)
+    return undefined
   }
-  app.addHook('onRequest', async (request, reply) => {
-    if (!suspect(clientOf(request.ip)) || outsideAuthPause(request)) return
+  const failuresOf = (client: string) => {
+    const known = suspect(client)
+    return known !== undefined && known.resetAt > Date.now() ? known.failed : 0
+  }
+
+  // Addresses with a credential check under way (an entry lives while one is: as many entries as
+  // requests in flight at most, whatever the number of addresses).
+  const turns = new Map<string, Turns>()
+  /** True once the request holds a turn; false without one when this process counted `max` failures (the shared count decides). */
+  const takeTurn = (client: string): boolean | Promise<boolean> => {
+    const failed = failuresOf(client)
+    if (failed >= max) return false
+    const own = turns.get(client)
+    if (own === undefined) {
+      turns.set(client, { checking: 1, waiting: [] })
+      return true
+    }
+    if (own.waiting.length === 0 && own.checking + failed < max) {
+      own.checking++
+      return true
+    }
+    return new Promise((resolve) => own.waiting.push(resolve))
+  }
+  // A request waits only behind a check under way (checking >= 1), so an ending turn always wakes it.
+  const passTurns = (client: string, own: Turns) => {
+    while (own.waiting.length > 0) {
+      const failed = failuresOf(client)
+      if (failed >= max) {
+        for (const wake of own.waiting.splice(0)) wake(false)
+        break
+      }
+      if (own.checking + failed >= max) break
+      own.checking++
+      own.waiting.shift()!(true)
+    }
+    if (own.checking === 0 && own.waiting.length === 0) turns.delete(client)
+  }
+  const endTurn = (client: string) => {
+    const own = turns.get(client)
+    if (own === undefined) return
+    own.checking--
+    passTurns(client, own)
+  }
+  // The requests holding a turn, and their address.
+  const holders = new WeakMap<FastifyRequest, string>()
+  const settle = (request: FastifyRequest) => {
+    const client = holders.get(request)
+    if (client === undefined) return
+    holders.delete(request)
+    endTurn(client)
+  }
+
+  /** The shared count's state if the address is paused. */
+  const pausedState = async (request: FastifyRequest, client: string) => {
+    const known = suspect(client)
+    if (known === undefined) return undefined
     const state = await failures(request, { increment: false })
-    if (state.isAllowed || state.remaining > 0) return
-    reply.header('retry-after', state.ttlInSeconds)
-    throw new DomainError('request.rate_limited', `Too many failed authentications from this address; retry in ${state.ttlInSeconds} s`, { retryAfterSeconds: state.ttlInSeconds })
+    if (state.isAllowed) return undefined
+    if (state.remaining === 0) return state
+    if (failuresOf(client) >= max) {
+      // Not paused though this process counted `max` failures: the shared window they fell in has
+      // ended (another process started it earlier), or the store does not answer (skipOnError).
+      known.failed = max - state.remaining
+      known.resetAt = Date.now() + state.ttl
+      const own = turns.get(client)
+      if (own !== undefined) passTurns(client, own)
+    }
+    return undefined
+  }
+  const pausedError = (state: { ttlInSeconds: number }) =>
+    new DomainError('request.rate_limited', `Too many failed authentications from this address; retry in ${state.ttlInSeconds} s`, { retryAfterSeconds: state.ttlInSeconds })
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (outsideAuthPause(request)) return
+    const client = clientOf(request.ip)
+    // A subscription's upgrade checks no credentials here (guardAuthentication turns its connection_init).
+    const checks = !authenticatesInConnectionInit(request)
+    for (;;) {
+      let turn = checks ? takeTurn(client) : false
+      if (typeof turn !== 'boolean') turn = await turn
+      if (turn) {
+        if (reply.raw.destroyed) {
+          // The client went away while this waited: no 'close' to come, and no answer to give.
+          endTurn(client)
+          return
+        }
+        holders.set(request, client)
+        // Fires once whether the answer was sent or the client went away before the outcome.
+        reply.raw.once('close', () => settle(request))
+      }
+      const state = suspects.has(client) ? await pausedState(request, client) : undefined
+      if (state !== undefined) {
+        settle(request)
+        reply.header('retry-after', state.ttlInSeconds)
+        throw pausedError(state)
+      }
+      // Without a turn and not paused: the failures this process knew of are past, ask again.
+      if (turn || !checks) return
+    }
   })
+  // The first hook after every onRequest one: authentication succeeded if the request has its context.
+  app.addHook('preParsing', (request, _reply, payload, done) => {
+    if (request.ctx) settle(request)
+    done(null, payload)
+  })
+
   const countFailure = async (request: FastifyRequest) => {
     const client = clientOf(request.ip)
+    const now = Date.now()
+    const known = suspect(client) ?? { until: 0, failed: 0, resetAt: 0 }
+    if (known.resetAt <= now) {
+      known.failed = 0
+      known.resetAt = now + windowMs
+    }
+    known.failed++
+    known.until = now + windowMs
     suspects.delete(client) // re-inserted last: the oldest entries go first when the map is full
-    suspects.set(client, Date.now() + windowMs)
+    suspects.set(client, known)
     if (suspects.size > MAX_SUSPECTS) suspects.delete(suspects.keys().next().value!)
-    await failures(request)
+    // The turn ends after this (the caller's): a request woken by it reads a count that has it.
+    const state = await failures(request)
+    // What the store counted (with Redis, other processes' failures too), should a read that
+    // overtook this failure have lowered the count here.
+    const after = suspect(client)
+    if (!state.isAllowed && after !== undefined && after.resetAt > Date.now()) after.failed = Math.max(after.failed, max - state.remaining)
   }
-  // A subscription's token arrives in connection_init, after the upgrade's answer (no 401 to see).
-  app.decorate('countFailedAuthentication', countFailure)
   // Counted before the answer leaves (not onResponse): the client's next request sees it.
   app.addHook('onSend', async (request, reply, payload) => {
-    if (reply.statusCode !== 401 || outsideAuthPause(request)) return payload
-    await countFailure(request)
+    try {
+      if (reply.statusCode === 401 && !outsideAuthPause(request)) await countFailure(request)
+    } finally {
+      settle(request)
+    }
     return payload
+  })
+
+  // A subscription's token arrives in connection_init, after the upgrade's answer (no 401 to see).
+  app.decorate('guardAuthentication', async <T>(request: FastifyRequest, check: () => Promise<T>): Promise<T> => {
+    const client = clientOf(request.ip)
+    for (;;) {
+      let turn = takeTurn(client)
+      if (typeof turn !== 'boolean') turn = await turn
+      try {
+        const state = await pausedState(request, client)
+        if (state !== undefined) throw pausedError(state)
+      } catch (err) {
+        if (turn) endTurn(client)
+        throw err
+      }
+      if (!turn) continue
+      try {
+        return await check()
+      } catch (err) {
+        await countFailure(request)
+        throw err
+      } finally {
+        endTurn(client)
+      }
+    }
   })
 }
 
