@@ -3,8 +3,9 @@ import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-z
 import type { Config } from './config.js'
 import type { Db } from './db/client.js'
 import graphql from './graphql/index.js'
-import type { Clock } from './lib/clock.js'
+import { systemClock, type Clock } from './lib/clock.js'
 import { createDatabaseClock } from './db/database-clock.js'
+import { isServerDatabase } from './db/tenant.js'
 import { eventsRoutes } from './modules/events/events.routes.js'
 import { contactsRoutes } from './modules/contacts/contacts.routes.js'
 import { healthRoutes } from './modules/health/health.routes.js'
@@ -106,9 +107,10 @@ export async function buildApp ({ config, db, clock: injectedClock, logger, fetc
     }
   })
 
-  // Unless a test injects one, time is the database's, read through this host's clock (see database-clock.ts).
-  const databaseClock = injectedClock ? undefined : createDatabaseClock(db, { onError: (err) => app.log.warn({ err: errorForLog(err as Error) }, 'could not read the database clock; keeping the last offset') })
-  const clock: Clock = injectedClock ?? databaseClock!
+  // Unless a test injects one, time is the database server's, carried by this host's clock
+  // (database-clock.ts); PGlite runs in this process and reads this host's clock itself.
+  const databaseClock = injectedClock || !isServerDatabase(db) ? undefined : createDatabaseClock(db, { onError: (err) => app.log.warn({ err: errorForLog(err as Error) }, 'could not read the database clock; keeping the last offset') })
+  const clock: Clock = injectedClock ?? databaseClock ?? systemClock
   const kick = { inbox: () => jobs.inbox.kick(), outbox: () => jobs.outbox.kick(), imports: () => jobs.imports.kick() }
   const services = createServices({ db, clock, secretsKey: config.secretsKey, promiseRiskWindowMs: config.promiseRiskWindowMs, imports: config.imports, inbox: config.inbox, fetch, kick,
     webhookUrls: config.webhooks, kickWebhooks: () => jobs.webhookDelivery.kick() })

@@ -158,6 +158,9 @@ export async function enterWorkspace (tx: Tx, workspaceId: string): Promise<void
 interface DrizzleSession { client: Sql, dialect: unknown, schema: unknown, options: unknown, logger: { logQuery: (q: string, p: unknown[]) => void } }
 const Session = PostgresJsSession as unknown as new (client: unknown, dialect: unknown, schema: unknown, options: unknown) => object
 
+/** Whether the database is a PostgreSQL server reached through postgres.js (not PGlite, in process). */
+export const isServerDatabase = (db: Db): boolean => postgresJsSession(db) !== undefined
+
 function postgresJsSession (db: Db): DrizzleSession | undefined {
   const session = (db as unknown as { session?: unknown }).session
   return is(session, PostgresJsSession) ? session as unknown as DrizzleSession : undefined

@@ -28,10 +28,10 @@ export async function claimDue (db: Db, topics: string[], leaseMs: number): Prom
   })
 }
 
-export async function recordAttempt (tx: Executor, row: OutboxRow, startedAt: Date, outcome: 'ok' | 'retry' | 'failed', error?: string, result?: unknown) {
+export async function recordAttempt (tx: Executor, row: OutboxRow, times: { startedAt: Date, finishedAt: Date }, outcome: 'ok' | 'retry' | 'failed', error?: string, result?: unknown) {
   await tx.insert(outboxAttempts).values({
     workspaceId: row.workspaceId, id: newId('attempt'), outboxId: row.id, attempt: row.attempts,
-    startedAt, finishedAt: new Date(), outcome, error: error ?? null, result: result ?? null
+    startedAt: times.startedAt, finishedAt: times.finishedAt, outcome, error: error ?? null, result: result ?? null
   })
 }
 

@@ -34,10 +34,12 @@ export function createSendMessageJob (opts: SendJobOptions) {
   const adapterCtx = { now: () => opts.clock.now(), fetch: opts.fetch }
 
   async function outcome (row: OutboxRow, startedAt: Date, result: { ok: true, providerMessageId: string, status: 'queued' | 'sent' | 'delivered' | 'read' | 'failed' } | { ok: false, error: Error }) {
+    // The send's end, by the service clock like its start (attempts are shown next to the interaction's times).
+    const finishedAt = opts.clock.now()
     await inWorkspace(opts.db, row.workspaceId, async (tx) => {
       const interactionId = String(row.payload.interactionId)
       if (result.ok) {
-        await recordAttempt(tx, row, startedAt, 'ok', undefined, { providerMessageId: result.providerMessageId })
+        await recordAttempt(tx, row, { startedAt, finishedAt }, 'ok', undefined, { providerMessageId: result.providerMessageId })
         // The channel may have logged this id already: the message's echo, processed before this
         // outcome and not matched to its send (a provider that rewrites the text, as X does links,
         // see claimPendingSend). The id stays with that interaction and this one keeps none: two
@@ -51,11 +53,11 @@ export function createSendMessageJob (opts: SendJobOptions) {
       const err = result.error
       const retryable = !(err instanceof AdapterSendError) || err.retryable
       if (retryable && row.attempts < opts.maxAttempts) {
-        await recordAttempt(tx, row, startedAt, 'retry', err.message)
+        await recordAttempt(tx, row, { startedAt, finishedAt }, 'retry', err.message)
         await retryOutboxLater(tx, row, backoffDelay(row.attempts, opts.backoffBaseMs, err instanceof AdapterSendError ? err.retryAfterSeconds : undefined), err.message)
         return
       }
-      await recordAttempt(tx, row, startedAt, 'failed', err.message)
+      await recordAttempt(tx, row, { startedAt, finishedAt }, 'failed', err.message)
       await changeStatus(tx, opts.clock.now(), row.workspaceId, { id: interactionId }, 'failed', err.message)
       await finishOutbox(tx, row, 'failed', err.message)
     })
@@ -64,7 +66,7 @@ export function createSendMessageJob (opts: SendJobOptions) {
   return async function step (): Promise<boolean> {
     const row = await claimDue(opts.db, [SEND_TOPIC], opts.leaseMs)
     if (!row) return false
-    const startedAt = new Date()
+    const startedAt = opts.clock.now()
     try {
       const ctx = { workspaceId: row.workspaceId }
       const interaction = await inWorkspace(opts.db, row.workspaceId, (tx) => getInteraction(tx, row.workspaceId, String(row.payload.interactionId)))

@@ -19,7 +19,7 @@ export async function insertChannel (tx: Executor, row: typeof channels.$inferIn
 }
 
 export async function updateChannel (tx: Executor, workspaceId: string, id: string, fields: Partial<typeof channels.$inferInsert>): Promise<ChannelRow> {
-  const [row] = await tx.update(channels).set({ ...fields, updatedAt: databaseNow() }).where(and(live(workspaceId), eq(channels.id, id))).returning()
+  const [row] = await tx.update(channels).set({ ...fields, updatedAt: databaseNow(channels.createdAt) }).where(and(live(workspaceId), eq(channels.id, id))).returning()
   return row
 }
 

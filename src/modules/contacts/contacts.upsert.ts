@@ -84,7 +84,7 @@ export function validateContacts (key: UpsertKey, records: unknown[], into: Vali
  * `opts.validated`: the records already validated (validateContacts), e.g. while the previous
  * batch was being written.
  */
-export async function upsertContacts (tx: Tx, workspaceId: string, key: UpsertKey, records: unknown[], opts: { dryRun?: boolean, now?: Date, validated?: ValidatedContacts } = {}): Promise<UpsertResult[]> {
+export async function upsertContacts (tx: Tx, workspaceId: string, key: UpsertKey, records: unknown[], opts: { dryRun?: boolean, now: Date, validated?: ValidatedContacts }): Promise<UpsertResult[]> {
   const { results, valid } = opts.validated ?? validateContacts(key, records)
   // Owners first, then the contacts by key: each statement sees what committed before it, so a
   // contact a concurrent batch commits in between is found by its key (not taken for a clash).
@@ -151,7 +151,7 @@ export async function upsertContacts (tx: Tx, workspaceId: string, key: UpsertKe
   const written = await writeCreates(tx, workspaceId, creates)
   for (const [id, row] of await writeUpdates(tx, workspaceId, [...touched.values()].filter((r) => !created.has(r)))) written.set(id, row)
   // Every path that upserts (batch route, GraphQL, import jobs) logs its events here, in its transaction.
-  await recordUpserts(tx, workspaceId, results, opts.now ?? new Date(), written)
+  await recordUpserts(tx, workspaceId, results, opts.now, written)
   return results
 }
 

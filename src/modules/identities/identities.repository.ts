@@ -40,7 +40,7 @@ export async function touchIdentity (tx: Executor, workspaceId: string, id: stri
 /** Moves identities between contacts (merge and unmerge); returns the ids moved. */
 export async function moveIdentities (tx: Executor, workspaceId: string, fromContactId: string, toContactId: string, onlyIds?: string[]): Promise<string[]> {
   if (onlyIds && onlyIds.length === 0) return []
-  const rows = await tx.update(contactIdentities).set({ contactId: toContactId, updatedAt: databaseNow() })
+  const rows = await tx.update(contactIdentities).set({ contactId: toContactId, updatedAt: databaseNow(contactIdentities.createdAt) })
     .where(and(eq(contactIdentities.workspaceId, workspaceId), eq(contactIdentities.contactId, fromContactId),
       onlyIds ? inArray(contactIdentities.id, onlyIds) : undefined))
     .returning({ id: contactIdentities.id })

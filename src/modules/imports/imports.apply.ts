@@ -26,14 +26,14 @@ const failed = (line: number, errors: FieldError[], message: string): Outcome =>
  * rows in front of this batch (import_rows.key): the counts are those the real run gives.
  * `validated`: the rows already checked against the schema (read ahead while the batch before was written).
  */
-export async function applyContacts (tx: Tx, job: Job, rows: Row[], validated?: ValidatedContacts): Promise<Outcome[]> {
+export async function applyContacts (tx: Tx, job: Job, rows: Row[], now: Date, validated?: ValidatedContacts): Promise<Outcome[]> {
   const records = rows.map((r) => r.data)
-  let results = await upsertContacts(tx, job.workspaceId, job.upsertOn, records, { dryRun: job.dryRun, validated })
+  let results = await upsertContacts(tx, job.workspaceId, job.upsertOn, records, { dryRun: job.dryRun, now, validated })
   if (job.dryRun) {
     const keys = results.flatMap((r) => (r.key === undefined ? [] : [r.key]))
     const earlier = await repo.appliedRowsWithKeys(tx, job.workspaceId, job.id, keys)
     if (earlier.length > 0) {
-      results = (await upsertContacts(tx, job.workspaceId, job.upsertOn, [...earlier.map((e) => e.data), ...records], { dryRun: true })).slice(earlier.length)
+      results = (await upsertContacts(tx, job.workspaceId, job.upsertOn, [...earlier.map((e) => e.data), ...records], { dryRun: true, now })).slice(earlier.length)
     }
   }
   return results.map((r, i) => r.result === 'error'

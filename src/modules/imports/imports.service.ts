@@ -262,7 +262,7 @@ export function createImportsService ({ db, clock, interactions, promises, limit
           await repo.dropSettledRows(tx, job.workspaceId, job.id)
           return true
         }
-        const outcomes = job.type === 'contacts' ? await applyContacts(tx, job, rows, validated) : await appliers[job.type](tx, job, rows)
+        const outcomes = job.type === 'contacts' ? await applyContacts(tx, job, rows, clock.now(), validated) : await appliers[job.type](tx, job, rows)
         const counts = { created: 0, updated: 0, unchanged: 0, failed: 0 }
         for (const o of outcomes) counts[o.status]++
         await repo.recordOutcomes(tx, job.workspaceId, job.id, outcomes, { keepApplied: job.dryRun })

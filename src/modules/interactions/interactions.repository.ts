@@ -206,13 +206,13 @@ export async function applyStatus (tx: Executor, workspaceId: string, where: { c
   const forward = status === 'failed'
     ? sql`${interactions.status} in ('queued','sent')`
     : sql`(${interactions.status} is null or ${interactions.status} = 'failed' or coalesce(${statusRank}, 0) < array_position(array['queued','sent','delivered','read']::text[], ${status}))`
-  return tx.update(interactions).set({ status, statusReason: reason ?? null, updatedAt: databaseNow() })
+  return tx.update(interactions).set({ status, statusReason: reason ?? null, updatedAt: databaseNow(interactions.createdAt) })
     .where(and(eq(interactions.workspaceId, workspaceId), eq(interactions.direction, 'outbound'), target, forward)).returning(interactionColumns)
 }
 
 /** Messenger-style watermarks: every outbound message to `recipient` up to `before`. */
 export async function applyStatusWatermark (tx: Executor, workspaceId: string, channelId: string, recipient: string, before: Date, status: 'delivered' | 'read') {
-  return tx.update(interactions).set({ status, updatedAt: databaseNow() })
+  return tx.update(interactions).set({ status, updatedAt: databaseNow(interactions.createdAt) })
     .where(and(eq(interactions.workspaceId, workspaceId), eq(interactions.channelId, channelId), eq(interactions.direction, 'outbound'),
       eq(interactions.counterpart, recipient), lte(interactions.occurredAt, before),
       status === 'read' ? sql`${interactions.status} in ('sent','delivered')` : sql`${interactions.status} = 'sent'`))
@@ -234,13 +234,13 @@ Promise<Pick<InteractionRow, 'id' | 'direction' | 'subject' | 'body' | 'editedAt
 
 /** An edit's new content (updatedAt only when the content changed, since no event says so otherwise). */
 export async function setEdited (tx: Executor, workspaceId: string, id: string, { touched, ...fields }: Pick<InteractionRow, 'subject' | 'body' | 'editedAt'> & { touched: boolean }): Promise<InteractionRow> {
-  const [row] = await tx.update(interactions).set(touched ? { ...fields, updatedAt: databaseNow() } : fields)
+  const [row] = await tx.update(interactions).set(touched ? { ...fields, updatedAt: databaseNow(interactions.createdAt) } : fields)
     .where(and(eq(interactions.workspaceId, workspaceId), eq(interactions.id, id))).returning(interactionColumns)
   return row
 }
 
 export async function setProviderMessageId (tx: Executor, workspaceId: string, id: string, providerMessageId: string) {
-  await tx.update(interactions).set({ providerMessageId, updatedAt: databaseNow() })
+  await tx.update(interactions).set({ providerMessageId, updatedAt: databaseNow(interactions.createdAt) })
     .where(and(eq(interactions.workspaceId, workspaceId), eq(interactions.id, id)))
 }
 

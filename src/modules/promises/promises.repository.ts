@@ -1,5 +1,6 @@
 import { and, asc, count, desc, eq, getTableColumns, gt, gte, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm'
 import type { Executor } from '../../db/client.js'
+import { databaseNow } from '../../db/columns.js'
 import { jsonRows } from '../../db/json-rows.js'
 import { promiseDeadlines, promiseEvents, promises } from './promises.table.js'
 
@@ -51,7 +52,7 @@ export async function insertPromisesForLiveContacts (tx: Executor, workspaceId: 
 }
 
 export async function updatePromise (tx: Executor, workspaceId: string, id: string, fields: Partial<typeof promises.$inferInsert>): Promise<PromiseRow> {
-  const [row] = await tx.update(promises).set({ ...fields, version: sql`${promises.version} + 1`, updatedAt: sql`now()` })
+  const [row] = await tx.update(promises).set({ ...fields, version: sql`${promises.version} + 1`, updatedAt: databaseNow(promises.createdAt) })
     .where(and(inWs(workspaceId), eq(promises.id, id))).returning()
   return row
 }
@@ -90,7 +91,7 @@ export async function closePromises (tx: Executor, workspaceId: string, changes:
     keptAt: sql`coalesce(v.kept_at, ${promises.keptAt})`,
     keptByInteractionIds: sql`coalesce(v.evidence, ${promises.keptByInteractionIds})`,
     version: sql`${promises.version} + 1`,
-    updatedAt: sql`now()`
+    updatedAt: databaseNow(promises.createdAt)
   }).from(sql`jsonb_to_recordset(${json}::jsonb) as v(id text, status text, kept_at timestamptz, evidence text[])`)
     .where(and(inWs(workspaceId), sql`${promises.id} = v.id`)).returning(getTableColumns(promises))
   const byId = new Map(written.map((r) => [r.id, r as PromiseRow]))

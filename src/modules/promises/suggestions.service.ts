@@ -101,7 +101,7 @@ export function createSuggestionsService ({ db, promises, workspaces }: { db: Db
           dueAt: overrides.dueAt ?? row.dueAt.toISOString(),
           madeInInteractionId: row.interactionId
         }, tx)
-        const [updated] = await tx.update(promiseSuggestions).set({ status: 'accepted', promiseId: promise.id, updatedAt: databaseNow() })
+        const [updated] = await tx.update(promiseSuggestions).set({ status: 'accepted', promiseId: promise.id, updatedAt: databaseNow(promiseSuggestions.createdAt) })
           .where(and(eq(promiseSuggestions.workspaceId, ctx.workspaceId), eq(promiseSuggestions.id, id))).returning()
         return { suggestion: toDto(updated), promise }
       })
@@ -110,7 +110,7 @@ export function createSuggestionsService ({ db, promises, workspaces }: { db: Db
     async dismiss (ctx: RequestContext, id: string): Promise<SuggestionDto> {
       return ws(ctx, async (tx) => {
         await requireRow(tx, ctx, id)
-        const [updated] = await tx.update(promiseSuggestions).set({ status: 'dismissed', updatedAt: databaseNow() })
+        const [updated] = await tx.update(promiseSuggestions).set({ status: 'dismissed', updatedAt: databaseNow(promiseSuggestions.createdAt) })
           .where(and(eq(promiseSuggestions.workspaceId, ctx.workspaceId), eq(promiseSuggestions.id, id))).returning()
         return toDto(updated)
       })

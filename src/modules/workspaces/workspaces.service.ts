@@ -28,7 +28,7 @@ export function createWorkspacesService ({ db }: { db: Db }) {
 
     async update (ctx: RequestContext, patch: WorkspacePatchInput): Promise<WorkspaceDto> {
       return inWorkspace(db, ctx.workspaceId, async (tx) => {
-        const [row] = await tx.update(workspaces).set({ ...patch, updatedAt: databaseNow() }).where(eq(workspaces.id, ctx.workspaceId)).returning()
+        const [row] = await tx.update(workspaces).set({ ...patch, updatedAt: databaseNow(workspaces.createdAt) }).where(eq(workspaces.id, ctx.workspaceId)).returning()
         return toDto(row)
       })
     },
