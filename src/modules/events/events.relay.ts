@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify'
+import { guarded } from '../../db/breaker.js'
 import type { Db } from '../../db/client.js'
 import type { LogPosition } from './events.repository.js'
 import { currentSnapshot, eventsCommittedSince, type LoggedEvent } from './events.log.js'
@@ -6,6 +7,8 @@ import { currentSnapshot, eventsCommittedSince, type LoggedEvent } from './event
 const DEFAULT_POLL_MS = 100
 // Events per statement at most; a read finding more (an import batch) takes several.
 const READ_LIMIT = 1_000
+// How long a subscription waits for its workspace's first read before going on without it.
+const FOLLOW_WAIT_MS = 5_000
 
 /**
  * Where live delivery stands: the snapshot whose unseen transactions come next; while a read takes
@@ -44,6 +47,7 @@ export function createEventRelay (opts: { db: Db, log: FastifyBaseLogger, delive
   let timer: NodeJS.Timeout | undefined
   let reading: Promise<void> | undefined
   let stopped = true
+  let failing = false
 
   /** Reads what committed since `position` in these workspaces; what `quiet` ones wrote is skipped. */
   async function read (workspaceIds: string[], quiet: Set<string>): Promise<void> {
@@ -75,7 +79,8 @@ export function createEventRelay (opts: { db: Db, log: FastifyBaseLogger, delive
     }
   }
 
-  async function readAll (): Promise<void> {
+  /** One tick; false when the read failed. */
+  async function readAll (): Promise<boolean> {
     const wanted = new Set(opts.workspaces())
     for (const workspaceId of live) if (!wanted.has(workspaceId)) live.delete(workspaceId)
     // Subscribers that did not wait for follow() (a stopped relay) join like the others.
@@ -83,19 +88,30 @@ export function createEventRelay (opts: { db: Db, log: FastifyBaseLogger, delive
     for (const workspaceId of wanted) if (!live.has(workspaceId)) newcomers.add(workspaceId)
     const workspaceIds = [...live, ...newcomers]
     // Nobody to serve: the next reader starts from a fresh snapshot, not from an ever older one.
-    if (workspaceIds.length === 0) position = undefined
-    else {
-      await read(workspaceIds, newcomers).catch((err) => {
-        // Started again at the next read: what committed meanwhile is not delivered live (GET /v1/events has it).
-        position = undefined
-        opts.log.warn({ err }, 'event relay: reading new events failed')
-      })
+    if (workspaceIds.length === 0) {
+      position = undefined
+      return true
     }
+    try {
+      // Through the circuit breaker: while the database is known to be away, no read is sent.
+      await guarded(opts.db, () => read(workspaceIds, newcomers))
+    } catch (err) {
+      // Started again from a fresh snapshot: what committed meanwhile is not delivered live (GET
+      // /v1/events has it). Newcomers join with a read that works.
+      position = undefined
+      // Once per outage, not every tick.
+      if (!failing) opts.log.warn({ err }, 'event relay: reading new events failed; retrying every tick')
+      failing = true
+      return false
+    }
+    if (failing) opts.log.info('event relay: reading again')
+    failing = false
     for (const workspaceId of newcomers) {
       live.add(workspaceId)
       for (const answer of joining.get(workspaceId) ?? []) answer()
       joining.delete(workspaceId)
     }
+    return true
   }
 
   function schedule (delayMs: number): void {
@@ -103,7 +119,7 @@ export function createEventRelay (opts: { db: Db, log: FastifyBaseLogger, delive
     clearTimeout(timer)
     timer = setTimeout(() => {
       // Newcomers that arrived during this read join with the next one, at once.
-      reading = readAll().finally(() => { reading = undefined; schedule(joining.size ? 0 : pollMs) })
+      reading = readAll().then((ok) => { reading = undefined; schedule(ok && joining.size ? 0 : pollMs) }, () => { reading = undefined; schedule(pollMs) })
     }, delayMs)
     timer.unref()
   }
@@ -122,16 +138,21 @@ export function createEventRelay (opts: { db: Db, log: FastifyBaseLogger, delive
     /**
      * Delivery for a workspace starts with what commits after this resolves: a subscription waits
      * for it, so that a change its client makes right after subscribing is delivered. It resolves
-     * after the next read (started now unless one is under way), or at once when the relay is stopped.
+     * after the next read that works (started now unless one is under way), at once when the relay is
+     * stopped, and after FOLLOW_WAIT_MS at most (the database away).
      */
     async follow (workspaceId: string): Promise<void> {
       if (live.has(workspaceId) || stopped) return
+      let waited: NodeJS.Timeout | undefined
       await new Promise<void>((resolve) => {
         const answers = joining.get(workspaceId)
         if (answers) answers.push(resolve)
         else joining.set(workspaceId, [resolve])
         if (!reading) schedule(0)
+        // The database away: the subscription goes on, and its workspace joins once reads work again.
+        waited = setTimeout(resolve, FOLLOW_WAIT_MS)
       })
+      clearTimeout(waited)
     },
     /** Stops reading and lets the read under way finish (before the database closes). */
     async stop () {
@@ -139,6 +160,9 @@ export function createEventRelay (opts: { db: Db, log: FastifyBaseLogger, delive
       clearTimeout(timer)
       await reading
       answerNewcomers()
+      // A later start() begins from a fresh snapshot, not from this one (a backlog nobody waits for).
+      position = undefined
+      live.clear()
     }
   }
 }
