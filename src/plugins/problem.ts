@@ -131,6 +131,7 @@ function inRequest (e: FieldError): FieldError {
 export function sendProblem (reply: FastifyReply, request: FastifyRequest, err: DomainError) {
   if (err.status === 401) reply.header('www-authenticate', `Bearer realm="rapport", error="invalid_token", error_description="${err.message}"`)
   if (err.status === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', '1')
+  if (err.status === 429 && typeof err.details.retryAfterSeconds === 'number' && !reply.hasHeader('retry-after')) reply.header('retry-after', String(err.details.retryAfterSeconds))
   if (err.status === 403) reply.header('www-authenticate', `Bearer realm="rapport", error="insufficient_scope", scope="${String(err.details.requiredScope ?? '')}"`)
   // GraphQL clients expect GraphQL-shaped errors, even for a request refused before execution.
   if (request.url.startsWith('/graphql')) {

@@ -5,7 +5,6 @@ import fp from 'fastify-plugin'
 import { Redis } from 'ioredis'
 import type { Config } from '../config.js'
 import { DomainError } from '../lib/errors.js'
-import { authenticatesInConnectionInit } from './auth.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -85,8 +84,8 @@ interface Turns { checking: number, waiting: Array<(turn: boolean) => void> }
  * authentication on purpose: if a correct guess still went through while wrong ones got 429, the
  * pause would tell the guesser which one was right. Successful requests never count.
  *
- * Guesses sent in parallel: an address's credential checks under way (from this hook, before the
- * auth hook, until the outcome is known) plus its failures this process counted in the window are
+ * Guesses sent in parallel: an address's credential checks under way (each runs inside
+ * `guardAuthentication`, until its outcome is known) plus its failures this process counted in the window are
  * at most `max`; a request beyond that waits for an earlier outcome, then is looked at again: a
  * success frees its turn, a failure keeps it (as a counted failure), and once the failures reach
  * `max` the waiting requests get the 429. A burst of right credentials only waits for the checks
@@ -151,15 +150,6 @@ function pauseRepeatedAuthFailures (app: FastifyInstance, max: number, windowMs:
     own.checking--
     passTurns(client, own)
   }
-  // The requests holding a turn, and their address.
-  const holders = new WeakMap<FastifyRequest, string>()
-  const settle = (request: FastifyRequest) => {
-    const client = holders.get(request)
-    if (client === undefined) return
-    holders.delete(request)
-    endTurn(client)
-  }
-
   /** The shared count's state if the address is paused. */
   const pausedState = async (request: FastifyRequest, client: string) => {
     const known = suspect(client)
@@ -180,38 +170,14 @@ function pauseRepeatedAuthFailures (app: FastifyInstance, max: number, windowMs:
   const pausedError = (state: { ttlInSeconds: number }) =>
     new DomainError('request.rate_limited', `Too many failed authentications from this address; retry in ${state.ttlInSeconds} s`, { retryAfterSeconds: state.ttlInSeconds })
 
+  // A paused address gets its 429 whatever it asks for, before anything else runs. Only addresses
+  // that failed here recently are looked up: one map read per request otherwise.
   app.addHook('onRequest', async (request, reply) => {
-    if (outsideAuthPause(request)) return
-    const client = clientOf(request.ip)
-    // A subscription's upgrade checks no credentials here (guardAuthentication turns its connection_init).
-    const checks = !authenticatesInConnectionInit(request)
-    for (;;) {
-      let turn = checks ? takeTurn(client) : false
-      if (typeof turn !== 'boolean') turn = await turn
-      if (turn) {
-        if (reply.raw.destroyed) {
-          // The client went away while this waited: no 'close' to come, and no answer to give.
-          endTurn(client)
-          return
-        }
-        holders.set(request, client)
-        // Fires once whether the answer was sent or the client went away before the outcome.
-        reply.raw.once('close', () => settle(request))
-      }
-      const state = suspects.has(client) ? await pausedState(request, client) : undefined
-      if (state !== undefined) {
-        settle(request)
-        reply.header('retry-after', state.ttlInSeconds)
-        throw pausedError(state)
-      }
-      // Without a turn and not paused: the failures this process knew of are past, ask again.
-      if (turn || !checks) return
-    }
-  })
-  // The first hook after every onRequest one: authentication succeeded if the request has its context.
-  app.addHook('preParsing', (request, _reply, payload, done) => {
-    if (request.ctx) settle(request)
-    done(null, payload)
+    if (suspects.size === 0 || outsideAuthPause(request)) return
+    const state = await pausedState(request, clientOf(request.ip))
+    if (state === undefined) return
+    reply.header('retry-after', state.ttlInSeconds)
+    throw pausedError(state)
   })
 
   const countFailure = async (request: FastifyRequest) => {
@@ -234,34 +200,47 @@ function pauseRepeatedAuthFailures (app: FastifyInstance, max: number, windowMs:
     const after = suspect(client)
     if (!state.isAllowed && after !== undefined && after.resetAt > Date.now()) after.failed = Math.max(after.failed, max - state.remaining)
   }
+  // Failures the guard counted already; any other 401 is counted as its answer leaves.
+  const counted = new WeakSet<FastifyRequest>()
   // Counted before the answer leaves (not onResponse): the client's next request sees it.
   app.addHook('onSend', async (request, reply, payload) => {
-    try {
-      if (reply.statusCode === 401 && !outsideAuthPause(request)) await countFailure(request)
-    } finally {
-      settle(request)
-    }
+    if (reply.statusCode === 401 && !counted.has(request) && !outsideAuthPause(request)) await countFailure(request)
     return payload
   })
 
-  // A subscription's token arrives in connection_init, after the upgrade's answer (no 401 to see).
+  /**
+   * Every credential check goes through here (the auth hook, the token exchange, a subscription's
+   * connection_init): it takes a turn of the address (waiting for one if its checks under way and
+   * its failures reach the max), re-checks the pause for an address that failed here, runs the
+   * check, counts an authentication failure before the turn passes on, and ends the turn. A
+   * request's whole cost on the common path: two map operations around the check.
+   */
   app.decorate('guardAuthentication', async <T>(request: FastifyRequest, check: () => Promise<T>): Promise<T> => {
     const client = clientOf(request.ip)
     for (;;) {
       let turn = takeTurn(client)
       if (typeof turn !== 'boolean') turn = await turn
+      let state: Awaited<ReturnType<typeof pausedState>>
       try {
-        const state = await pausedState(request, client)
-        if (state !== undefined) throw pausedError(state)
+        state = await pausedState(request, client)
       } catch (err) {
         if (turn) endTurn(client)
         throw err
       }
+      if (state !== undefined) {
+        if (turn) endTurn(client)
+        throw pausedError(state)
+      }
+      // Without a turn and not paused: the failures this process knew of are past, ask again.
       if (!turn) continue
       try {
         return await check()
       } catch (err) {
-        await countFailure(request)
+        // Only a refused credential counts (not a database outage during a key lookup).
+        if (err instanceof DomainError && err.status === 401) {
+          counted.add(request)
+          await countFailure(request)
+        }
         throw err
       } finally {
         endTurn(client)

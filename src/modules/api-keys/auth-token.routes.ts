@@ -1,6 +1,7 @@
 import type { FastifyReply } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { errorResponses } from '../../lib/http-schemas.js'
+import { DomainError } from '../../lib/errors.js'
 import { OAuthError, TokenRequest, TokenResponse } from './api-keys.schemas.js'
 import type { ApiKeysService } from './api-keys.service.js'
 
@@ -60,9 +61,20 @@ export const authTokenRoutes: FastifyPluginAsyncZod<{ apiKeys: ApiKeysService }>
     if (body.grant_type !== 'client_credentials') return oauthError(reply, 'unsupported_grant_type', 'Only grant_type=client_credentials is supported')
     const secret = basic?.secret ?? body.client_secret
     if (!secret) return oauthError(reply, 'invalid_client', 'No client secret (the API key) was sent', false)
-    const principal = await apiKeys.authenticate(secret)
     const clientId = basic?.id || body.client_id
-    if (!principal || (clientId && clientId !== principal.keyId)) return oauthError(reply, 'invalid_client', 'Unknown, revoked or expired API key', basic !== null)
+    const check = async () => {
+      const found = await apiKeys.authenticate(secret)
+      if (!found || (clientId && clientId !== found.keyId)) throw new DomainError('auth.unauthenticated', 'Unknown, revoked or expired API key')
+      return found
+    }
+    let principal: Awaited<ReturnType<typeof check>>
+    try {
+      // Under the failed-authentication pause's guard, like every credential check (src/plugins/rate-limit.ts).
+      principal = app.guardAuthentication ? await app.guardAuthentication(request, check) : await check()
+    } catch (err) {
+      if (err instanceof DomainError && err.status === 401) return oauthError(reply, 'invalid_client', err.message, basic !== null)
+      throw err
+    }
     let scopes = principal.scopes
     if (body.scope !== undefined) {
       const asked = body.scope.split(' ').filter(Boolean)
