@@ -83,7 +83,7 @@ export function subscriptionOptions (app: FastifyInstance, deps: AuthDeps & { se
         // Under the failed-authentication pause (src/plugins/rate-limit.ts): a paused address's token
         // is not looked at, a refused one counts against the address as a 401 would, and checks
         // sent in parallel wait for their turn as HTTP requests do.
-        const ctx = upgrade && app.guardAuthentication ? await app.guardAuthentication(upgrade, check) : await check()
+        const ctx = upgrade ? await app.guardAuthentication(upgrade, check) : await check()
         return { ctx, services: deps.services }
       } catch {
         return false

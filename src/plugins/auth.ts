@@ -106,8 +106,8 @@ async function authPlugin (app: FastifyInstance, opts: { config: Config } & Auth
     const routeConfig = request.routeOptions.config
     if (routeConfig.public || request.is404) return
     if (authenticatesInConnectionInit(request)) return
-    // Under the failed-authentication pause's guard when it is on (src/plugins/rate-limit.ts).
-    request.ctx = app.guardAuthentication ? await app.guardAuthentication(request, () => authenticate(request, opts)) : await authenticate(request, opts)
+    // Under the failed-authentication pause's guard (src/plugins/rate-limit.ts).
+    request.ctx = await app.guardAuthentication(request, () => authenticate(request, opts))
     if (routeConfig.scope) requireScope(request.ctx, routeConfig.scope)
   })
 }

@@ -9,13 +9,13 @@ import { DomainError } from '../lib/errors.js'
 declare module 'fastify' {
   interface FastifyInstance {
     /**
-     * Runs a credential check made outside the request's own hooks (a subscription's
-     * connection_init, after its upgrade was answered) under the failed-authentication pause's
-     * rules: it waits for its turn among the address's checks under way, is not run at all for a
-     * paused address (throws the 429 DomainError), and counts as a failure when `check` throws.
-     * Absent when the pause is off.
+     * Runs a credential check (the auth hook's, the token exchange's, a subscription's
+     * connection_init) under the failed-authentication pause's rules: it waits for its turn among
+     * the address's checks under way, is not run at all for a paused address (throws the 429
+     * DomainError), and counts as a failure when `check` throws a 401. With the pause off, it just
+     * runs `check`.
      */
-    guardAuthentication?: <T>(request: FastifyRequest, check: () => Promise<T>) => Promise<T>
+    guardAuthentication: <T>(request: FastifyRequest, check: () => Promise<T>) => Promise<T>
   }
 }
 
@@ -260,6 +260,8 @@ function pauseRepeatedAuthFailures (app: FastifyInstance, max: number, windowMs:
  */
 async function rateLimitPlugin (app: FastifyInstance, { config }: { config: Pick<Config, 'rateLimit' | 'redisUrl'> }) {
   const { max, windowMs, namespace, authFailuresMax = 0 } = config.rateLimit
+  // With the pause off, credential checks run as they are: callers call the guard either way.
+  if (authFailuresMax === 0) app.decorate('guardAuthentication', <T>(_request: FastifyRequest, check: () => Promise<T>): Promise<T> => check())
   if (max === 0 && authFailuresMax === 0) return
   let redis: Redis | undefined
   if (config.redisUrl) {

@@ -70,7 +70,7 @@ export const authTokenRoutes: FastifyPluginAsyncZod<{ apiKeys: ApiKeysService }>
     let principal: Awaited<ReturnType<typeof check>>
     try {
       // Under the failed-authentication pause's guard, like every credential check (src/plugins/rate-limit.ts).
-      principal = app.guardAuthentication ? await app.guardAuthentication(request, check) : await check()
+      principal = await app.guardAuthentication(request, check)
     } catch (err) {
       if (err instanceof DomainError && err.status === 401) return oauthError(reply, 'invalid_client', err.message, basic !== null)
       throw err
